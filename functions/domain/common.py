@@ -1,0 +1,69 @@
+"""Pieces every lifecycle shares: payload base model, updateMetadata, JSON merge patch."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from functions.domain.identity import APPLICANTS
+from functions.domain.lifecycle import SignalContext, SignalSpec, WorkflowView
+
+METADATA_MAX_BYTES = 16 * 1024
+UPDATE_METADATA = "updateMetadata"
+
+
+class Payload(BaseModel):
+    """Base of signal payloads and start inputs: unknown fields are errors, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class EmptyPayload(Payload):
+    pass
+
+
+class ReasonPayload(Payload):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class UpdateMetadataPayload(Payload):
+    metadata: dict[str, Any]
+
+    @field_validator("metadata")
+    @classmethod
+    def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if len(json.dumps(value)) > METADATA_MAX_BYTES:
+            raise ValueError(f"metadata must serialize to at most {METADATA_MAX_BYTES} bytes")
+        return value
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch: objects merge recursively, null removes a key."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+def update_metadata_signal(non_terminal_statuses: list[str]) -> SignalSpec:
+    def effect(view: WorkflowView, payload: UpdateMetadataPayload, context: SignalContext) -> dict[str, Any]:
+        merged = merge_patch(dict(view.metadata), payload.metadata)
+        if len(json.dumps(merged)) > METADATA_MAX_BYTES:
+            raise ValueError(f"metadata after the merge exceeds {METADATA_MAX_BYTES} bytes")
+        return {"metadata": merged}
+
+    return SignalSpec(
+        name=UPDATE_METADATA,
+        sources=frozenset(non_terminal_statuses),
+        target=None,
+        payload_model=UpdateMetadataPayload,
+        senders=frozenset({APPLICANTS}),
+        effect=effect,
+    )

@@ -1,0 +1,107 @@
+"""Domain exceptions. Each carries the HTTP status and error code it maps to;
+the mapping to a response happens in one place (handlers/api.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    status_code = 400
+    code = "BAD_REQUEST"
+
+    def __init__(self, message: str, details: list[dict[str, Any]] | None = None, **extra: Any):
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+        self.extra = extra
+
+    def to_body(self) -> dict[str, Any]:
+        return {"error": self.code, "message": self.message, "details": self.details, **self.extra}
+
+
+class Unauthenticated(DomainError):
+    status_code = 401
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    code = "FORBIDDEN"
+
+
+class WorkflowNotFound(DomainError):
+    status_code = 404
+    code = "WORKFLOW_NOT_FOUND"
+
+    def __init__(self, workflow_id: str):
+        super().__init__(f"no workflow with id {workflow_id!r}", [{"field": "workflowId", "value": workflow_id}])
+
+
+class UnknownSignal(DomainError):
+    status_code = 404
+    code = "UNKNOWN_SIGNAL"
+
+    def __init__(self, signal: str, workflow_type: str, known: list[str]):
+        super().__init__(
+            f"{workflow_type} workflows have no signal {signal!r}",
+            [{"field": "signalName", "value": signal, "known": known}],
+        )
+
+
+class ValidationFailed(DomainError):
+    """A request or payload that does not fit its model; details name each bad field."""
+
+    status_code = 422
+    code = "VALIDATION_ERROR"
+
+
+class WorkflowAlreadyStarted(DomainError):
+    status_code = 409
+    code = "WORKFLOW_ALREADY_STARTED"
+
+
+class SignalNotAllowed(DomainError):
+    status_code = 409
+    code = "SIGNAL_NOT_ALLOWED"
+
+    def __init__(self, signal: str, status: str, awaiting: list[str]):
+        super().__init__(
+            f"signal {signal!r} is not accepted in status {status}",
+            [{"field": "signalName", "value": signal, "status": status}],
+            awaiting=awaiting,
+        )
+
+
+class WorkflowClosed(DomainError):
+    status_code = 409
+    code = "WORKFLOW_CLOSED"
+
+    def __init__(self, workflow_id: str, execution_status: str):
+        super().__init__(
+            f"workflow {workflow_id!r} is closed ({execution_status})",
+            [{"field": "executionStatus", "value": execution_status}],
+            awaiting=[],
+        )
+
+
+class BusinessRuleViolation(DomainError):
+    """Business rules that are not met; details list every unmet rule."""
+
+    status_code = 409
+    code = "BUSINESS_RULE_VIOLATION"
+
+
+class ConcurrentModification(DomainError):
+    status_code = 409
+    code = "CONCURRENT_MODIFICATION"
+
+
+class RequestInProgress(DomainError):
+    status_code = 409
+    code = "REQUEST_IN_PROGRESS"
+
+
+class IdempotencyKeyReused(DomainError):
+    status_code = 422
+    code = "IDEMPOTENCY_KEY_REUSED"

@@ -1,0 +1,138 @@
+"""The ACCU application lifecycle (DESIGN §3.1): from draft to certificate issuance."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from functions.domain.common import EmptyPayload, Payload, ReasonPayload, update_metadata_signal
+from functions.domain.identity import APPLICANTS, APPROVERS, REVIEWERS
+from functions.domain.lifecycle import Lifecycle, Rule, SignalContext, SignalSpec, TimeoutSpec, WorkflowView
+from functions.domain.time import iso
+
+TYPE = "accu-application"
+
+DRAFT = "DRAFT"
+SUBMITTED = "SUBMITTED"
+UNDER_REVIEW = "UNDER_REVIEW"
+APPROVED = "APPROVED"
+REJECTED = "REJECTED"
+ISSUED = "ISSUED"
+
+DAY = 24 * 60 * 60
+REVIEWER_ASSIGNMENT_TIMEOUT = "reviewerAssignment"
+
+
+class ApplicationInput(Payload):
+    projectId: str = Field(min_length=1, max_length=128)
+    applicantId: str | None = Field(default=None, min_length=1, max_length=128)
+    unitsRequested: int = Field(gt=0)
+    methodologyId: str = Field(min_length=1, max_length=128)
+    requiredDocuments: list[str] = Field(default_factory=list, max_length=50)
+
+
+class ApplicationFields(BaseModel):
+    submissionDate: str | None = None
+    reviewStartDate: str | None = None
+    approvalDate: str | None = None
+    issuedDate: str | None = None
+    deadlineDate: str | None = None
+    reviewerId: str | None = None
+    approverId: str | None = None
+    rejectionReason: str | None = None
+    certificateId: str | None = None
+
+
+class AssignReviewerPayload(Payload):
+    reviewerId: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+class ApprovePayload(Payload):
+    approverId: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+class IssueCertificatePayload(Payload):
+    certificateId: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+def _submit(view: WorkflowView, payload: EmptyPayload, context: SignalContext) -> dict[str, Any]:
+    deadline = context.now + timedelta(seconds=context.timeouts[REVIEWER_ASSIGNMENT_TIMEOUT])
+    return {"submissionDate": iso(context.now), "deadlineDate": iso(deadline)}
+
+
+def _assign_reviewer(view: WorkflowView, payload: AssignReviewerPayload, context: SignalContext) -> dict[str, Any]:
+    return {"reviewerId": payload.reviewerId or context.actor.user_id, "reviewStartDate": iso(context.now)}
+
+
+def _approve(view: WorkflowView, payload: ApprovePayload, context: SignalContext) -> dict[str, Any]:
+    return {"approverId": payload.approverId or context.actor.user_id, "approvalDate": iso(context.now)}
+
+
+def _reject(view: WorkflowView, payload: ReasonPayload, context: SignalContext) -> dict[str, Any]:
+    return {"rejectionReason": payload.reason}
+
+
+def _issue(view: WorkflowView, payload: IssueCertificatePayload, context: SignalContext) -> dict[str, Any]:
+    return {"issuedDate": iso(context.now), "certificateId": payload.certificateId or f"ACCU-{view.workflow_id}"}
+
+
+METHODOLOGY_VALIDATED = Rule(
+    name="methodologyValidated",
+    description="the methodology must be validated (metadata.methodologyValidated is true)",
+    check=lambda view, payload, context: view.metadata.get("methodologyValidated") is True,
+)
+
+# The document and project-units rules join this list with those lifecycles.
+APPROVAL_RULES: tuple[Rule, ...] = (METHODOLOGY_VALIDATED,)
+
+STATUSES = (DRAFT, SUBMITTED, UNDER_REVIEW, APPROVED, REJECTED, ISSUED)
+TERMINAL = frozenset({REJECTED, ISSUED})
+
+SIGNALS = {
+    spec.name: spec
+    for spec in (
+        SignalSpec("submitApplication", frozenset({DRAFT}), SUBMITTED, EmptyPayload, frozenset({APPLICANTS}), _submit),
+        SignalSpec(
+            "assignReviewer", frozenset({SUBMITTED}), UNDER_REVIEW, AssignReviewerPayload,
+            frozenset({REVIEWERS}), _assign_reviewer,
+        ),
+        SignalSpec(
+            "approveApplication", frozenset({UNDER_REVIEW}), APPROVED, ApprovePayload,
+            frozenset({APPROVERS}), _approve, rules=APPROVAL_RULES,
+        ),
+        SignalSpec("rejectApplication", frozenset({UNDER_REVIEW}), REJECTED, ReasonPayload, frozenset({APPROVERS}), _reject),
+        SignalSpec(
+            "issueCertificate", frozenset({APPROVED}), ISSUED, IssueCertificatePayload, frozenset({APPROVERS}), _issue,
+        ),
+        update_metadata_signal([s for s in STATUSES if s not in TERMINAL]),
+    )
+}
+
+TIMEOUTS = {
+    spec.status: spec
+    for spec in (
+        TimeoutSpec(SUBMITTED, REVIEWER_ASSIGNMENT_TIMEOUT, 14 * DAY, "escalate",
+                    description="no reviewer assigned: escalate and keep waiting"),
+        TimeoutSpec(UNDER_REVIEW, "reviewDecision", 30 * DAY, "escalate",
+                    description="no decision: escalate and keep waiting"),
+        TimeoutSpec(APPROVED, "certificateIssuance", 3 * DAY, "signal", signal="issueCertificate",
+                    description="not issued: the system issues the certificate"),
+    )
+}
+
+
+LIFECYCLE = Lifecycle(
+    type=TYPE,
+    description="An application for ACCUs, from draft to certificate issuance",
+    initial_status=DRAFT,
+    statuses=STATUSES,
+    terminal_statuses=TERMINAL,
+    input_model=ApplicationInput,
+    fields_model=ApplicationFields,
+    signals=SIGNALS,
+    timeouts=TIMEOUTS,
+    starters=frozenset({APPLICANTS}),
+    person_input_fields=("applicantId",),
+)

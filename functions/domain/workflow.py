@@ -1,0 +1,273 @@
+"""The workflow engine's rules: start, apply a signal, time out, escalate, fail, terminate.
+
+Pure functions from a workflow (and a request) to a ``Transition``: the new state plus the one
+history event that records it. Nothing here does I/O; the service layer stores the result in one
+transaction, conditional on the version it read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from functions.domain.errors import (
+    BusinessRuleViolation,
+    SignalNotAllowed,
+    UnknownSignal,
+    ValidationFailed,
+    WorkflowClosed,
+)
+from functions.domain.identity import Identity
+from functions.domain.lifecycle import SYSTEM_ACTOR, Lifecycle, SignalContext, SignalSpec, WorkflowView
+from functions.domain.time import iso, parse_iso
+
+SCHEMA_VERSION = 1
+
+
+class ExecutionStatus(StrEnum):
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    TERMINATED = "TERMINATED"
+    TIMED_OUT = "TIMED_OUT"
+
+
+class EventType(StrEnum):
+    STARTED = "STARTED"
+    SIGNAL_APPLIED = "SIGNAL_APPLIED"
+    TIMEOUT = "TIMEOUT"
+    ESCALATED = "ESCALATED"
+    RETRIED = "RETRIED"
+    INTERVENTION = "INTERVENTION"
+    TERMINATED = "TERMINATED"
+    FAILED = "FAILED"
+    MIGRATED = "MIGRATED"
+
+
+class Workflow(BaseModel):
+    """A workflow's current state, as stored (one item) and, less the wait bookkeeping, as answered."""
+
+    schemaVersion: int = SCHEMA_VERSION
+    workflowId: str
+    type: str
+    status: str
+    executionStatus: ExecutionStatus = ExecutionStatus.RUNNING
+    startTime: str
+    closeTime: str | None = None
+    lastProgressAt: str
+    historyLength: int = 0
+    version: int = 0
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    retryCount: int = 0
+    escalationLevel: int = 0
+    input: dict[str, Any] = Field(default_factory=dict)
+    fields: dict[str, Any] = Field(default_factory=dict)
+    startedBy: str
+    executionName: str
+    failure: dict[str, Any] | None = None
+    # Wait bookkeeping: the task token of the open wait, and the signals kept while no wait is open.
+    waitToken: str | None = None
+    waitStatus: str | None = None
+    pendingSignals: int = 0
+    signalSeq: int = 0
+
+    @property
+    def is_running(self) -> bool:
+        return self.executionStatus == ExecutionStatus.RUNNING
+
+    @property
+    def wait_is_open(self) -> bool:
+        return self.waitToken is not None
+
+    def view(self) -> WorkflowView:
+        return WorkflowView(self.workflowId, self.status, self.input, self.fields, self.metadata)
+
+
+class HistoryEvent(BaseModel):
+    sequence: int
+    time: str
+    type: EventType
+    fromStatus: str | None
+    toStatus: str | None
+    actor: str
+    signal: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Transition:
+    before: Workflow | None
+    after: Workflow
+    event: HistoryEvent
+
+    @property
+    def status_changed(self) -> bool:
+        return self.before is None or self.before.status != self.after.status
+
+    @property
+    def closed(self) -> bool:
+        return self.before is not None and self.before.is_running and not self.after.is_running
+
+
+def validation_details(error: ValidationError) -> list[dict[str, Any]]:
+    return [
+        {"field": ".".join(str(part) for part in item["loc"]) or "(body)", "message": item["msg"], "type": item["type"]}
+        for item in error.errors()
+    ]
+
+
+def parse_payload(model: type[BaseModel], raw: Any, what: str) -> BaseModel:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise ValidationFailed(f"{what} must be a JSON object", [{"field": "(body)", "message": "not an object"}])
+    try:
+        return model.model_validate(dict(raw))
+    except ValidationError as error:
+        raise ValidationFailed(f"{what} is invalid", validation_details(error)) from error
+
+
+def _next(workflow: Workflow, now: datetime, **changes: Any) -> Workflow:
+    updated = workflow.model_copy(deep=True, update=changes)
+    updated.version = workflow.version + 1
+    updated.historyLength = workflow.historyLength + 1
+    updated.lastProgressAt = iso(now)
+    return updated
+
+
+def _event(before: Workflow, after: Workflow, now: datetime, type_: EventType, actor: str,
+           signal: str | None = None, **details: Any) -> HistoryEvent:
+    return HistoryEvent(
+        sequence=after.historyLength,
+        time=iso(now),
+        type=type_,
+        fromStatus=before.status,
+        toStatus=after.status,
+        actor=actor,
+        signal=signal,
+        details={key: value for key, value in details.items() if value is not None},
+    )
+
+
+def start(lifecycle: Lifecycle, workflow_id: str, raw_input: Any, actor: Identity, now: datetime,
+          execution_name: str) -> Transition:
+    data = parse_payload(lifecycle.input_model, raw_input, "input")
+    for field_name in lifecycle.person_input_fields:
+        if getattr(data, field_name, None) is None:
+            setattr(data, field_name, actor.user_id)
+    workflow = Workflow(
+        workflowId=workflow_id,
+        type=lifecycle.type,
+        status=lifecycle.initial_status,
+        startTime=iso(now),
+        lastProgressAt=iso(now),
+        historyLength=1,
+        version=1,
+        input=data.model_dump(mode="json"),
+        fields=lifecycle.fields_model().model_dump(mode="json"),
+        startedBy=actor.user_id,
+        executionName=execution_name,
+    )
+    event = HistoryEvent(sequence=1, time=iso(now), type=EventType.STARTED, fromStatus=None,
+                         toStatus=workflow.status, actor=actor.user_id, details={"input": workflow.input})
+    return Transition(before=None, after=workflow, event=event)
+
+
+def signal_spec(lifecycle: Lifecycle, signal: str) -> SignalSpec:
+    spec = lifecycle.signals.get(signal)
+    if spec is None:
+        raise UnknownSignal(signal, lifecycle.type, list(lifecycle.signals))
+    return spec
+
+
+def check_signal(lifecycle: Lifecycle, workflow: Workflow, signal: str, raw_payload: Any) -> BaseModel:
+    """The checks that need no facts: the workflow is open, the state accepts the signal, the payload fits."""
+    spec = signal_spec(lifecycle, signal)
+    if not workflow.is_running:
+        raise WorkflowClosed(workflow.workflowId, workflow.executionStatus)
+    if workflow.status not in spec.sources:
+        raise SignalNotAllowed(signal, workflow.status, lifecycle.awaiting(workflow.status))
+    return parse_payload(spec.payload_model, raw_payload, f"payload of {signal}")
+
+
+def apply_signal(lifecycle: Lifecycle, workflow: Workflow, signal: str, raw_payload: Any,
+                 context: SignalContext, event_type: EventType = EventType.SIGNAL_APPLIED,
+                 **details: Any) -> Transition:
+    spec = signal_spec(lifecycle, signal)
+    payload = check_signal(lifecycle, workflow, signal, raw_payload)
+    view = workflow.view()
+    unmet = [rule for rule in spec.rules if not rule.check(view, payload, context)]
+    if unmet:
+        raise BusinessRuleViolation(
+            f"{signal} needs every rule met; unmet: {', '.join(rule.name for rule in unmet)}",
+            [{"rule": rule.name, "message": rule.description} for rule in unmet],
+        )
+    try:
+        changes = spec.effect(view, payload, context)
+    except ValueError as error:
+        raise ValidationFailed(str(error), [{"field": "(body)", "message": str(error)}]) from error
+    metadata = changes.pop("metadata", workflow.metadata)
+    status = spec.target or workflow.status
+    after = _next(workflow, context.now, status=status, fields={**workflow.fields, **changes}, metadata=metadata)
+    if status in lifecycle.terminal_statuses:
+        after.executionStatus = ExecutionStatus.COMPLETED
+        after.closeTime = iso(context.now)
+    payload_dump = payload.model_dump(mode="json", exclude_none=True)
+    event = _event(workflow, after, context.now, event_type, context.actor.user_id, signal,
+                   payload=payload_dump or None, **details)
+    return Transition(workflow, after, event)
+
+
+def escalate(workflow: Workflow, now: datetime, actor: str, reason: str, level: int | None = None,
+             **details: Any) -> Transition:
+    new_level = level if level is not None else workflow.escalationLevel + 1
+    after = _next(workflow, now, escalationLevel=new_level)
+    return Transition(workflow, after, _event(workflow, after, now, EventType.ESCALATED, actor,
+                                              reason=reason, level=new_level, **details))
+
+
+def time_out(lifecycle: Lifecycle, workflow: Workflow, expected_status: str, context: SignalContext) -> Transition | None:
+    """What a state's timeout does; None when the workflow has moved on since the wait opened."""
+    spec = lifecycle.timeout_for(expected_status)
+    if spec is None or not workflow.is_running or workflow.status != expected_status:
+        return None
+    if spec.action == "signal" and spec.signal:
+        try:
+            return apply_signal(lifecycle, workflow, spec.signal, {}, context, EventType.TIMEOUT,
+                                timeout=spec.name, timeoutSeconds=context.timeouts.get(spec.name))
+        except BusinessRuleViolation as violation:
+            # The system cannot act for the user: a person must look at it.
+            return escalate(workflow, context.now, SYSTEM_ACTOR, f"timeout {spec.name}: {violation.message}",
+                            timeout=spec.name, unmetRules=violation.details)
+    return escalate(workflow, context.now, SYSTEM_ACTOR, f"timeout {spec.name}", timeout=spec.name,
+                    timeoutSeconds=context.timeouts.get(spec.name))
+
+
+def fail(workflow: Workflow, now: datetime, error: str, cause: str | None,
+         execution_status: ExecutionStatus = ExecutionStatus.FAILED) -> Transition | None:
+    if not workflow.is_running:
+        return None
+    failure = {"error": error, "cause": (cause or "")[:4000], "status": workflow.status}
+    after = _next(workflow, now, executionStatus=execution_status, closeTime=iso(now), failure=failure,
+                  waitToken=None, waitStatus=None)
+    return Transition(workflow, after, _event(workflow, after, now, EventType.FAILED, SYSTEM_ACTOR,
+                                              error=error, cause=failure["cause"], executionStatus=execution_status))
+
+
+def terminate(workflow: Workflow, now: datetime, actor: str, reason: str) -> Transition:
+    if not workflow.is_running:
+        raise WorkflowClosed(workflow.workflowId, workflow.executionStatus)
+    after = _next(workflow, now, executionStatus=ExecutionStatus.TERMINATED, closeTime=iso(now),
+                  waitToken=None, waitStatus=None)
+    return Transition(workflow, after, _event(workflow, after, now, EventType.TERMINATED, actor, reason=reason))
+
+
+def execution_seconds(workflow: Workflow) -> float | None:
+    if workflow.closeTime is None:
+        return None
+    return (parse_iso(workflow.closeTime) - parse_iso(workflow.startTime)).total_seconds()
