@@ -105,3 +105,12 @@ class RequestInProgress(DomainError):
 class IdempotencyKeyReused(DomainError):
     status_code = 422
     code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class TransientActivityError(Exception):
+    """An activity failed for a reason that may pass (throttling, a dependency down): the state
+    machine retries it with back-off."""
+
+
+class PermanentActivityError(Exception):
+    """An activity failed for a reason retrying cannot fix: the workflow fails."""

@@ -75,6 +75,8 @@ class Workflow(BaseModel):
     waitStatus: str | None = None
     pendingSignals: int = 0
     signalSeq: int = 0
+    # Bumped on every write of the item, wait bookkeeping included: the optimistic-concurrency check.
+    revision: int = 0
 
     @property
     def is_running(self) -> bool:
@@ -130,6 +132,17 @@ def parse_payload(model: type[BaseModel], raw: Any, what: str) -> BaseModel:
         return model.model_validate(dict(raw))
     except ValidationError as error:
         raise ValidationFailed(f"{what} is invalid", validation_details(error)) from error
+
+
+INTERNAL_FIELDS = frozenset({"waitToken", "waitStatus", "pendingSignals", "signalSeq", "revision", "fields", "executionName"})
+
+
+def public_view(workflow: Workflow, lifecycle: Lifecycle) -> dict[str, Any]:
+    """The state as clients see it: common fields, the lifecycle's fields, and the signals awaited."""
+    data = workflow.model_dump(mode="json", exclude=INTERNAL_FIELDS)
+    data.update(workflow.fields)
+    data["awaiting"] = lifecycle.awaiting(workflow.status) if workflow.is_running else []
+    return data
 
 
 def _next(workflow: Workflow, now: datetime, **changes: Any) -> Workflow:

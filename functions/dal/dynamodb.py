@@ -1,0 +1,384 @@
+"""DynamoDB access: workflow state, history, the signal queue, and the metrics counters.
+
+One table, keyed by ``pk``/``sk``:
+
+- ``WF#<id>`` / ``STATE``            the workflow's current state (one item, never a growing list)
+- ``WF#<id>`` / ``HISTORY#<seq>``    one item per history event, append-only
+- ``WF#<id>`` / ``SIGNAL#<seq>``     a signal kept while no wait was open, and its outcome
+- ``COUNTER#<type>`` / ``SHARD#<n>`` running totals by status, updated in each transition's transaction
+
+Every change of a workflow is one transaction, conditional on the ``revision`` that was read.
+Listing uses the sparse global secondary indexes the state items carry; nothing here scans.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import heapq
+import json
+import random
+import time
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from functions.domain.errors import ValidationFailed
+from functions.domain.workflow import HistoryEvent, Transition, Workflow, execution_seconds
+
+STATE_SK = "STATE"
+HISTORY_PREFIX = "HISTORY#"
+SIGNAL_PREFIX = "SIGNAL#"
+COUNTER_SHARDS = 4
+TRANSACTION_CONFLICT_RETRIES = 8
+
+INDEX_BY_TYPE = "byType"
+INDEX_BY_STATUS = "byStatus"
+INDEX_BY_EXECUTION_STATUS = "byExecutionStatus"
+INDEX_BY_OWNER = "byOwner"
+# Index name → the attribute that is its partition key; every index sorts on startKey.
+INDEXES = {
+    INDEX_BY_TYPE: "gsiType",
+    INDEX_BY_STATUS: "gsiTypeStatus",
+    INDEX_BY_EXECUTION_STATUS: "gsiTypeExecutionStatus",
+    INDEX_BY_OWNER: "startedBy",
+}
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+class StaleWrite(Exception):
+    """The item changed since it was read: read again and decide again."""
+
+
+class AlreadyExists(Exception):
+    pass
+
+
+def workflow_pk(workflow_id: str) -> str:
+    return f"WF#{workflow_id}"
+
+
+def _to_dynamo(value: Any) -> Any:
+    # DynamoDB numbers are Decimals; JSON floats go through text to keep their value.
+    return json.loads(json.dumps(value), parse_float=Decimal)
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _from_dynamo(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_from_dynamo(item) for item in value]
+    return value
+
+
+def serialize(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: _serializer.serialize(value) for key, value in _to_dynamo(item).items() if value is not None}
+
+
+def deserialize(item: dict[str, Any]) -> dict[str, Any]:
+    return _from_dynamo({key: _deserializer.deserialize(value) for key, value in item.items()})
+
+
+def start_key(workflow: Workflow) -> str:
+    return f"{workflow.startTime}#{workflow.workflowId}"
+
+
+def state_item(workflow: Workflow) -> dict[str, Any]:
+    item = workflow.model_dump(mode="json")
+    item.update(
+        pk=workflow_pk(workflow.workflowId),
+        sk=STATE_SK,
+        gsiType=workflow.type,
+        gsiTypeStatus=f"{workflow.type}#{workflow.status}",
+        gsiTypeExecutionStatus=f"{workflow.type}#{workflow.executionStatus}",
+        startKey=start_key(workflow),
+    )
+    return item
+
+
+def history_item(workflow_id: str, event: HistoryEvent) -> dict[str, Any]:
+    item = event.model_dump(mode="json")
+    item.update(pk=workflow_pk(workflow_id), sk=f"{HISTORY_PREFIX}{event.sequence:010d}")
+    return item
+
+
+def counter_shard(workflow_id: str) -> int:
+    return zlib.crc32(workflow_id.encode()) % COUNTER_SHARDS
+
+
+def counter_deltas(transition: Transition) -> dict[str, int | float]:
+    """How a transition moves the running totals of its workflow type."""
+    before, after = transition.before, transition.after
+    deltas: dict[str, int | float] = {}
+
+    def add(name: str, amount: int | float) -> None:
+        deltas[name] = deltas.get(name, 0) + amount
+
+    if before is None:
+        add("total", 1)
+    else:
+        if before.status != after.status:
+            add(f"status_{before.status}", -1)
+        if before.executionStatus != after.executionStatus:
+            add(f"exec_{before.executionStatus}", -1)
+    if before is None or before.status != after.status:
+        add(f"status_{after.status}", 1)
+    if before is None or before.executionStatus != after.executionStatus:
+        add(f"exec_{after.executionStatus}", 1)
+    if transition.closed:
+        add("closedCount", 1)
+        add("closedSeconds", round(execution_seconds(after) or 0.0, 3))
+    return {name: amount for name, amount in deltas.items() if amount}
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    next_token: str | None
+
+
+def encode_token(value: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode()
+
+
+def decode_token(token: str | None) -> dict[str, Any] | None:
+    if not token:
+        return None
+    try:
+        value = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+        raise ValidationFailed("nextToken is not a token this API issued",
+                               [{"field": "nextToken", "message": "malformed"}]) from error
+    if not isinstance(value, dict):
+        raise ValidationFailed("nextToken is not a token this API issued",
+                               [{"field": "nextToken", "message": "malformed"}])
+    return value
+
+
+class WorkflowStore:
+    def __init__(self, table_name: str, client: Any):
+        self.table_name = table_name
+        self.client = client
+
+    # ----- reads -----------------------------------------------------------------------------
+
+    def get(self, workflow_id: str) -> Workflow | None:
+        response = self.client.get_item(
+            TableName=self.table_name,
+            Key=serialize({"pk": workflow_pk(workflow_id), "sk": STATE_SK}),
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return Workflow.model_validate(deserialize(item)) if item else None
+
+    def history(self, workflow_id: str, limit: int, next_token: str | None) -> Page:
+        token = decode_token(next_token)
+        after = int(token.get("after", 0)) if token else 0
+        response = self.client.query(
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
+            ExpressionAttributeValues=serialize({
+                ":pk": workflow_pk(workflow_id),
+                ":low": f"{HISTORY_PREFIX}{after + 1:010d}",
+                ":high": f"{HISTORY_PREFIX}9999999999",
+            }),
+            Limit=limit,
+            ConsistentRead=True,
+        )
+        events = [HistoryEvent.model_validate(_strip_keys(deserialize(item))).model_dump(mode="json")
+                  for item in response.get("Items", [])]
+        more = "LastEvaluatedKey" in response and events
+        return Page(events, encode_token({"after": events[-1]["sequence"]}) if more else None)
+
+    def queued_signals(self, workflow_id: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "FilterExpression": "queueStatus = :queued",
+            "ExpressionAttributeValues": serialize(
+                {":pk": workflow_pk(workflow_id), ":prefix": SIGNAL_PREFIX, ":queued": "QUEUED"}),
+            "ConsistentRead": True,
+        }
+        while True:
+            response = self.client.query(**query)
+            items.extend(deserialize(item) for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return items
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def signal_record(self, workflow_id: str, sequence: int) -> dict[str, Any] | None:
+        response = self.client.get_item(
+            TableName=self.table_name,
+            Key=serialize({"pk": workflow_pk(workflow_id), "sk": f"{SIGNAL_PREFIX}{sequence:010d}"}),
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return deserialize(item) if item else None
+
+    def list(self, partitions: list[tuple[str, str]], *, limit: int, next_token: str | None,
+             started_after: str | None, started_before: str | None,
+             filters: dict[str, str]) -> Page:
+        """Newest first, merged across index partitions (one per workflow type at most).
+
+        The token is the sort key of the last item answered: every partition resumes below it,
+        so a page costs the same however many workflows exist.
+        """
+        token = decode_token(next_token)
+        upper = token["below"] if token else None
+        streams = [self._query_partition(index, value, upper, started_after, started_before, filters, limit)
+                   for index, value in partitions]
+        merged = heapq.merge(*streams, key=lambda item: item["startKey"], reverse=True)
+        items: list[dict[str, Any]] = []
+        for item in merged:
+            items.append(item)
+            if len(items) == limit + 1:
+                break
+        more = len(items) > limit
+        items = items[:limit]
+        page_token = encode_token({"below": items[-1]["startKey"]}) if more and items else None
+        return Page([Workflow.model_validate(_strip_keys(item)) for item in items], page_token)
+
+    def _query_partition(self, index: str, value: str, upper: str | None, started_after: str | None,
+                         started_before: str | None, filters: dict[str, str], limit: int) -> Iterator[dict[str, Any]]:
+        # startKey is "<startTime>#<workflowId>": a bare time sorts before every key of that instant,
+        # so startedAfter is inclusive and startedBefore exclusive; "~" sorts after every key.
+        high = min(filter(None, [upper, started_before]), default="~")
+        low = started_after or "0"
+        names = {"#pk": INDEXES[index], "#sk": "startKey"}
+        values: dict[str, Any] = {":pk": value, ":low": low, ":high": high}
+        conditions = []
+        for position, (attribute, expected) in enumerate(sorted(filters.items())):
+            names[f"#f{position}"] = attribute
+            values[f":f{position}"] = expected
+            conditions.append(f"#f{position} = :f{position}")
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": index,
+            "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :low AND :high",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": serialize(values),
+            "ScanIndexForward": False,
+            "Limit": limit + 1,
+        }
+        if conditions:
+            query["FilterExpression"] = " AND ".join(conditions)
+        while True:
+            response = self.client.query(**query)
+            for item in response.get("Items", []):
+                if item["startKey"]["S"] != upper:  # BETWEEN is inclusive; the token's item was answered
+                    yield deserialize(item)
+            if "LastEvaluatedKey" not in response:
+                return
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def counters(self, workflow_types: Iterable[str]) -> dict[str, dict[str, float]]:
+        """The running totals of each type, summed over its shards: a fixed number of reads."""
+        keys = [serialize({"pk": f"COUNTER#{workflow_type}", "sk": f"SHARD#{shard}"})
+                for workflow_type in workflow_types for shard in range(COUNTER_SHARDS)]
+        totals: dict[str, dict[str, float]] = {workflow_type: {} for workflow_type in workflow_types}
+        request = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
+        while request and keys:
+            response = self.client.batch_get_item(RequestItems=request)
+            for raw in response.get("Responses", {}).get(self.table_name, []):
+                item = deserialize(raw)
+                bucket = totals[item["pk"].removeprefix("COUNTER#")]
+                for name, value in item.items():
+                    if name not in ("pk", "sk"):
+                        bucket[name] = bucket.get(name, 0) + value
+            request = response.get("UnprocessedKeys") or {}
+        return totals
+
+    # ----- writes ----------------------------------------------------------------------------
+
+    def create(self, transition: Transition) -> None:
+        workflow = transition.after
+        operations = [
+            {"Put": {"TableName": self.table_name, "Item": serialize(state_item(workflow)),
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Put": {"TableName": self.table_name, "Item": serialize(history_item(workflow.workflowId, transition.event))}},
+            self._counter_update(transition),
+        ]
+        try:
+            self._transact(operations)
+        except StaleWrite as error:
+            raise AlreadyExists(workflow.workflowId) from error
+
+    def commit(self, transition: Transition, extra: list[dict[str, Any]] | None = None) -> Workflow:
+        """Write a transition: the new state (if the revision is still the one read), its history
+        event and the counters, all or nothing."""
+        before = transition.before
+        assert before is not None
+        after = transition.after.model_copy(update={"revision": before.revision + 1})
+        operations = [
+            self._put_state(after, expected_revision=before.revision),
+            {"Put": {"TableName": self.table_name, "Item": serialize(history_item(after.workflowId, transition.event)),
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+        ]
+        deltas = counter_deltas(transition)
+        if deltas:
+            operations.append(self._counter_update(transition))
+        self._transact(operations + (extra or []))
+        return after
+
+    def save_bookkeeping(self, before: Workflow, after: Workflow, extra: list[dict[str, Any]] | None = None) -> Workflow:
+        """Write wait bookkeeping (no business change, no history event), if the revision still holds."""
+        after = after.model_copy(update={"revision": before.revision + 1})
+        self._transact([self._put_state(after, expected_revision=before.revision)] + (extra or []))
+        return after
+
+    def put_signal_record(self, workflow_id: str, sequence: int, record: dict[str, Any]) -> dict[str, Any]:
+        item = {**record, "pk": workflow_pk(workflow_id), "sk": f"{SIGNAL_PREFIX}{sequence:010d}"}
+        return {"Put": {"TableName": self.table_name, "Item": serialize(item)}}
+
+    def _put_state(self, workflow: Workflow, expected_revision: int) -> dict[str, Any]:
+        return {"Put": {
+            "TableName": self.table_name,
+            "Item": serialize(state_item(workflow)),
+            "ConditionExpression": "revision = :revision",
+            "ExpressionAttributeValues": serialize({":revision": expected_revision}),
+        }}
+
+    def _counter_update(self, transition: Transition) -> dict[str, Any]:
+        deltas = counter_deltas(transition)
+        names = {f"#c{position}": name for position, name in enumerate(deltas)}
+        values = {f":c{position}": amount for position, amount in enumerate(deltas.values())}
+        workflow = transition.after
+        return {"Update": {
+            "TableName": self.table_name,
+            "Key": serialize({"pk": f"COUNTER#{workflow.type}", "sk": f"SHARD#{counter_shard(workflow.workflowId)}"}),
+            "UpdateExpression": "ADD " + ", ".join(f"{name} {value}" for name, value in zip(names, values, strict=True)),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": serialize(values),
+        }}
+
+    def _transact(self, operations: list[dict[str, Any]]) -> None:
+        for attempt in range(TRANSACTION_CONFLICT_RETRIES):
+            try:
+                self.client.transact_write_items(TransactItems=operations)
+                return
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+                if "ConditionalCheckFailed" in reasons:
+                    raise StaleWrite(str(reasons)) from error
+                if attempt == TRANSACTION_CONFLICT_RETRIES - 1:
+                    raise
+                # Another transaction held one of the items (a shared counter shard): back off, jittered.
+                time.sleep(random.uniform(0, 0.02 * 2**attempt))
+
+
+def _strip_keys(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in item.items()
+            if key not in ("pk", "sk", "startKey", "gsiType", "gsiTypeStatus", "gsiTypeExecutionStatus")}
+

@@ -1,0 +1,47 @@
+"""Step Functions access: start a lifecycle's execution, release an open wait, stop an execution."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+# Answers to SendTaskSuccess that mean "this wait is no longer open" (it timed out or already ended).
+CLOSED_WAIT_ERRORS = {"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"}
+
+
+class Executions:
+    def __init__(self, client: Any, state_machine_arns: dict[str, str]):
+        self.client = client
+        self.state_machine_arns = state_machine_arns
+
+    def start(self, workflow_type: str, name: str, payload: dict[str, Any]) -> str:
+        response = self.client.start_execution(
+            stateMachineArn=self.state_machine_arns[workflow_type], name=name, input=json.dumps(payload)
+        )
+        return str(response["executionArn"])
+
+    def execution_arn(self, workflow_type: str, name: str) -> str:
+        machine = self.state_machine_arns[workflow_type]
+        # A qualified ARN (version or alias) names the same state machine for its executions.
+        base = machine.split(":stateMachine:")
+        machine_name = base[1].split(":")[0]
+        return f"{base[0]}:execution:{machine_name}:{name}"
+
+    def release(self, task_token: str, output: dict[str, Any]) -> bool:
+        """Complete an open wait; False when the wait had already closed."""
+        try:
+            self.client.send_task_success(taskToken=task_token, output=json.dumps(output))
+            return True
+        except ClientError as error:
+            if error.response["Error"]["Code"] in CLOSED_WAIT_ERRORS:
+                return False
+            raise
+
+    def stop(self, execution_arn: str, cause: str) -> None:
+        try:
+            self.client.stop_execution(executionArn=execution_arn, error="Terminated", cause=cause[:32768])
+        except ClientError as error:
+            if error.response["Error"]["Code"] not in ("ExecutionDoesNotExist", "ValidationException"):
+                raise

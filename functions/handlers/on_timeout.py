@@ -1,0 +1,17 @@
+"""Activity: a state's wait timed out. Event: {"workflowId", "status"}; answers {"workflowId", "status"}."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions import dependencies
+from functions.handlers.observability import logger, tracer
+from functions.models.activities import TimeoutEvent
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = TimeoutEvent.model_validate(event)
+    logger.append_keys(workflowId=request.workflowId, status=request.status)
+    return dependencies.service().on_timeout(request.workflowId, request.status)

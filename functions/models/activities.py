@@ -1,0 +1,24 @@
+"""The events the state machines send to the activity functions."""
+
+from pydantic import BaseModel, Field
+
+
+class OpenWaitEvent(BaseModel):
+    workflowId: str
+    status: str
+    taskToken: str = Field(min_length=1)
+
+
+class TimeoutEvent(BaseModel):
+    workflowId: str
+    status: str
+
+
+class CaughtError(BaseModel):
+    Error: str = "States.Runtime"
+    Cause: str | None = None
+
+
+class FailureEvent(BaseModel):
+    workflowId: str
+    error: CaughtError = Field(default_factory=CaughtError)

@@ -1,0 +1,39 @@
+"""The functions' configuration, read from environment variables once per cold start."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+
+
+class Settings(BaseModel):
+    workflows_table_name: str = Field(min_length=1)
+    idempotency_table_name: str | None = None
+    # Workflow type → the ARN executions start on (the live alias in AWS).
+    state_machine_arns: dict[str, str] = Field(default_factory=dict)
+    alerts_topic_arn: str | None = None
+    # Workflow type → timeout name → seconds; the same values the state machines were given.
+    lifecycle_timeouts: dict[str, dict[str, int]] = Field(default_factory=dict)
+    # How long a signal kept between two waits may hold the API's answer before it says 202.
+    signal_apply_wait_seconds: float = 5.0
+
+    @field_validator("state_machine_arns", "lifecycle_timeouts", mode="before")
+    @classmethod
+    def _json(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
+    @classmethod
+    def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
+        environ = dict(os.environ if environ is None else environ)
+        names = {
+            "workflows_table_name": "WORKFLOWS_TABLE_NAME",
+            "idempotency_table_name": "IDEMPOTENCY_TABLE_NAME",
+            "state_machine_arns": "STATE_MACHINE_ARNS",
+            "alerts_topic_arn": "ALERTS_TOPIC_ARN",
+            "lifecycle_timeouts": "LIFECYCLE_TIMEOUTS",
+            "signal_apply_wait_seconds": "SIGNAL_APPLY_WAIT_SECONDS",
+        }
+        return cls.model_validate({field: environ[name] for field, name in names.items() if environ.get(name)})

@@ -1,0 +1,439 @@
+"""Use cases of the platform: what the API and the state machine activities ask for.
+
+Each use case reads a workflow, lets the domain decide, and commits the decision in one
+conditional transaction; when another writer got there first it reads again and decides again.
+AWS access comes in through the ports (store, executions, notifier), so this module imports no SDK.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+from functions.domain import workflow as rules
+from functions.domain.errors import (
+    ConcurrentModification,
+    DomainError,
+    Forbidden,
+    ValidationFailed,
+    WorkflowAlreadyStarted,
+    WorkflowNotFound,
+)
+from functions.domain.identity import SYSTEM, Identity
+from functions.domain.lifecycle import Lifecycle, SignalContext
+from functions.domain.time import iso
+from functions.domain.workflow import EventType, Transition, Workflow, public_view
+
+# How often a use case reads again after losing a race before it gives up (each loss means another
+# writer changed the workflow, so this bounds contention, not a retry of failures).
+MAX_ATTEMPTS = 50
+
+
+class StaleWriteError(Protocol):
+    pass
+
+
+class Store(Protocol):
+    def get(self, workflow_id: str) -> Workflow | None: ...
+    def create(self, transition: Transition) -> None: ...
+    def commit(self, transition: Transition, extra: list[dict[str, Any]] | None = None) -> Workflow: ...
+    def save_bookkeeping(self, before: Workflow, after: Workflow,
+                         extra: list[dict[str, Any]] | None = None) -> Workflow: ...
+    def put_signal_record(self, workflow_id: str, sequence: int, record: dict[str, Any]) -> dict[str, Any]: ...
+    def queued_signals(self, workflow_id: str) -> list[dict[str, Any]]: ...
+    def signal_record(self, workflow_id: str, sequence: int) -> dict[str, Any] | None: ...
+    def history(self, workflow_id: str, limit: int, next_token: str | None) -> Any: ...
+    def list(self, partitions: list[tuple[str, str]], *, limit: int, next_token: str | None,
+             started_after: str | None, started_before: str | None, filters: dict[str, str]) -> Any: ...
+    def counters(self, workflow_types: list[str]) -> dict[str, dict[str, float]]: ...
+
+
+class Executions(Protocol):
+    def start(self, workflow_type: str, name: str, payload: dict[str, Any]) -> str: ...
+    def execution_arn(self, workflow_type: str, name: str) -> str: ...
+    def release(self, task_token: str, output: dict[str, Any]) -> bool: ...
+    def stop(self, execution_arn: str, cause: str) -> None: ...
+
+
+class Notifier(Protocol):
+    def alert(self, subject: str, message: dict[str, Any]) -> None: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class SignalOutcome:
+    status_code: int
+    body: dict[str, Any]
+
+
+class WorkflowService:
+    def __init__(
+        self,
+        store: Store,
+        executions: Executions,
+        notifier: Notifier,
+        lifecycles: Mapping[str, Lifecycle],
+        *,
+        stale_write: type[Exception],
+        now: Callable[[], datetime],
+        timeouts: Mapping[str, Mapping[str, int]] | None = None,
+        signal_apply_wait_seconds: float = 5.0,
+    ):
+        self.store = store
+        self.executions = executions
+        self.notifier = notifier
+        self.lifecycles = lifecycles
+        self.stale_write = stale_write
+        self.now = now
+        self.timeouts = {
+            name: {**lifecycle.default_timeouts(), **dict((timeouts or {}).get(name, {}))}
+            for name, lifecycle in lifecycles.items()
+        }
+        self.signal_apply_wait_seconds = signal_apply_wait_seconds
+
+    # ----- reads -----------------------------------------------------------------------------
+
+    def lifecycle(self, workflow_type: str) -> Lifecycle:
+        lifecycle = self.lifecycles.get(workflow_type)
+        if lifecycle is None:
+            raise ValidationFailed(
+                f"unknown workflow type {workflow_type!r}",
+                [{"field": "type", "message": f"must be one of {sorted(self.lifecycles)}"}],
+            )
+        return lifecycle
+
+    def read(self, actor: Identity, workflow_id: str) -> Workflow:
+        workflow = self.store.get(workflow_id)
+        # Applicants see only what they started; to them the others do not exist.
+        if workflow is None or not actor.may_read(workflow.startedBy):
+            raise WorkflowNotFound(workflow_id)
+        return workflow
+
+    def view(self, workflow: Workflow) -> dict[str, Any]:
+        return public_view(workflow, self.lifecycles[workflow.type])
+
+    def get(self, actor: Identity, workflow_id: str) -> dict[str, Any]:
+        return self.view(self.read(actor, workflow_id))
+
+    def history(self, actor: Identity, workflow_id: str, limit: int, next_token: str | None) -> dict[str, Any]:
+        self.read(actor, workflow_id)
+        page = self.store.history(workflow_id, limit, next_token)
+        return {"items": page.items, "nextToken": page.next_token}
+
+    def list(self, actor: Identity, *, workflow_type: str | None, status: str | None,
+             execution_status: str | None, started_after: datetime | None, started_before: datetime | None,
+             limit: int, next_token: str | None) -> dict[str, Any]:
+        types = [self.lifecycle(workflow_type).type] if workflow_type else sorted(self.lifecycles)
+        filters: dict[str, str] = {}
+        if not actor.reads_all():
+            partitions = [("byOwner", actor.user_id)]
+            filters["type"] = workflow_type or ""
+            if not workflow_type:
+                filters.pop("type")
+            if status:
+                filters["status"] = status
+            if execution_status:
+                filters["executionStatus"] = execution_status
+        elif status:
+            types = [name for name in types if status in self.lifecycles[name].statuses]
+            partitions = [("byStatus", f"{name}#{status}") for name in types]
+            if execution_status:
+                filters["executionStatus"] = execution_status
+        elif execution_status:
+            partitions = [("byExecutionStatus", f"{name}#{execution_status}") for name in types]
+        else:
+            partitions = [("byType", name) for name in types]
+        page = self.store.list(
+            partitions, limit=limit, next_token=next_token,
+            started_after=iso(started_after) if started_after else None,
+            started_before=iso(started_before) if started_before else None,
+            filters=filters,
+        )
+        return {"items": [self.view(item) for item in page.items], "nextToken": page.next_token}
+
+    def metrics(self, workflow_type: str | None) -> dict[str, Any]:
+        types = [self.lifecycle(workflow_type).type] if workflow_type else sorted(self.lifecycles)
+        counters = self.store.counters(types)
+        by_type: dict[str, Any] = {}
+        totals = {"total": 0.0, "closedCount": 0.0, "closedSeconds": 0.0}
+        by_execution: dict[str, int] = {status: 0 for status in rules.ExecutionStatus}
+        for name in types:
+            counts = counters.get(name, {})
+            statuses = {key.removeprefix("status_"): int(value) for key, value in counts.items()
+                        if key.startswith("status_") and value}
+            executions = {status.value: int(counts.get(f"exec_{status}", 0)) for status in rules.ExecutionStatus}
+            by_type[name] = {"total": int(counts.get("total", 0)), "byExecutionStatus": executions,
+                             "byStatus": statuses}
+            for key in totals:
+                totals[key] += counts.get(key, 0)
+            for status, count in executions.items():
+                by_execution[status] += count
+        failed = by_execution["FAILED"] + by_execution["TIMED_OUT"]
+        return {
+            "total": int(totals["total"]),
+            "byExecutionStatus": by_execution,
+            "byType": by_type,
+            "failureRate": round(failed / totals["total"], 4) if totals["total"] else 0.0,
+            "averageExecutionSeconds": round(totals["closedSeconds"] / totals["closedCount"], 3)
+            if totals["closedCount"] else None,
+        }
+
+    # ----- start and terminate ---------------------------------------------------------------
+
+    def start(self, actor: Identity, workflow_type: str, workflow_id: str | None, raw_input: Any) -> dict[str, Any]:
+        lifecycle = self.lifecycle(workflow_type)
+        if not actor.may(lifecycle.starters):
+            raise Forbidden(f"the caller's groups may not start {workflow_type} workflows")
+        workflow_id = workflow_id or f"{workflow_type}-{uuid.uuid4().hex[:16]}"
+        transition = rules.start(lifecycle, workflow_id, raw_input, actor, self.now(), execution_name=workflow_id)
+        try:
+            self.store.create(transition)
+        except Exception as error:
+            if type(error).__name__ != "AlreadyExists":
+                raise
+            existing = self.store.get(workflow_id)
+            state = "running" if existing and existing.is_running else "closed"
+            raise WorkflowAlreadyStarted(
+                f"a workflow with id {workflow_id!r} already exists ({state}); workflow ids are unique",
+                [{"field": "workflowId", "value": workflow_id, "executionStatus": existing and existing.executionStatus}],
+            ) from error
+        try:
+            self.executions.start(workflow_type, transition.after.executionName,
+                                  {"workflowId": workflow_id, "status": transition.after.status})
+        except Exception as error:
+            self.record_failure(workflow_id, "StartExecutionFailed", repr(error))
+            raise
+        return self.view(transition.after)
+
+    def terminate(self, actor: Identity, workflow_id: str, reason: str) -> dict[str, Any]:
+        for _ in range(MAX_ATTEMPTS):
+            workflow = self.read(actor, workflow_id)
+            transition = rules.terminate(workflow, self.now(), actor.user_id, reason)
+            try:
+                after = self.store.commit(transition)
+            except self.stale_write:
+                continue
+            self.executions.stop(self.executions.execution_arn(workflow.type, workflow.executionName), reason)
+            return self.view(after)
+        raise ConcurrentModification(f"workflow {workflow_id!r} kept changing; try again")
+
+    # ----- signals ---------------------------------------------------------------------------
+
+    def context(self, actor: Identity, workflow: Workflow) -> SignalContext:
+        return SignalContext(actor=actor, now=self.now(), timeouts=self.timeouts[workflow.type])
+
+    def signal(self, actor: Identity, workflow_id: str, signal: str, payload: Any) -> SignalOutcome:
+        for _ in range(MAX_ATTEMPTS):
+            workflow = self.read(actor, workflow_id)
+            lifecycle = self.lifecycles[workflow.type]
+            spec = rules.signal_spec(lifecycle, signal)
+            if not actor.may(spec.senders):
+                raise Forbidden(f"the caller's groups may not send {signal}",
+                                [{"field": "signalName", "value": signal}])
+            needs_open_wait = spec.changes_status and not workflow.wait_is_open
+            if needs_open_wait or workflow.pendingSignals:
+                # Between two waits: check it against the state it will meet, then keep it in order.
+                rules.apply_signal(lifecycle, self._projected(lifecycle, workflow), signal, payload,
+                                   self.context(actor, workflow))
+                try:
+                    sequence = self._enqueue(workflow, actor, signal, payload)
+                except self.stale_write:
+                    continue
+                return self._await_queued(workflow_id, sequence)
+            transition = rules.apply_signal(lifecycle, workflow, signal, payload, self.context(actor, workflow))
+            try:
+                after = self._commit_signal(workflow, transition)
+            except self.stale_write:
+                continue
+            return SignalOutcome(200, self.view(after))
+        raise ConcurrentModification(f"workflow {workflow_id!r} kept changing; try again")
+
+    def _commit_signal(self, workflow: Workflow, transition: Transition,
+                       extra: list[dict[str, Any]] | None = None, token: str | None = None) -> Workflow:
+        """Commit a signal's transition; a status change closes the open wait and moves the execution on."""
+        token = token or workflow.waitToken
+        if transition.status_changed:
+            transition = _with(transition, waitToken=None, waitStatus=None)
+        after = self.store.commit(transition, extra)
+        if transition.status_changed and token:
+            self.executions.release(token, {"workflowId": after.workflowId, "status": after.status})
+        self._announce(transition)
+        return after
+
+    def _projected(self, lifecycle: Lifecycle, workflow: Workflow) -> Workflow:
+        """The workflow as it will be once the signals already kept are applied (rejected ones skipped)."""
+        projected = workflow
+        if workflow.pendingSignals:
+            for record in self.store.queued_signals(workflow.workflowId):
+                try:
+                    projected = rules.apply_signal(
+                        lifecycle, projected, record["signal"], record.get("payload"),
+                        self.context(_identity(record), projected)).after
+                except DomainError:
+                    continue
+        return projected
+
+    def _enqueue(self, workflow: Workflow, actor: Identity, signal: str, payload: Any) -> int:
+        sequence = workflow.signalSeq + 1
+        record = {
+            "signal": signal, "payload": payload if payload is not None else {}, "queueStatus": "QUEUED",
+            "sequence": sequence, "receivedAt": iso(self.now()),
+            "actor": actor.user_id, "actorGroups": sorted(actor.groups),
+        }
+        after = workflow.model_copy(update={"pendingSignals": workflow.pendingSignals + 1, "signalSeq": sequence})
+        self.store.save_bookkeeping(workflow, after,
+                                    [self.store.put_signal_record(workflow.workflowId, sequence, record)])
+        return sequence
+
+    def _await_queued(self, workflow_id: str, sequence: int) -> SignalOutcome:
+        deadline = time.monotonic() + self.signal_apply_wait_seconds
+        pause = 0.01
+        while True:
+            record = self.store.signal_record(workflow_id, sequence) or {}
+            if record.get("queueStatus") == "APPLIED":
+                return SignalOutcome(200, self.view(self.store.get(workflow_id)))  # type: ignore[arg-type]
+            if record.get("queueStatus") == "REJECTED":
+                raise _recorded_error(record["error"])
+            if time.monotonic() >= deadline:
+                workflow = self.store.get(workflow_id)
+                assert workflow is not None
+                return SignalOutcome(202, {
+                    "queued": True,
+                    "signalSequence": sequence,
+                    "message": "the workflow is between two waits; the signal is kept and applied, in order, "
+                               "when the next wait opens",
+                    "workflow": self.view(workflow),
+                })
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
+
+    # ----- activities the state machines call ------------------------------------------------
+
+    def open_wait(self, workflow_id: str, status: str, task_token: str) -> dict[str, Any]:
+        """Open the wait for ``status``: apply the signals kept meanwhile, in order, or register the token."""
+        for _ in range(MAX_ATTEMPTS):
+            workflow = self.store.get(workflow_id)
+            if workflow is None:
+                raise LookupError(f"workflow {workflow_id} does not exist")
+            if not workflow.is_running or workflow.status != status:
+                # It moved on (a timeout and a signal crossed): let the execution follow it.
+                self.executions.release(task_token, {"workflowId": workflow_id, "status": workflow.status})
+                return {"released": True, "status": workflow.status}
+            if workflow.pendingSignals:
+                released = self._apply_oldest_queued(workflow, task_token)
+                if released is not None:
+                    return released
+                continue
+            try:
+                self.store.save_bookkeeping(workflow, workflow.model_copy(
+                    update={"waitToken": task_token, "waitStatus": status}))
+            except self.stale_write:
+                continue
+            return {"released": False, "status": status}
+        raise ConcurrentModification(f"could not open the wait of {workflow_id}")
+
+    def _apply_oldest_queued(self, workflow: Workflow, task_token: str) -> dict[str, Any] | None:
+        queued = self.store.queued_signals(workflow.workflowId)
+        lifecycle = self.lifecycles[workflow.type]
+        if not queued:  # the count and the queue disagree: trust the queue
+            self._save_quietly(workflow, workflow.model_copy(update={"pendingSignals": 0}))
+            return None
+        record = queued[0]
+        key = (workflow.workflowId, int(record["sequence"]))
+        try:
+            transition = rules.apply_signal(lifecycle, workflow, record["signal"], record.get("payload"),
+                                            self.context(_identity(record), workflow))
+        except DomainError as error:
+            rejected = {**record, "queueStatus": "REJECTED", "decidedAt": iso(self.now()),
+                        "error": {"status": error.status_code, **error.to_body()}}
+            self._save_quietly(workflow, workflow.model_copy(update={"pendingSignals": workflow.pendingSignals - 1}),
+                               [self.store.put_signal_record(*key, rejected)])
+            return None
+        transition = _with(transition, pendingSignals=workflow.pendingSignals - 1)
+        applied = {**record, "queueStatus": "APPLIED", "decidedAt": iso(self.now()),
+                   "historySequence": transition.event.sequence}
+        try:
+            after = self._commit_signal(workflow, transition, [self.store.put_signal_record(*key, applied)],
+                                        token=task_token)
+        except self.stale_write:
+            return None
+        if transition.status_changed:
+            return {"released": True, "status": after.status}
+        return None
+
+    def _save_quietly(self, before: Workflow, after: Workflow, extra: list[dict[str, Any]] | None = None) -> None:
+        try:
+            self.store.save_bookkeeping(before, after, extra)
+        except self.stale_write:
+            pass  # the caller reads again
+
+    def on_timeout(self, workflow_id: str, status: str) -> dict[str, Any]:
+        """A state waited longer than its timeout: escalate, or act for the user, as the lifecycle says."""
+        for _ in range(MAX_ATTEMPTS):
+            workflow = self.store.get(workflow_id)
+            if workflow is None:
+                raise LookupError(f"workflow {workflow_id} does not exist")
+            lifecycle = self.lifecycles[workflow.type]
+            transition = rules.time_out(lifecycle, workflow, status, self.context(SYSTEM, workflow))
+            if transition is None:
+                return {"workflowId": workflow_id, "status": workflow.status}
+            # The wait that timed out is closed whatever the outcome.
+            transition = _with(transition, waitToken=None, waitStatus=None)
+            try:
+                after = self.store.commit(transition)
+            except self.stale_write:
+                continue
+            self._announce(transition)
+            return {"workflowId": workflow_id, "status": after.status}
+        raise ConcurrentModification(f"could not apply the timeout of {workflow_id}")
+
+    def record_failure(self, workflow_id: str, error: str, cause: str | None) -> dict[str, Any]:
+        """The execution failed where the state machine could catch it: say so on the workflow."""
+        for _ in range(MAX_ATTEMPTS):
+            workflow = self.store.get(workflow_id)
+            if workflow is None:
+                raise LookupError(f"workflow {workflow_id} does not exist")
+            transition = rules.fail(workflow, self.now(), error, cause)
+            if transition is None:
+                return {"workflowId": workflow_id, "executionStatus": workflow.executionStatus}
+            try:
+                after = self.store.commit(transition)
+            except self.stale_write:
+                continue
+            self._announce(transition)
+            return {"workflowId": workflow_id, "executionStatus": after.executionStatus}
+        raise ConcurrentModification(f"could not record the failure of {workflow_id}")
+
+    # ----- after a transition ----------------------------------------------------------------
+
+    def _announce(self, transition: Transition) -> None:
+        event = transition.event
+        workflow = transition.after
+        if event.type in (EventType.ESCALATED, EventType.FAILED) or (
+                event.type == EventType.TIMEOUT and transition.status_changed):
+            self.notifier.alert(
+                f"[{event.type}] {workflow.type} {workflow.workflowId} ({workflow.status})",
+                {"workflowId": workflow.workflowId, "type": workflow.type, "status": workflow.status,
+                 "executionStatus": workflow.executionStatus, "escalationLevel": workflow.escalationLevel,
+                 "event": event.model_dump(mode="json")},
+            )
+
+
+def _with(transition: Transition, **changes: Any) -> Transition:
+    return dataclasses.replace(transition, after=transition.after.model_copy(update=changes))
+
+
+def _identity(record: Mapping[str, Any]) -> Identity:
+    return Identity(user_id=record.get("actor", "unknown"), groups=frozenset(record.get("actorGroups", [])))
+
+
+def _recorded_error(error: Mapping[str, Any]) -> DomainError:
+    recorded = DomainError(error.get("message", "signal rejected"), error.get("details"),
+                           **{key: value for key, value in error.items()
+                              if key not in ("status", "error", "message", "details")})
+    recorded.status_code = int(error.get("status", 409))
+    recorded.code = str(error.get("error", "SIGNAL_REJECTED"))
+    return recorded

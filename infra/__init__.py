@@ -1,0 +1,1 @@
+"""Infrastructure: the lifecycle catalog, the CDK stacks and constructs, and the local runtime."""

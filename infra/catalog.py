@@ -1,0 +1,107 @@
+"""The catalog: one declaration of every lifecycle and function, read by the CDK stacks and the
+local runtime alike, so that what runs on a laptop is what deploys.
+
+A lifecycle's states, signals and timeout rules live in its domain module
+(``functions/domain/lifecycles``); the catalog adds how it runs: its ASL file, the functions its
+state machine invokes, and the substitutions that fill the ASL's ``${...}`` placeholders.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from functions.domain.lifecycle import Lifecycle
+from functions.domain.lifecycles import accu_application
+
+ROOT = Path(__file__).resolve().parent.parent
+STATEMACHINES = ROOT / "statemachines"
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """A Lambda function: its logical name (used in ASL placeholders as ``${<Name>FunctionArn}``)."""
+
+    name: str
+    handler: str
+    description: str
+    timeout_seconds: int = 30
+    memory_mb: int = 512
+
+
+API = FunctionSpec("Api", "functions.handlers.api.handler", "REST API of the workflow platform", timeout_seconds=29)
+OPEN_WAIT = FunctionSpec("OpenWait", "functions.handlers.open_wait.handler",
+                         "Opens a lifecycle state's wait: registers the task token or applies signals kept meanwhile")
+ON_TIMEOUT = FunctionSpec("OnTimeout", "functions.handlers.on_timeout.handler",
+                          "Applies a lifecycle state's timeout: escalates or acts for the user")
+RECORD_FAILURE = FunctionSpec("RecordFailure", "functions.handlers.record_failure.handler",
+                              "Records a caught failure on the workflow before its execution fails")
+
+FUNCTIONS: dict[str, FunctionSpec] = {spec.name: spec for spec in (API, OPEN_WAIT, ON_TIMEOUT, RECORD_FAILURE)}
+
+
+def function_placeholder(function_name: str) -> str:
+    return f"{function_name}FunctionArn"
+
+
+def timeout_placeholder(timeout_name: str) -> str:
+    return f"{timeout_name[0].upper()}{timeout_name[1:]}TimeoutSeconds"
+
+
+@dataclass(frozen=True)
+class LifecycleEntry:
+    lifecycle: Lifecycle
+    asl_file: Path
+    # The construct id and name stem of the lifecycle's state machine.
+    state_machine_name: str
+    # The functions its state machine invokes.
+    functions: tuple[str, ...]
+
+    @property
+    def type(self) -> str:
+        return self.lifecycle.type
+
+    def definition_template(self) -> str:
+        return self.asl_file.read_text()
+
+    def placeholders(self) -> set[str]:
+        return set(PLACEHOLDER.findall(self.definition_template()))
+
+    def timeouts(self, overrides: Mapping[str, int] | None = None) -> dict[str, int]:
+        """Timeout name → seconds: the lifecycle's defaults, with a deployment's overrides."""
+        unknown = set(overrides or {}) - set(self.lifecycle.default_timeouts())
+        if unknown:
+            raise ValueError(f"{self.type} has no timeouts named {sorted(unknown)}")
+        return {**self.lifecycle.default_timeouts(), **(overrides or {})}
+
+    def substitutions(self, function_arns: Mapping[str, str], timeouts: Mapping[str, int]) -> dict[str, str]:
+        values = {function_placeholder(name): function_arns[name] for name in self.functions}
+        values.update({timeout_placeholder(name): str(int(seconds)) for name, seconds in timeouts.items()})
+        return values
+
+    def render(self, function_arns: Mapping[str, str], timeouts: Mapping[str, int]) -> str:
+        """The ASL with its placeholders filled, as CloudFormation's DefinitionSubstitutions would."""
+        values = self.substitutions(function_arns, timeouts)
+        missing = self.placeholders() - set(values)
+        if missing:
+            raise KeyError(f"{self.asl_file.name} has placeholders with no substitution: {sorted(missing)}")
+        return PLACEHOLDER.sub(lambda match: values[match.group(1)], self.definition_template())
+
+
+CATALOG: dict[str, LifecycleEntry] = {
+    entry.type: entry
+    for entry in (
+        LifecycleEntry(
+            lifecycle=accu_application.LIFECYCLE,
+            asl_file=STATEMACHINES / "accu_application.asl.json",
+            state_machine_name="AccuApplicationLifecycle",
+            functions=(OPEN_WAIT.name, ON_TIMEOUT.name, RECORD_FAILURE.name),
+        ),
+    )
+}
+
+# Functions invoked by a state machine (the API function is invoked by API Gateway).
+ACTIVITY_FUNCTIONS = sorted({name for entry in CATALOG.values() for name in entry.functions})
