@@ -94,8 +94,8 @@ class HistoryEvent(BaseModel):
     sequence: int
     time: str
     type: EventType
-    fromStatus: str | None
-    toStatus: str | None
+    fromStatus: str | None = None
+    toStatus: str | None = None
     actor: str
     signal: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)

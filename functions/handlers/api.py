@@ -61,8 +61,8 @@ def caller() -> Identity:
     return Identity(user_id=str(user_id), groups=parse_groups(claims.get("cognito:groups")))
 
 
-def _json_response(status_code: int, body: Any) -> Response[dict[str, Any]]:
-    return Response(status_code=status_code, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+def _json_response(status_code: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
+    return Response(status_code=status_code, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 @app.exception_handler(DomainError)
@@ -143,8 +143,8 @@ def health() -> dict[str, str]:
 
 @app.get("/openapi.json", summary="The OpenAPI document of this API", include_in_schema=False)
 def openapi() -> Response[dict[str, Any]]:
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON,
-                    body=app.get_openapi_json_schema(title="ACCU workflow platform", version="1.0.0"))
+    document = app.get_openapi_json_schema(title="ACCU workflow platform", version="1.0.0")
+    return _json_response(200, json.loads(document))
 
 
 @app.post("/workflows", summary="Start a workflow", responses={201: {"description": "started"}})

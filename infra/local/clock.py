@@ -1,0 +1,203 @@
+"""A virtual clock for the local platform and the tests: wall-clock time plus an offset that only
+grows, and a way to jump it forward so that every timer due in the jump fires, in order.
+
+The Step Functions engine (moto) waits on ``threading.Event`` objects and ``time.sleep``; the
+patches in ``moto_time.py`` give it ``ClockEvent`` and ``AccountedThread`` instead, so that
+
+- a wait with a timeout ends when the *virtual* deadline passes, and
+- the clock knows when the engine is quiet: every engine thread is parked in a wait. ``advance``
+  waits for quiet before each jump, so a timer set by a step that has just run is not jumped over.
+
+A thread is marked runnable again by whoever wakes it (``set``, or the jump that passes its
+deadline), synchronously, so there is no gap in which the engine looks quiet but is about to run.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+QUIET_TIMEOUT_SECONDS = 30.0
+
+
+@dataclass(eq=False)
+class _Waiter:
+    event: ClockEvent
+    deadline: float | None
+    accounted: bool
+    parked: bool = True
+
+
+@dataclass
+class VirtualClock:
+    offset: float = 0.0
+    _lock: threading.Condition = field(default_factory=lambda: threading.Condition(threading.RLock()))
+    _waiters: set[_Waiter] = field(default_factory=set)
+    _runnable: int = 0
+
+    # ----- reading ---------------------------------------------------------------------------
+
+    def time(self) -> float:
+        return time.time() + self.offset
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.time(), tz=UTC)
+
+    def naive_local_now(self) -> datetime:
+        """What ``datetime.now()`` answers, on the virtual clock (local time, no zone)."""
+        return datetime.fromtimestamp(self.time())
+
+    # ----- engine threads --------------------------------------------------------------------
+
+    def thread_started(self) -> None:
+        with self._lock:
+            self._runnable += 1
+
+    def thread_finished(self) -> None:
+        with self._lock:
+            self._runnable -= 1
+            self._lock.notify_all()
+
+    def _park(self, event: ClockEvent, timeout: float | None) -> _Waiter:
+        accounted = isinstance(threading.current_thread(), AccountedThread)
+        waiter = _Waiter(event, None if timeout is None else self.time() + timeout, accounted)
+        with self._lock:
+            self._waiters.add(waiter)
+            if accounted:
+                self._runnable -= 1
+                self._lock.notify_all()
+        return waiter
+
+    def _unpark(self, waiter: _Waiter) -> None:
+        with self._lock:
+            self._waiters.discard(waiter)
+            if waiter.accounted and waiter.parked:
+                self._runnable += 1
+            waiter.parked = False
+
+    def _wake(self, waiters: list[_Waiter]) -> None:
+        # Called with the lock held: the woken threads count as runnable from this moment.
+        for waiter in waiters:
+            if waiter.parked:
+                waiter.parked = False
+                if waiter.accounted:
+                    self._runnable += 1
+
+    def _event_set(self, event: ClockEvent) -> None:
+        with self._lock:
+            self._wake([waiter for waiter in self._waiters if waiter.event is event])
+
+    # ----- skipping time ---------------------------------------------------------------------
+
+    def wait_until_quiet(self, timeout: float = QUIET_TIMEOUT_SECONDS) -> bool:
+        with self._lock:
+            return self._lock.wait_for(lambda: self._runnable <= 0, timeout)
+
+    def pending_deadlines(self) -> list[float]:
+        with self._lock:
+            return sorted(w.deadline for w in self._waiters if w.parked and w.deadline is not None)
+
+    def advance(self, seconds: float) -> datetime:
+        """Move time forward by ``seconds``; every timer due by then fires, in deadline order,
+        each one only once the engine is quiet again after the one before."""
+        if seconds < 0:
+            raise ValueError("time only moves forward")
+        target = self.time() + seconds
+        while True:
+            self.wait_until_quiet()
+            with self._lock:
+                due = [w for w in self._waiters if w.parked and w.deadline is not None and w.deadline <= target]
+                if not due:
+                    break
+                earliest = min(w.deadline for w in due if w.deadline is not None)
+                self.offset = max(self.offset, earliest - time.time())
+                fired = [w for w in due if w.deadline is not None and w.deadline <= self.time()]
+                self._wake(fired)
+            self._notify(fired)
+        with self._lock:
+            self.offset = max(self.offset, target - time.time())
+        self._notify()
+        self.wait_until_quiet()
+        return self.now()
+
+    def _notify(self, waiters: list[_Waiter] | None = None) -> None:
+        """Wake waiters so they look at the clock again (the others sleep on by their new reckoning)."""
+        if waiters is None:
+            with self._lock:
+                waiters = [w for w in self._waiters if w.parked and w.deadline is not None]
+        for waiter in waiters:
+            with waiter.event._cond:  # type: ignore[attr-defined]
+                waiter.event._cond.notify_all()  # type: ignore[attr-defined]
+
+    def sleep(self, seconds: float) -> None:
+        ClockEvent().wait(seconds)
+
+
+class ClockEvent(threading.Event):
+    """A ``threading.Event`` whose timeouts run on the virtual clock."""
+
+    def wait(self, timeout: float | None = None) -> bool:
+        clock = current()
+        with self._cond:
+            if self._flag:
+                return True
+            waiter = clock._park(self, timeout)
+            try:
+                while not self._flag:
+                    if waiter.deadline is None:
+                        self._cond.wait()
+                        continue
+                    remaining = waiter.deadline - clock.time()
+                    if remaining <= 0:
+                        break
+                    self._cond.wait(remaining)
+                return self._flag
+            finally:
+                clock._unpark(waiter)
+
+    def set(self) -> None:
+        current()._event_set(self)
+        super().set()
+
+
+class AccountedThread(threading.Thread):
+    """An engine thread: the clock counts it as runnable from ``start`` until it ends, except
+    while it is parked in a ``ClockEvent`` wait (a ``join`` is such a wait)."""
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self._finished_event = ClockEvent()
+
+    def start(self) -> None:
+        current().thread_started()
+        try:
+            super().start()
+        except BaseException:
+            current().thread_finished()
+            raise
+
+    def run(self) -> None:
+        try:
+            super().run()
+        finally:
+            # Wake the joiners before this thread stops counting, so the engine never looks quiet
+            # between the end of a thread and its joiner moving on.
+            self._finished_event.set()
+            current().thread_finished()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._finished_event.wait(timeout)
+
+
+_current = VirtualClock()
+
+
+def current() -> VirtualClock:
+    return _current
+
+
+def install(clock: VirtualClock) -> None:
+    global _current
+    _current = clock

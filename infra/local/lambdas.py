@@ -1,0 +1,149 @@
+"""Lambda invocations run the catalog's handlers in-process, unchanged (DESIGN §8).
+
+The seam is a botocore ``before-call.lambda.Invoke`` handler on the boto3 session: the state
+machine engine's Invoke never leaves the process; the handler's answer (or its error, in Lambda's
+error shape) becomes the Invoke response. Faults injected through ``FaultPlan`` make chosen
+invocations fail the way a real activity would, transiently or for good.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import unquote
+
+from botocore.awsrequest import AWSResponse
+from botocore.response import StreamingBody
+
+from functions.domain.errors import PermanentActivityError, TransientActivityError
+from infra.catalog import FUNCTIONS, FunctionSpec
+
+
+@dataclass
+class Fault:
+    count: int
+    kind: Literal["transient", "permanent"]
+    workflow_type: str | None = None
+    activity: str | None = None
+
+    def matches(self, activity: str, workflow_type: str | None) -> bool:
+        return (self.activity in (None, activity)) and (self.workflow_type in (None, workflow_type))
+
+
+@dataclass
+class FaultPlan:
+    """The next N matching activity invocations fail (DESIGN §8, faults)."""
+
+    faults: list[Fault] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, fault: Fault) -> None:
+        if fault.activity is not None and fault.activity not in FUNCTIONS:
+            raise ValueError(f"unknown activity {fault.activity!r}; known: {sorted(FUNCTIONS)}")
+        with self._lock:
+            self.faults.append(fault)
+
+    def take(self, activity: str, workflow_type: str | None) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.count > 0 and fault.matches(activity, workflow_type):
+                    fault.count -= 1
+                    if fault.count == 0:
+                        self.faults.remove(fault)
+                    return fault
+        return None
+
+    def pending(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [{"count": f.count, "kind": f.kind, "workflowType": f.workflow_type, "activity": f.activity}
+                    for f in self.faults]
+
+
+class LocalLambdaContext:
+    def __init__(self, spec: FunctionSpec, function_arn: str):
+        self.function_name = spec.name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = function_arn
+        self.memory_limit_in_mb = spec.memory_mb
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{spec.name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + spec.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def resolve_handler(spec: FunctionSpec) -> Callable[[Any, Any], Any]:
+    module_name, function_name = spec.handler.rsplit(".", 1)
+    return getattr(importlib.import_module(module_name), function_name)  # type: ignore[no-any-return]
+
+
+def function_name_from_path(url_path: str) -> str:
+    # /2015-03-31/functions/<name or ARN, url-encoded>/invocations
+    target = unquote(url_path.split("/functions/", 1)[1].split("/invocations", 1)[0])
+    if target.startswith("arn:"):
+        target = target.split(":function:", 1)[1]
+    return target.split(":", 1)[0]
+
+
+class InProcessLambdas:
+    """The ``before-call.lambda.Invoke`` handler."""
+
+    def __init__(self, region: str, account: str, workflow_type_of: Callable[[str], str | None]):
+        self.region = region
+        self.account = account
+        self.faults = FaultPlan()
+        self.workflow_type_of = workflow_type_of
+        self.invocations = 0
+
+    def function_arn(self, name: str) -> str:
+        return f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
+
+    def __call__(self, model: Any, params: dict[str, Any], **kwargs: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        name = function_name_from_path(params["url_path"])
+        spec = FUNCTIONS.get(name)
+        if spec is None:
+            return None  # not ours: let moto answer
+        body = params.get("body") or b"{}"
+        event = json.loads(body.decode() if isinstance(body, bytes) else body)
+        self.invocations += 1
+        try:
+            self._inject_fault(spec.name, event)
+            result = resolve_handler(spec)(event, LocalLambdaContext(spec, self.function_arn(name)))
+            return _invoke_response(json.dumps(result).encode())
+        except Exception as error:  # Lambda turns an unhandled exception into a function error
+            failure = {"errorMessage": str(error), "errorType": type(error).__name__,
+                       "stackTrace": traceback.format_exception(error)[-5:]}
+            return _invoke_response(json.dumps(failure).encode(), function_error="Unhandled")
+
+    def _inject_fault(self, activity: str, event: dict[str, Any]) -> None:
+        if not self.faults.faults:
+            return
+        workflow_id = event.get("workflowId")
+        workflow_type = self.workflow_type_of(workflow_id) if isinstance(workflow_id, str) else None
+        fault = self.faults.take(activity, workflow_type)
+        if fault is None:
+            return
+        message = f"injected {fault.kind} fault in {activity} for {workflow_id}"
+        raise TransientActivityError(message) if fault.kind == "transient" else PermanentActivityError(message)
+
+
+def _invoke_response(payload: bytes, function_error: str | None = None) -> tuple[AWSResponse, dict[str, Any]]:
+    parsed: dict[str, Any] = {
+        "StatusCode": 200,
+        "ExecutedVersion": "$LATEST",
+        "Payload": StreamingBody(io.BytesIO(payload), len(payload)),
+        "ResponseMetadata": {"HTTPStatusCode": 200, "HTTPHeaders": {}},
+    }
+    if function_error:
+        parsed["FunctionError"] = function_error
+    return AWSResponse("http://lambda.local", 200, {}, None), parsed

@@ -1,0 +1,58 @@
+"""E-mail, locally: what SNS would e-mail to a topic's subscribers is written to the outbox folder.
+
+moto accepts SNS publishes but delivers nothing to e-mail subscriptions; an
+``after-call.sns.Publish`` handler writes one RFC 822 file per e-mail subscriber instead.
+"""
+
+from __future__ import annotations
+
+import re
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from infra.local import clock as virtual
+
+
+class Outbox:
+    def __init__(self, folder: Path, sns_client_factory: Any = None):
+        self.folder = folder
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._sns = sns_client_factory or (lambda: boto3.client("sns"))
+        self._count = 0
+
+    def __call__(self, http_response: Any, parsed: dict[str, Any], model: Any, **kwargs: Any) -> None:
+        params = kwargs.get("context", {}).get("outbox_params")
+        if params is None or parsed.get("ResponseMetadata", {}).get("HTTPStatusCode", 200) >= 300:
+            return
+        self.deliver(params["TopicArn"], params.get("Subject") or "(no subject)", params["Message"])
+
+    def remember_params(self, params: dict[str, Any], context: dict[str, Any], **kwargs: Any) -> None:
+        # provide-client-params runs before serialization: keep the publish's own fields for after-call.
+        context["outbox_params"] = dict(params)
+
+    def deliver(self, topic_arn: str, subject: str, message: str) -> list[Path]:
+        subscriptions = self._sns().list_subscriptions_by_topic(TopicArn=topic_arn).get("Subscriptions", [])
+        written = []
+        for subscription in subscriptions:
+            if subscription.get("Protocol") != "email":
+                continue
+            self._count += 1
+            mail = EmailMessage()
+            mail["From"] = "accu-workflows@localhost"
+            mail["To"] = subscription["Endpoint"]
+            mail["Subject"] = subject
+            mail["Date"] = virtual.current().now().strftime("%a, %d %b %Y %H:%M:%S +0000")
+            mail["X-Topic-Arn"] = topic_arn
+            mail.set_content(message)
+            stamp = virtual.current().now().strftime("%Y%m%dT%H%M%S")
+            slug = re.sub(r"[^A-Za-z0-9]+", "-", subject).strip("-")[:60]
+            path = self.folder / f"{stamp}-{self._count:05d}-{slug}.eml"
+            path.write_text(mail.as_string())
+            written.append(path)
+        return written
+
+    def messages(self) -> list[Path]:
+        return sorted(self.folder.glob("*.eml"))

@@ -1,0 +1,229 @@
+"""The whole platform on one machine: moto's embedded AWS, the catalog's state machines and
+functions, the same handlers, one virtual clock. Used by ``make local`` and by the tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from functions import clock as platform_clock
+from functions import dependencies
+from functions.dal.dynamodb import INDEXES
+from infra.catalog import API, CATALOG, function_placeholder
+from infra.local import clock as virtual
+from infra.local import moto_patches
+from infra.local.lambdas import InProcessLambdas, LocalLambdaContext, resolve_handler
+from infra.local.outbox import Outbox
+
+ACCOUNT = "123456789012"
+WORKFLOWS_TABLE = "accu-local-workflows"
+IDEMPOTENCY_TABLE = "accu-local-idempotency"
+ALERTS_TOPIC = "accu-local-alerts"
+DEFAULT_ADMIN_EMAILS = ("operations@accu.local",)
+
+# The process environment the handlers read; set before anything builds a client.
+BASE_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+    "TZ": "UTC",  # moto compares Wait timestamps with naive local time
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_SERVICE_NAME": "accu-workflows",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+
+
+@dataclass
+class LocalPlatform:
+    region: str = "ap-southeast-2"
+    outbox_dir: Path | None = None
+    timeout_overrides: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    signal_apply_wait_seconds: float = 5.0
+    admin_emails: tuple[str, ...] = DEFAULT_ADMIN_EMAILS
+    log_level: str = "WARNING"
+
+    def __post_init__(self) -> None:
+        self.clock = virtual.VirtualClock()
+        self.lambdas = InProcessLambdas(self.region, ACCOUNT, self._workflow_type_of)
+        self.outbox = Outbox(self.outbox_dir or Path(tempfile.mkdtemp(prefix="accu-outbox-")))
+        self.state_machine_arns: dict[str, str] = {}
+        self._mock: Any = None
+        self._saved_environment: dict[str, str | None] = {}
+
+    # ----- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> LocalPlatform:
+        from moto import mock_aws
+
+        environment = {**BASE_ENVIRONMENT, "AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region,
+                       "POWERTOOLS_LOG_LEVEL": self.log_level}
+        self._set_environment(environment)
+        time.tzset()
+        virtual.install(self.clock)
+        platform_clock.use(self.clock.time)
+        moto_patches.install()
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True},
+                                      "lambda": {"use_docker": False}})
+        self._mock.start()
+        # moto resets the default session when it starts: register the seams after it.
+        boto3.setup_default_session(region_name=self.region)
+        events = boto3.DEFAULT_SESSION.events  # type: ignore[union-attr]
+        events.register("before-call.lambda.Invoke", self.lambdas)
+        events.register("provide-client-params.sns.Publish", self.outbox.remember_params)
+        events.register("after-call.sns.Publish", self.outbox)
+        self._create_resources()
+        dependencies.reset()
+        from functions.handlers import api
+
+        api._idempotency_store.cache_clear()
+        return self
+
+    def stop(self) -> None:
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        platform_clock.use(None)
+        dependencies.reset()
+        self._set_environment({key: value for key, value in self._saved_environment.items()}, remember=False)
+
+    def __enter__(self) -> LocalPlatform:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _set_environment(self, values: Mapping[str, str | None], remember: bool = True) -> None:
+        for key, value in values.items():
+            if remember and key not in self._saved_environment:
+                self._saved_environment[key] = os.environ.get(key)
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    # ----- resources, from the same definitions the stacks deploy --------------------------------
+
+    def _create_resources(self) -> None:
+        dynamodb = boto3.client("dynamodb")
+        key_attributes = [{"AttributeName": name, "AttributeType": "S"}
+                          for name in ("pk", "sk", "startKey", *INDEXES.values())]
+        dynamodb.create_table(
+            TableName=WORKFLOWS_TABLE,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=key_attributes,
+            GlobalSecondaryIndexes=[
+                {"IndexName": index, "Projection": {"ProjectionType": "ALL"},
+                 "KeySchema": [{"AttributeName": partition, "KeyType": "HASH"},
+                               {"AttributeName": "startKey", "KeyType": "RANGE"}]}
+                for index, partition in INDEXES.items()
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        dynamodb.create_table(
+            TableName=IDEMPOTENCY_TABLE,
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        sns = boto3.client("sns")
+        topic_arn = sns.create_topic(Name=ALERTS_TOPIC)["TopicArn"]
+        for address in self.admin_emails:
+            sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint=address)
+        role_arn = boto3.client("iam").create_role(
+            RoleName="accu-local-state-machines",
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+        )["Role"]["Arn"]
+        stepfunctions = boto3.client("stepfunctions")
+        timeouts: dict[str, dict[str, int]] = {}
+        for workflow_type, entry in CATALOG.items():
+            timeouts[workflow_type] = entry.timeouts(self.timeout_overrides.get(workflow_type))
+            arns = {name: self.lambdas.function_arn(name) for name in entry.functions}
+            definition = entry.render(arns, timeouts[workflow_type])
+            self.state_machine_arns[workflow_type] = stepfunctions.create_state_machine(
+                name=f"accu-local-{entry.state_machine_name}", definition=definition, roleArn=role_arn,
+                type="STANDARD",
+            )["stateMachineArn"]
+        self._set_environment({
+            "WORKFLOWS_TABLE_NAME": WORKFLOWS_TABLE,
+            "IDEMPOTENCY_TABLE_NAME": IDEMPOTENCY_TABLE,
+            "STATE_MACHINE_ARNS": json.dumps(self.state_machine_arns),
+            "ALERTS_TOPIC_ARN": topic_arn,
+            "LIFECYCLE_TIMEOUTS": json.dumps(timeouts),
+            "SIGNAL_APPLY_WAIT_SECONDS": str(self.signal_apply_wait_seconds),
+        })
+
+    def _workflow_type_of(self, workflow_id: str) -> str | None:
+        workflow = dependencies.service().store.get(workflow_id)
+        return workflow.type if workflow else None
+
+    # ----- using it ----------------------------------------------------------------------------
+
+    def advance(self, seconds: float) -> str:
+        """Skip time; answers once every timer due in that span has fired."""
+        self.clock.advance(seconds)
+        from functions.domain.time import iso
+
+        return iso(self.clock.now())
+
+    def settle(self) -> None:
+        """Wait until the state machines have nothing left to do but wait."""
+        self.clock.wait_until_quiet()
+
+    def api(self, method: str, path: str, body: Any = None, *, user: str | None = None,
+            groups: str | list[str] | None = None, headers: Mapping[str, str] | None = None,
+            query: Mapping[str, str] | None = None) -> tuple[int, Any]:
+        """Call the API function as API Gateway would, with the identity a Cognito authorizer gives."""
+        event = api_gateway_event(method, path, body, user=user, groups=groups, headers=headers, query=query)
+        response = resolve_handler(API)(event, LocalLambdaContext(API, self.lambdas.function_arn(API.name)))
+        text = response.get("body") or "null"
+        return int(response["statusCode"]), json.loads(text) if text else None
+
+
+def api_gateway_event(method: str, path: str, body: Any = None, *, user: str | None = None,
+                      groups: str | list[str] | None = None, headers: Mapping[str, str] | None = None,
+                      query: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """An API Gateway REST proxy event, the claims placed where the Cognito authorizer puts them."""
+    claims: dict[str, str] | None = None
+    if user:
+        joined = ",".join(groups) if isinstance(groups, list) else (groups or "")
+        claims = {"sub": user, "cognito:username": user, "cognito:groups": joined}
+    if body is not None and not isinstance(body, str | bytes):
+        body = json.dumps(body)
+    if isinstance(body, bytes):
+        body = body.decode()
+    all_headers = {"Content-Type": "application/json", **(headers or {})}
+    return {
+        "resource": "/{proxy+}",
+        "path": path,
+        "httpMethod": method.upper(),
+        "headers": all_headers,
+        "multiValueHeaders": {key: [value] for key, value in all_headers.items()},
+        "queryStringParameters": dict(query) if query else None,
+        "multiValueQueryStringParameters": {key: [value] for key, value in query.items()} if query else None,
+        "pathParameters": {"proxy": path.lstrip("/")},
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": "/{proxy+}",
+            "httpMethod": method.upper(),
+            "path": f"/local{path}",
+            "stage": "local",
+            "requestId": str(uuid.uuid4()),
+            "accountId": ACCOUNT,
+            "identity": {"sourceIp": "127.0.0.1", "userAgent": "local"},
+            "authorizer": {"claims": claims} if claims else None,
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
