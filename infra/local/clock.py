@@ -27,20 +27,28 @@ class _Waiter:
     event: ClockEvent
     deadline: float | None
     accounted: bool
+    owner: object | None = None
     parked: bool = True
 
 
 @dataclass
 class VirtualClock:
     offset: float = 0.0
+    # A frozen clock moves only when advanced (deterministic tests); a running one also follows
+    # the wall clock (the local platform, where retries and short waits should just happen).
+    frozen: bool = False
+    _frozen_at: float = field(default_factory=time.time)
     _lock: threading.Condition = field(default_factory=lambda: threading.Condition(threading.RLock()))
     _waiters: set[_Waiter] = field(default_factory=set)
     _runnable: int = 0
 
     # ----- reading ---------------------------------------------------------------------------
 
+    def _base(self) -> float:
+        return self._frozen_at if self.frozen else time.time()
+
     def time(self) -> float:
-        return time.time() + self.offset
+        return self._base() + self.offset
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.time(), tz=UTC)
@@ -61,8 +69,10 @@ class VirtualClock:
             self._lock.notify_all()
 
     def _park(self, event: ClockEvent, timeout: float | None) -> _Waiter:
-        accounted = isinstance(threading.current_thread(), AccountedThread)
-        waiter = _Waiter(event, None if timeout is None else self.time() + timeout, accounted)
+        thread = threading.current_thread()
+        accounted = isinstance(thread, AccountedThread)
+        owner = thread.owner if isinstance(thread, AccountedThread) else None
+        waiter = _Waiter(event, None if timeout is None else self.time() + timeout, accounted, owner)
         with self._lock:
             self._waiters.add(waiter)
             if accounted:
@@ -112,12 +122,12 @@ class VirtualClock:
                 if not due:
                     break
                 earliest = min(w.deadline for w in due if w.deadline is not None)
-                self.offset = max(self.offset, earliest - time.time())
+                self.offset = max(self.offset, earliest - self._base())
                 fired = [w for w in due if w.deadline is not None and w.deadline <= self.time()]
                 self._wake(fired)
             self._notify(fired)
         with self._lock:
-            self.offset = max(self.offset, target - time.time())
+            self.offset = max(self.offset, target - self._base())
         self._notify()
         self.wait_until_quiet()
         return self.now()
@@ -130,6 +140,16 @@ class VirtualClock:
         for waiter in waiters:
             with waiter.event._cond:  # type: ignore[attr-defined]
                 waiter.event._cond.notify_all()  # type: ignore[attr-defined]
+
+    def expire_all(self, owner: object | None = None) -> None:
+        """End every timed wait now, or every one of ``owner``'s threads (an execution being stopped)."""
+        with self._lock:
+            timed = [waiter for waiter in self._waiters if waiter.parked and waiter.deadline is not None
+                     and (owner is None or waiter.owner is owner)]
+            for waiter in timed:
+                waiter.deadline = self.time()
+            self._wake(timed)
+        self._notify(timed)
 
     def sleep(self, seconds: float) -> None:
         ClockEvent().wait(seconds)
@@ -169,6 +189,12 @@ class AccountedThread(threading.Thread):
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self._finished_event = ClockEvent()
+        # The execution a thread works for: inherited from the engine thread that made it; the
+        # first thread of an execution is made with the execution worker's bound method as target.
+        parent = threading.current_thread()
+        target = kwargs.get("target")
+        self.owner: object | None = (parent.owner if isinstance(parent, AccountedThread)
+                                     else getattr(target, "__self__", None))
 
     def start(self) -> None:
         current().thread_started()

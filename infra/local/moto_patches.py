@@ -6,7 +6,10 @@ test_moto_seams.py`` proves each one still works, so a moto upgrade that moves t
    task and callback timeouts, heartbeats (``threading.Event`` waits), Wait states
    (an Event wait, ``time.time`` and, for timestamps, ``datetime.now``), retry back-off
    (``time.sleep``). Its threads become ``AccountedThread`` so the clock knows when it is quiet.
-2. Atomic requests. moto is not thread-safe; every emulated AWS request is handled under one lock,
+2. Stopping. moto's StopExecution marks the execution stopped but leaves a waiting task waiting
+   (until its timeout, days later); in AWS it ends at once. Stopping an execution ends its waits,
+   and the error those ended waits raise no longer turns the stopped (ABORTED) execution FAILED.
+3. Atomic requests. moto is not thread-safe; every emulated AWS request is handled under one lock,
    as each real request is atomic, so races in tests exercise our conditional writes, not moto's.
 """
 
@@ -99,6 +102,29 @@ def install() -> None:
             if not hasattr(module, attribute):
                 raise RuntimeError(f"{module_name} has no {attribute}: moto moved a seam")
             setattr(module, attribute, replacement)
+
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    original_stop = ExecutionWorker.stop
+
+    def stop_and_end_waits(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original_stop(self, *args, **kwargs)
+        virtual.current().expire_all(owner=self)
+        return result
+
+    ExecutionWorker.stop = stop_and_end_waits  # type: ignore[method-assign]
+
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+
+    original_set_error = Environment.set_error
+
+    def set_error_unless_stopped(self: Any, error: Any) -> None:
+        if isinstance(self._program_state, ProgramStopped):
+            return
+        original_set_error(self, error)
+
+    Environment.set_error = set_error_unless_stopped  # type: ignore[method-assign]
 
     from moto.core.models import BotocoreStubber
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication

@@ -5,6 +5,7 @@ functions, the same handlers, one virtual clock. Used by ``make local`` and by t
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 import time
@@ -52,9 +53,10 @@ class LocalPlatform:
     signal_apply_wait_seconds: float = 5.0
     admin_emails: tuple[str, ...] = DEFAULT_ADMIN_EMAILS
     log_level: str = "WARNING"
+    frozen_clock: bool = False
 
     def __post_init__(self) -> None:
-        self.clock = virtual.VirtualClock()
+        self.clock = virtual.VirtualClock(frozen=self.frozen_clock)
         self.lambdas = InProcessLambdas(self.region, ACCOUNT, self._workflow_type_of)
         self.outbox = Outbox(self.outbox_dir or Path(tempfile.mkdtemp(prefix="accu-outbox-")))
         self.state_machine_arns: dict[str, str] = {}
@@ -70,6 +72,8 @@ class LocalPlatform:
                        "POWERTOOLS_LOG_LEVEL": self.log_level}
         self._set_environment(environment)
         time.tzset()
+        # moto logs every caught state error (a timeout is one) at ERROR: the workflow's history has them.
+        logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").setLevel(logging.CRITICAL)
         virtual.install(self.clock)
         platform_clock.use(self.clock.time)
         moto_patches.install()
@@ -91,6 +95,7 @@ class LocalPlatform:
 
     def stop(self) -> None:
         if self._mock is not None:
+            self._wind_down_executions()
             self._mock.stop()
             self._mock = None
         platform_clock.use(None)
@@ -102,6 +107,18 @@ class LocalPlatform:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def _wind_down_executions(self) -> None:
+        """Stop every running execution and let its threads end, so none outlives the emulated AWS."""
+        self.clock.wait_until_quiet(5)
+        stepfunctions = boto3.client("stepfunctions")
+        for arn in self.state_machine_arns.values():
+            for page in stepfunctions.get_paginator("list_executions").paginate(stateMachineArn=arn,
+                                                                                statusFilter="RUNNING"):
+                for execution in page["executions"]:
+                    stepfunctions.stop_execution(executionArn=execution["executionArn"], cause="platform stopped")
+        self.clock.expire_all()
+        self.clock.wait_until_quiet(5)
 
     def _set_environment(self, values: Mapping[str, str | None], remember: bool = True) -> None:
         for key, value in values.items():

@@ -1,0 +1,53 @@
+# Two commands do everything on a fresh machine with Python 3.11 and Node:
+#   make local   installs what is missing, then runs the platform on http://127.0.0.1:8000
+#   make test    installs what is missing, then runs every test and check
+SHELL := /bin/bash
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+RUN := $(VENV)/bin/python
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: local test lint typecheck unit integration infra e2e synth clean install
+
+install: $(VENV)/.synced
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==0.13.8
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+local: install
+	$(RUN) -m infra.local
+
+test: install lint typecheck
+	$(RUN) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+unit: install
+	$(RUN) -m pytest tests/unit
+
+integration: install
+	$(RUN) -m pytest tests/integration
+
+infra: install
+	$(RUN) -m pytest tests/infra
+
+e2e: install
+	$(RUN) -m pytest tests/e2e
+
+synth: install
+	$(RUN) app.py
+
+clean:
+	rm -rf $(VENV) $(TOOLS) cdk.out .pytest_cache .mypy_cache .ruff_cache .local

@@ -1,0 +1,64 @@
+"""``python -m infra.local`` (what ``make local`` runs): the whole platform on this machine.
+
+Environment: PORT (API, default 8000), AWS_PORT (the emulated AWS endpoint, default 4566),
+OUTBOX_DIR (default .local/outbox), ADMIN_EMAILS (comma-separated, the alert subscribers).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from infra.local.platform import DEFAULT_ADMIN_EMAILS, LocalPlatform
+from infra.local.server import make_server, serve_in_background
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for noisy in ("botocore", "werkzeug", "moto", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    port = int(os.environ.get("PORT", "8000"))
+    aws_port = int(os.environ.get("AWS_PORT", "4566"))
+    outbox = Path(os.environ.get("OUTBOX_DIR", ".local/outbox")).resolve()
+    emails = tuple(e.strip() for e in os.environ.get("ADMIN_EMAILS", ",".join(DEFAULT_ADMIN_EMAILS)).split(",") if e.strip())
+
+    platform = LocalPlatform(outbox_dir=outbox, admin_emails=emails, log_level=os.environ.get("LOG_LEVEL", "WARNING"))
+    platform.start()
+
+    from moto.server import ThreadedMotoServer
+
+    aws_endpoint = ThreadedMotoServer(ip_address="127.0.0.1", port=aws_port, verbose=False)
+    aws_endpoint.start()
+    api = make_server(platform, "127.0.0.1", port)
+    serve_in_background(api)
+
+    print(f"""
+ACCU workflow platform, local
+  REST API         http://127.0.0.1:{port}   (identity: X-User-Id and X-User-Groups headers)
+  OpenAPI          http://127.0.0.1:{port}/openapi.json
+  emulated AWS     http://127.0.0.1:{aws_port}   (aws --endpoint-url http://127.0.0.1:{aws_port} ...)
+  e-mail outbox    {outbox}
+  virtual clock    GET /local/clock, POST /local/clock/advance {{"seconds": N}}
+  faults           POST /local/faults {{"activity"?, "workflowType"?, "count": N, "kind": "transient"|"permanent"}}
+Ctrl-C stops it.
+""", flush=True)
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    print("stopping", flush=True)
+    api.shutdown()
+    aws_endpoint.stop()
+    platform.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""The local REST API on http://127.0.0.1:8000: each HTTP request becomes the API Gateway event the
+API function gets in AWS. ``X-User-Id`` and ``X-User-Groups`` stand in for the Cognito token: they
+become the same ``claims`` the authorizer would pass.
+
+Local-only routes (never deployed): ``GET /local/clock``, ``POST /local/clock/advance``
+``{"seconds": N}``, ``GET|POST|DELETE /local/faults``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from pydantic import BaseModel, Field, ValidationError
+
+from functions.domain.time import iso
+from infra.local.lambdas import Fault
+from infra.local.platform import LocalPlatform
+
+logger = logging.getLogger("accu.local")
+TEN_YEARS = 10 * 366 * 24 * 3600
+
+
+class AdvanceRequest(BaseModel):
+    seconds: float = Field(gt=0, le=TEN_YEARS)
+
+
+class FaultRequest(BaseModel):
+    count: int = Field(ge=1, le=1000)
+    kind: str = Field(pattern="^(transient|permanent)$")
+    workflowType: str | None = None
+    activity: str | None = None
+
+
+def _validation_answer(error: ValidationError) -> tuple[int, dict[str, Any]]:
+    return 422, {"error": "VALIDATION_ERROR", "message": "the request is invalid",
+                 "details": [{"field": ".".join(map(str, item["loc"])) or "(body)", "message": item["msg"]}
+                             for item in error.errors()]}
+
+
+class LocalApi:
+    """Routes a request to the local-only endpoints or to the API function."""
+
+    def __init__(self, platform: LocalPlatform):
+        self.platform = platform
+
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, Any]:
+        parts = urlsplit(target)
+        path = parts.path
+        if path.startswith("/local/"):
+            return self._local(method, path, body)
+        lowered = {key.lower(): value for key, value in headers.items()}
+        passed = {key: value for key, value in headers.items()
+                  if key.lower() not in ("x-user-id", "x-user-groups", "host", "content-length")}
+        query = dict(parse_qsl(parts.query, keep_blank_values=True)) or None
+        return self.platform.api(method, path, body.decode() if body else None,
+                                 user=lowered.get("x-user-id") or None, groups=lowered.get("x-user-groups"),
+                                 headers=passed, query=query)
+
+    def _local(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
+        clock = self.platform.clock
+        try:
+            data = json.loads(body) if body else {}
+        except json.JSONDecodeError as error:
+            return 422, {"error": "VALIDATION_ERROR", "message": f"the body is not JSON: {error}", "details": []}
+        try:
+            if (method, path) == ("GET", "/local/clock"):
+                return 200, {"now": iso(clock.now()), "offsetSeconds": round(clock.offset, 3),
+                             "pendingTimers": [iso(clock.now().fromtimestamp(t, clock.now().tzinfo))
+                                               for t in clock.pending_deadlines()]}
+            if (method, path) == ("POST", "/local/clock/advance"):
+                request = AdvanceRequest.model_validate(data)
+                return 200, {"now": self.platform.advance(request.seconds), "advancedSeconds": request.seconds}
+            if (method, path) == ("GET", "/local/faults"):
+                return 200, {"items": self.platform.lambdas.faults.pending()}
+            if (method, path) == ("POST", "/local/faults"):
+                fault = FaultRequest.model_validate(data)
+                try:
+                    self.platform.lambdas.faults.add(Fault(fault.count, fault.kind,  # type: ignore[arg-type]
+                                                           fault.workflowType, fault.activity))
+                except ValueError as error:
+                    return 422, {"error": "VALIDATION_ERROR", "message": str(error),
+                                 "details": [{"field": "activity", "message": str(error)}]}
+                return 201, {"items": self.platform.lambdas.faults.pending()}
+            if (method, path) == ("DELETE", "/local/faults"):
+                self.platform.lambdas.faults.faults.clear()
+                return 200, {"items": []}
+        except ValidationError as error:
+            return _validation_answer(error)
+        return 404, {"error": "NOT_FOUND", "message": f"no local route {method} {path}", "details": []}
+
+
+def make_server(platform: LocalPlatform, host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTTPServer:
+    router = LocalApi(platform)
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "accu-local"
+        protocol_version = "HTTP/1.1"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            try:
+                status, answer = router.handle(self.command, self.path, dict(self.headers.items()), body)
+            except Exception:  # an unexpected error must still answer, as API Gateway would
+                logger.exception("request failed")
+                status, answer = 500, {"error": "INTERNAL_ERROR", "message": "internal error", "details": []}
+            payload = json.dumps(answer).encode()
+            self.send_response(status, HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            logger.info("%s %s", self.address_string(), format % args)
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    return server
+
+
+def serve_in_background(server: ThreadingHTTPServer) -> threading.Thread:
+    thread = threading.Thread(target=server.serve_forever, name="local-api", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,133 @@
+"""Signal semantics (DESIGN §4): exactly once under concurrency, kept between waits and applied in
+order, Idempotency-Key retries answer the first answer."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from infra.local.lambdas import Fault
+from tests.support.scenarios import application_in
+
+
+def test_twenty_concurrent_identical_signals_apply_exactly_once(platform, applicant, reviewer, approver):
+    # Given a submitted application whose wait is open
+    application_in("SUBMITTED", "app-race", applicant, reviewer, approver, platform)
+
+    # When twenty reviewers' requests assign a reviewer at the same moment
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(lambda _: reviewer.signal("app-race", "assignReviewer"), range(20)))
+
+    # Then exactly one is applied; the others are told the state moved on
+    codes = sorted(code for code, _ in answers)
+    assert codes == [200] + [409] * 19
+    assert all(body["awaiting"] == ["approveApplication", "rejectApplication", "updateMetadata"]
+               for code, body in answers if code == 409)
+    platform.settle()
+    history = applicant.history("app-race")[1]["items"]
+    assert [event["signal"] for event in history].count("assignReviewer") == 1
+    state = applicant.get("app-race")[1]
+    assert (state["status"], state["version"], state["historyLength"]) == ("UNDER_REVIEW", 3, 3)
+
+
+def test_concurrent_different_signals_leave_one_consistent_outcome(platform, applicant, reviewer, approver):
+    # Given an application under review with a validated methodology
+    application_in("UNDER_REVIEW", "app-decide", applicant, reviewer, approver, platform)
+    applicant.signal("app-decide", "updateMetadata", {"metadata": {"methodologyValidated": True}})
+
+    # When approval and rejection race
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(
+            lambda index: approver.signal("app-decide", "approveApplication") if index % 2
+            else approver.signal("app-decide", "rejectApplication", {"reason": "late"}), range(10)))
+
+    # Then exactly one decision was applied
+    assert sorted(code for code, _ in answers).count(200) == 1
+    platform.settle()
+    decisions = [e for e in applicant.history("app-decide")[1]["items"]
+                 if e["signal"] in ("approveApplication", "rejectApplication")]
+    assert len(decisions) == 1
+    assert applicant.get("app-decide")[1]["status"] == decisions[0]["toStatus"]
+
+
+@pytest.mark.parametrize("platform", [{"signal_apply_wait_seconds": 0.2}], indirect=True)
+def test_signals_sent_while_no_wait_is_open_are_kept_and_applied_in_arrival_order(
+        platform, applicant, reviewer, approver):
+    # Given a draft application whose next wait cannot open yet (its activity fails transiently,
+    # so the state machine is backing off between retries)
+    platform.lambdas.faults.add(Fault(count=1, kind="transient", activity="OpenWait"))
+    code, _ = applicant.start("app-between")
+    assert code == 201
+    platform.settle()
+    assert applicant.get("app-between")[1]["status"] == "DRAFT"
+
+    # When two signals arrive before the wait opens
+    first = applicant.signal("app-between", "submitApplication")
+    second = reviewer.signal("app-between", "assignReviewer", {"reviewerId": "rita"})
+
+    # Then both are accepted and kept (202), nothing is applied yet
+    assert (first[0], second[0]) == (202, 202)
+    assert first[1]["queued"] is True and second[1]["signalSequence"] == first[1]["signalSequence"] + 1
+    assert applicant.get("app-between")[1]["status"] == "DRAFT"
+
+    # And when the retry opens the wait, they are applied in the order they arrived
+    platform.advance(120)
+    state = applicant.get("app-between")[1]
+    assert state["status"] == "UNDER_REVIEW" and state["reviewerId"] == "rita"
+    applied = [e["signal"] for e in applicant.history("app-between")[1]["items"] if e["signal"]]
+    assert applied == ["submitApplication", "assignReviewer"]
+
+
+def test_a_signal_invalid_for_the_state_it_will_meet_is_refused_at_once(platform, applicant, reviewer, approver):
+    # Given a draft whose wait cannot open yet
+    platform.lambdas.faults.add(Fault(count=1, kind="transient", activity="OpenWait"))
+    applicant.start("app-between-bad")
+    platform.settle()
+
+    # When a signal arrives that is not valid after the ones already kept
+    code, error = approver.signal("app-between-bad", "issueCertificate")
+
+    # Then it is refused with what is awaited, and nothing is kept
+    assert (code, error["error"]) == (409, "SIGNAL_NOT_ALLOWED")
+    assert error["awaiting"] == ["submitApplication", "updateMetadata"]
+    platform.advance(120)
+    assert applicant.get("app-between-bad")[1]["status"] == "DRAFT"
+    assert applicant.history("app-between-bad")[1]["items"][-1]["type"] == "STARTED"
+
+
+def test_a_retry_with_the_same_idempotency_key_returns_the_first_answer(platform, applicant, reviewer, approver):
+    # Given a submitted application
+    application_in("SUBMITTED", "app-idem", applicant, reviewer, approver, platform)
+    key = {"Idempotency-Key": "assign-once-1"}
+
+    # When the same request is sent twice with one key
+    first = reviewer.signal("app-idem", "assignReviewer", {}, headers=key)
+    platform.settle()
+    again = reviewer.signal("app-idem", "assignReviewer", {}, headers=key)
+
+    # Then both answers are the first one, and it was applied once
+    assert first[0] == again[0] == 200
+    assert first[1] == again[1]
+    assert [e["signal"] for e in applicant.history("app-idem")[1]["items"]].count("assignReviewer") == 1
+
+    # And the key used for another request is refused
+    code, error = reviewer.signal("app-idem", "assignReviewer", {"reviewerId": "someone-else"}, headers=key)
+    assert (code, error["error"]) == (422, "IDEMPOTENCY_KEY_REUSED")
+    # While a new key for the same (now invalid) signal gets the ordinary answer
+    assert reviewer.signal("app-idem", "assignReviewer", {}, headers={"Idempotency-Key": "k2"})[0] == 409
+
+
+def test_a_start_retried_with_its_idempotency_key_is_not_a_duplicate(platform, applicant):
+    # Given a start request with an Idempotency-Key
+    body = {"type": "accu-application", "workflowId": "app-start-idem",
+            "input": {"projectId": "p", "unitsRequested": 5, "methodologyId": "m"}}
+    first = applicant.call("POST", "/workflows", body, headers={"Idempotency-Key": "start-1"})
+
+    # When the client retries it, and when another request reuses the id without the key
+    again = applicant.call("POST", "/workflows", body, headers={"Idempotency-Key": "start-1"})
+    duplicate = applicant.call("POST", "/workflows", body)
+
+    # Then the retry answers the first answer and the duplicate is refused
+    assert first[0] == again[0] == 201 and first[1] == again[1]
+    assert (duplicate[0], duplicate[1]["error"]) == (409, "WORKFLOW_ALREADY_STARTED")
