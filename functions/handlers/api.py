@@ -61,6 +61,9 @@ def caller() -> Identity:
     return Identity(user_id=str(user_id), groups=parse_groups(claims.get("cognito:groups")))
 
 
+PUBLIC_PATHS = frozenset({"/health", "/openapi.json", "/swagger"})
+
+
 def _json_response(status_code: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
     return Response(status_code=status_code, content_type=content_types.APPLICATION_JSON, body=body)
 
@@ -219,4 +222,10 @@ def metrics(type: Annotated[str | None, Query(description="workflow type")] = No
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # Authentication comes before anything else, request validation included.
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    if event.get("path") not in PUBLIC_PATHS and not (authorizer.get("claims") or {}).get("sub"):
+        error = Unauthenticated("this request needs an identity (a Cognito token; locally the X-User-Id header)")
+        return {"statusCode": error.status_code, "headers": {"Content-Type": content_types.APPLICATION_JSON},
+                "body": json.dumps(error.to_body())}
     return app.resolve(event, context)

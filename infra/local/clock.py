@@ -156,16 +156,24 @@ class VirtualClock:
 
 
 class ClockEvent(threading.Event):
-    """A ``threading.Event`` whose timeouts run on the virtual clock."""
+    """A ``threading.Event`` whose timeouts run on the virtual clock.
+
+    Like ``threading.Event``, a ``set`` wakes the waiters even when a ``clear`` follows at once
+    (moto pulses its program-state event that way)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pulses = 0
 
     def wait(self, timeout: float | None = None) -> bool:
         clock = current()
         with self._cond:
             if self._flag:
                 return True
+            pulses = self._pulses
             waiter = clock._park(self, timeout)
             try:
-                while not self._flag:
+                while not self._flag and self._pulses == pulses:
                     if waiter.deadline is None:
                         self._cond.wait()
                         continue
@@ -173,13 +181,16 @@ class ClockEvent(threading.Event):
                     if remaining <= 0:
                         break
                     self._cond.wait(remaining)
-                return self._flag
+                return self._flag or self._pulses != pulses
             finally:
                 clock._unpark(waiter)
 
     def set(self) -> None:
         current()._event_set(self)
-        super().set()
+        with self._cond:
+            self._pulses += 1
+            self._flag = True
+            self._cond.notify_all()
 
 
 class AccountedThread(threading.Thread):

@@ -6,7 +6,7 @@ test_moto_seams.py`` proves each one still works, so a moto upgrade that moves t
    task and callback timeouts, heartbeats (``threading.Event`` waits), Wait states
    (an Event wait, ``time.time`` and, for timestamps, ``datetime.now``), retry back-off
    (``time.sleep``). Its threads become ``AccountedThread`` so the clock knows when it is quiet.
-2. Stopping. moto's StopExecution marks the execution stopped but leaves a waiting task waiting
+2. Stopping. moto's StopExecution fails for an execution started a moment before; it marks the execution stopped but leaves a waiting task waiting
    (until its timeout, days later); in AWS it ends at once. Stopping an execution ends its waits,
    and the error those ended waits raise no longer turns the stopped (ABORTED) execution FAILED.
 3. Atomic requests. moto is not thread-safe; every emulated AWS request is handled under one lock,
@@ -108,6 +108,11 @@ def install() -> None:
     original_stop = ExecutionWorker.stop
 
     def stop_and_end_waits(self: Any, *args: Any, **kwargs: Any) -> Any:
+        # An execution stopped right after it started may not have built its environment yet
+        # (moto then fails the request); AWS accepts the stop: give the start a moment to finish.
+        deadline = _time.monotonic() + 5
+        while getattr(self, "env", None) is None and _time.monotonic() < deadline:
+            _time.sleep(0.001)
         result = original_stop(self, *args, **kwargs)
         virtual.current().expire_all(owner=self)
         return result
