@@ -1,0 +1,56 @@
+"""Pure pieces of the data access and identity: counter deltas, page tokens, group claims."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from functions.dal.dynamodb import counter_deltas, decode_token, encode_token
+from functions.domain import workflow as rules
+from functions.domain.errors import ValidationFailed
+from functions.domain.identity import Identity, parse_groups
+from functions.domain.lifecycle import SignalContext
+from functions.domain.lifecycles.accu_application import LIFECYCLE
+
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
+ALICE = Identity("alice", frozenset({"applicants"}))
+
+
+def test_counters_move_with_status_and_execution_status():
+    start = rules.start(LIFECYCLE, "a", {"projectId": "p", "unitsRequested": 1, "methodologyId": "m"}, ALICE, NOW, "a")
+    assert counter_deltas(start) == {"total": 1, "status_DRAFT": 1, "exec_RUNNING": 1}
+    context = SignalContext(ALICE, NOW + timedelta(hours=2), LIFECYCLE.default_timeouts())
+    submit = rules.apply_signal(LIFECYCLE, start.after, "submitApplication", {}, context)
+    assert counter_deltas(submit) == {"status_DRAFT": -1, "status_SUBMITTED": 1}
+    terminate = rules.terminate(submit.after, NOW + timedelta(hours=2), "olga", "test")
+    assert counter_deltas(terminate) == {"exec_RUNNING": -1, "exec_TERMINATED": 1, "closedCount": 1,
+                                         "closedSeconds": 7200.0}
+    metadata = rules.apply_signal(LIFECYCLE, submit.after, "updateMetadata", {"metadata": {"a": 1}}, context)
+    assert counter_deltas(metadata) == {}
+
+
+def test_page_tokens_round_trip_and_garbage_is_a_validation_error():
+    assert decode_token(encode_token({"below": "x#y"})) == {"below": "x#y"}
+    assert decode_token(None) is None
+    for garbage in ("%%%", "bm90IGpzb24", "WzEsMl0="):
+        with pytest.raises(ValidationFailed):
+            decode_token(garbage)
+
+
+@pytest.mark.parametrize(("claim", "groups"), [
+    ("applicants,reviewers", {"applicants", "reviewers"}),
+    ("[applicants reviewers]", {"applicants", "reviewers"}),
+    (["operators"], {"operators"}),
+    ("", set()),
+    (None, set()),
+])
+def test_cognito_group_claims_are_read_in_every_shape(claim, groups):
+    assert parse_groups(claim) == frozenset(groups)
+
+
+def test_operators_may_everything_and_applicants_read_only_their_own():
+    operator = Identity("olga", frozenset({"operators"}))
+    assert operator.may(frozenset({"approvers"})) and operator.may_read("anyone")
+    assert not ALICE.may(frozenset({"approvers"}))
+    assert ALICE.may_read("alice") and not ALICE.may_read("bob")
