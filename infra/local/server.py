@@ -122,7 +122,10 @@ def make_server(platform: LocalPlatform, host: str = "127.0.0.1", port: int = 80
         def log_message(self, format: str, *args: Any) -> None:
             logger.info("%s %s", self.address_string(), format % args)
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 256  # bursts of concurrent clients (the default backlog is 5)
+
+    server = Server((host, port), Handler)
     server.daemon_threads = True
     return server
 
