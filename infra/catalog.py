@@ -33,12 +33,21 @@ class FunctionSpec:
 
 
 API = FunctionSpec("Api", "functions.handlers.api.handler", "REST API of the workflow platform", timeout_seconds=29)
-OPEN_WAIT = FunctionSpec("OpenWait", "functions.handlers.open_wait.handler",
-                         "Opens a lifecycle state's wait: registers the task token or applies signals kept meanwhile")
-ON_TIMEOUT = FunctionSpec("OnTimeout", "functions.handlers.on_timeout.handler",
-                          "Applies a lifecycle state's timeout: escalates or acts for the user")
-RECORD_FAILURE = FunctionSpec("RecordFailure", "functions.handlers.record_failure.handler",
-                              "Records a caught failure on the workflow before its execution fails")
+OPEN_WAIT = FunctionSpec(
+    "OpenWait",
+    "functions.handlers.open_wait.handler",
+    "Opens a lifecycle state's wait: registers the task token or applies signals kept meanwhile",
+)
+ON_TIMEOUT = FunctionSpec(
+    "OnTimeout",
+    "functions.handlers.on_timeout.handler",
+    "Applies a lifecycle state's timeout: escalates or acts for the user",
+)
+RECORD_FAILURE = FunctionSpec(
+    "RecordFailure",
+    "functions.handlers.record_failure.handler",
+    "Records a caught failure on the workflow before its execution fails",
+)
 
 FUNCTIONS: dict[str, FunctionSpec] = {spec.name: spec for spec in (API, OPEN_WAIT, ON_TIMEOUT, RECORD_FAILURE)}
 

@@ -156,11 +156,13 @@ def decode_token(token: str | None) -> dict[str, Any] | None:
     try:
         value = json.loads(base64.urlsafe_b64decode(token.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError) as error:
-        raise ValidationFailed("nextToken is not a token this API issued",
-                               [{"field": "nextToken", "message": "malformed"}]) from error
+        raise ValidationFailed(
+            "nextToken is not a token this API issued", [{"field": "nextToken", "message": "malformed"}]
+        ) from error
     if not isinstance(value, dict):
-        raise ValidationFailed("nextToken is not a token this API issued",
-                               [{"field": "nextToken", "message": "malformed"}])
+        raise ValidationFailed(
+            "nextToken is not a token this API issued", [{"field": "nextToken", "message": "malformed"}]
+        )
     return value
 
 
@@ -186,16 +188,20 @@ class WorkflowStore:
         response = self.client.query(
             TableName=self.table_name,
             KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
-            ExpressionAttributeValues=serialize({
-                ":pk": workflow_pk(workflow_id),
-                ":low": f"{HISTORY_PREFIX}{after + 1:010d}",
-                ":high": f"{HISTORY_PREFIX}9999999999",
-            }),
+            ExpressionAttributeValues=serialize(
+                {
+                    ":pk": workflow_pk(workflow_id),
+                    ":low": f"{HISTORY_PREFIX}{after + 1:010d}",
+                    ":high": f"{HISTORY_PREFIX}9999999999",
+                }
+            ),
             Limit=limit,
             ConsistentRead=True,
         )
-        events = [HistoryEvent.model_validate(_strip_keys(deserialize(item))).model_dump(mode="json")
-                  for item in response.get("Items", [])]
+        events = [
+            HistoryEvent.model_validate(_strip_keys(deserialize(item))).model_dump(mode="json")
+            for item in response.get("Items", [])
+        ]
         more = "LastEvaluatedKey" in response and events
         return Page(events, encode_token({"after": events[-1]["sequence"]}) if more else None)
 
@@ -206,7 +212,8 @@ class WorkflowStore:
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
             "FilterExpression": "queueStatus = :queued",
             "ExpressionAttributeValues": serialize(
-                {":pk": workflow_pk(workflow_id), ":prefix": SIGNAL_PREFIX, ":queued": "QUEUED"}),
+                {":pk": workflow_pk(workflow_id), ":prefix": SIGNAL_PREFIX, ":queued": "QUEUED"}
+            ),
             "ConsistentRead": True,
         }
         while True:
@@ -225,9 +232,16 @@ class WorkflowStore:
         item = response.get("Item")
         return deserialize(item) if item else None
 
-    def list(self, partitions: list[tuple[str, str]], *, limit: int, next_token: str | None,
-             started_after: str | None, started_before: str | None,
-             filters: dict[str, str]) -> Page:
+    def list_workflows(
+        self,
+        partitions: list[tuple[str, str]],
+        *,
+        limit: int,
+        next_token: str | None,
+        started_after: str | None,
+        started_before: str | None,
+        filters: dict[str, str],
+    ) -> Page:
         """Newest first, merged across index partitions (one per workflow type at most).
 
         The token is the sort key of the last item answered: every partition resumes below it,
@@ -235,8 +249,10 @@ class WorkflowStore:
         """
         token = decode_token(next_token)
         upper = token["below"] if token else None
-        streams = [self._query_partition(index, value, upper, started_after, started_before, filters, limit)
-                   for index, value in partitions]
+        streams = [
+            self._query_partition(index, value, upper, started_after, started_before, filters, limit)
+            for index, value in partitions
+        ]
         merged = heapq.merge(*streams, key=lambda item: item["startKey"], reverse=True)
         items: list[dict[str, Any]] = []
         for item in merged:
@@ -248,8 +264,16 @@ class WorkflowStore:
         page_token = encode_token({"below": items[-1]["startKey"]}) if more and items else None
         return Page([Workflow.model_validate(_strip_keys(item)) for item in items], page_token)
 
-    def _query_partition(self, index: str, value: str, upper: str | None, started_after: str | None,
-                         started_before: str | None, filters: dict[str, str], limit: int) -> Iterator[dict[str, Any]]:
+    def _query_partition(
+        self,
+        index: str,
+        value: str,
+        upper: str | None,
+        started_after: str | None,
+        started_before: str | None,
+        filters: dict[str, str],
+        limit: int,
+    ) -> Iterator[dict[str, Any]]:
         # startKey is "<startTime>#<workflowId>": a bare time sorts before every key of that instant,
         # so startedAfter is inclusive and startedBefore exclusive; "~" sorts after every key.
         high = min(filter(None, [upper, started_before]), default="~")
@@ -283,8 +307,11 @@ class WorkflowStore:
 
     def counters(self, workflow_types: Iterable[str]) -> dict[str, dict[str, float]]:
         """The running totals of each type, summed over its shards: a fixed number of reads."""
-        keys = [serialize({"pk": f"COUNTER#{workflow_type}", "sk": f"SHARD#{shard}"})
-                for workflow_type in workflow_types for shard in range(COUNTER_SHARDS)]
+        keys = [
+            serialize({"pk": f"COUNTER#{workflow_type}", "sk": f"SHARD#{shard}"})
+            for workflow_type in workflow_types
+            for shard in range(COUNTER_SHARDS)
+        ]
         totals: dict[str, dict[str, float]] = {workflow_type: {} for workflow_type in workflow_types}
         request = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
         while request and keys:
@@ -303,9 +330,19 @@ class WorkflowStore:
     def create(self, transition: Transition) -> None:
         workflow = transition.after
         operations = [
-            {"Put": {"TableName": self.table_name, "Item": serialize(state_item(workflow)),
-                     "ConditionExpression": "attribute_not_exists(pk)"}},
-            {"Put": {"TableName": self.table_name, "Item": serialize(history_item(workflow.workflowId, transition.event))}},
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": serialize(state_item(workflow)),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": serialize(history_item(workflow.workflowId, transition.event)),
+                }
+            },
             self._counter_update(transition),
         ]
         try:
@@ -321,8 +358,13 @@ class WorkflowStore:
         after = transition.after.model_copy(update={"revision": before.revision + 1})
         operations = [
             self._put_state(after, expected_revision=before.revision),
-            {"Put": {"TableName": self.table_name, "Item": serialize(history_item(after.workflowId, transition.event)),
-                     "ConditionExpression": "attribute_not_exists(pk)"}},
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": serialize(history_item(after.workflowId, transition.event)),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
         ]
         deltas = counter_deltas(transition)
         if deltas:
@@ -330,7 +372,9 @@ class WorkflowStore:
         self._transact(operations + (extra or []))
         return after
 
-    def save_bookkeeping(self, before: Workflow, after: Workflow, extra: list[dict[str, Any]] | None = None) -> Workflow:
+    def save_bookkeeping(
+        self, before: Workflow, after: Workflow, extra: list[dict[str, Any]] | None = None
+    ) -> Workflow:
         """Write wait bookkeeping (no business change, no history event), if the revision still holds."""
         after = after.model_copy(update={"revision": before.revision + 1})
         self._transact([self._put_state(after, expected_revision=before.revision)] + (extra or []))
@@ -341,25 +385,32 @@ class WorkflowStore:
         return {"Put": {"TableName": self.table_name, "Item": serialize(item)}}
 
     def _put_state(self, workflow: Workflow, expected_revision: int) -> dict[str, Any]:
-        return {"Put": {
-            "TableName": self.table_name,
-            "Item": serialize(state_item(workflow)),
-            "ConditionExpression": "revision = :revision",
-            "ExpressionAttributeValues": serialize({":revision": expected_revision}),
-        }}
+        return {
+            "Put": {
+                "TableName": self.table_name,
+                "Item": serialize(state_item(workflow)),
+                "ConditionExpression": "revision = :revision",
+                "ExpressionAttributeValues": serialize({":revision": expected_revision}),
+            }
+        }
 
     def _counter_update(self, transition: Transition) -> dict[str, Any]:
         deltas = counter_deltas(transition)
         names = {f"#c{position}": name for position, name in enumerate(deltas)}
         values = {f":c{position}": amount for position, amount in enumerate(deltas.values())}
         workflow = transition.after
-        return {"Update": {
-            "TableName": self.table_name,
-            "Key": serialize({"pk": f"COUNTER#{workflow.type}", "sk": f"SHARD#{counter_shard(workflow.workflowId)}"}),
-            "UpdateExpression": "ADD " + ", ".join(f"{name} {value}" for name, value in zip(names, values, strict=True)),
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": serialize(values),
-        }}
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": serialize(
+                    {"pk": f"COUNTER#{workflow.type}", "sk": f"SHARD#{counter_shard(workflow.workflowId)}"}
+                ),
+                "UpdateExpression": "ADD "
+                + ", ".join(f"{name} {value}" for name, value in zip(names, values, strict=True)),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": serialize(values),
+            }
+        }
 
     def _transact(self, operations: list[dict[str, Any]]) -> None:
         for attempt in range(TRANSACTION_CONFLICT_RETRIES):
@@ -379,6 +430,8 @@ class WorkflowStore:
 
 
 def _strip_keys(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in item.items()
-            if key not in ("pk", "sk", "startKey", "gsiType", "gsiTypeStatus", "gsiTypeExecutionStatus")}
-
+    return {
+        key: value
+        for key, value in item.items()
+        if key not in ("pk", "sk", "startKey", "gsiType", "gsiTypeStatus", "gsiTypeExecutionStatus")
+    }

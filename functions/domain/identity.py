@@ -39,8 +39,5 @@ def parse_groups(raw: str | list[str] | None) -> frozenset[str]:
     """Cognito puts groups in a claim as "a,b", "[a b]" or a list; the local runtime as "a,b"."""
     if raw is None:
         return frozenset()
-    if isinstance(raw, list):
-        parts = raw
-    else:
-        parts = raw.strip().strip("[]").replace(",", " ").split()
+    parts = raw if isinstance(raw, list) else raw.strip().strip("[]").replace(",", " ").split()
     return frozenset(part.strip() for part in parts if part.strip())

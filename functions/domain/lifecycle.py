@@ -6,6 +6,7 @@ the catalog (``infra/catalog.py``) pairs it with its state machine and functions
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -90,8 +91,8 @@ class Lifecycle:
     initial_status: str
     statuses: tuple[str, ...]
     terminal_statuses: frozenset[str]
-    input_model: type[BaseModel]
-    fields_model: type[BaseModel]
+    input_model: builtins.type[BaseModel]
+    fields_model: builtins.type[BaseModel]
     signals: Mapping[str, SignalSpec]
     timeouts: Mapping[str, TimeoutSpec]
     starters: frozenset[str]

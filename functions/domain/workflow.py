@@ -134,12 +134,14 @@ def parse_payload(model: type[BaseModel], raw: Any, what: str) -> BaseModel:
         raise ValidationFailed(f"{what} is invalid", validation_details(error)) from error
 
 
-INTERNAL_FIELDS = frozenset({"waitToken", "waitStatus", "pendingSignals", "signalSeq", "revision", "fields", "executionName"})
+INTERNAL_FIELDS = frozenset(
+    {"waitToken", "waitStatus", "pendingSignals", "signalSeq", "revision", "fields", "executionName"}
+)
 
 
 def public_view(workflow: Workflow, lifecycle: Lifecycle) -> dict[str, Any]:
     """The state as clients see it: common fields, the lifecycle's fields, and the signals awaited."""
-    data = workflow.model_dump(mode="json", exclude=INTERNAL_FIELDS)
+    data = workflow.model_dump(mode="json", exclude=set(INTERNAL_FIELDS))
     data.update(workflow.fields)
     data["awaiting"] = lifecycle.awaiting(workflow.status) if workflow.is_running else []
     return data
@@ -153,8 +155,15 @@ def _next(workflow: Workflow, now: datetime, **changes: Any) -> Workflow:
     return updated
 
 
-def _event(before: Workflow, after: Workflow, now: datetime, type_: EventType, actor: str,
-           signal: str | None = None, **details: Any) -> HistoryEvent:
+def _event(
+    before: Workflow,
+    after: Workflow,
+    now: datetime,
+    type_: EventType,
+    actor: str,
+    signal: str | None = None,
+    **details: Any,
+) -> HistoryEvent:
     return HistoryEvent(
         sequence=after.historyLength,
         time=iso(now),
@@ -167,8 +176,9 @@ def _event(before: Workflow, after: Workflow, now: datetime, type_: EventType, a
     )
 
 
-def start(lifecycle: Lifecycle, workflow_id: str, raw_input: Any, actor: Identity, now: datetime,
-          execution_name: str) -> Transition:
+def start(
+    lifecycle: Lifecycle, workflow_id: str, raw_input: Any, actor: Identity, now: datetime, execution_name: str
+) -> Transition:
     data = parse_payload(lifecycle.input_model, raw_input, "input")
     for field_name in lifecycle.person_input_fields:
         if getattr(data, field_name, None) is None:
@@ -186,8 +196,15 @@ def start(lifecycle: Lifecycle, workflow_id: str, raw_input: Any, actor: Identit
         startedBy=actor.user_id,
         executionName=execution_name,
     )
-    event = HistoryEvent(sequence=1, time=iso(now), type=EventType.STARTED, fromStatus=None,
-                         toStatus=workflow.status, actor=actor.user_id, details={"input": workflow.input})
+    event = HistoryEvent(
+        sequence=1,
+        time=iso(now),
+        type=EventType.STARTED,
+        fromStatus=None,
+        toStatus=workflow.status,
+        actor=actor.user_id,
+        details={"input": workflow.input},
+    )
     return Transition(before=None, after=workflow, event=event)
 
 
@@ -208,9 +225,15 @@ def check_signal(lifecycle: Lifecycle, workflow: Workflow, signal: str, raw_payl
     return parse_payload(spec.payload_model, raw_payload, f"payload of {signal}")
 
 
-def apply_signal(lifecycle: Lifecycle, workflow: Workflow, signal: str, raw_payload: Any,
-                 context: SignalContext, event_type: EventType = EventType.SIGNAL_APPLIED,
-                 **details: Any) -> Transition:
+def apply_signal(
+    lifecycle: Lifecycle,
+    workflow: Workflow,
+    signal: str,
+    raw_payload: Any,
+    context: SignalContext,
+    event_type: EventType = EventType.SIGNAL_APPLIED,
+    **details: Any,
+) -> Transition:
     spec = signal_spec(lifecycle, signal)
     payload = check_signal(lifecycle, workflow, signal, raw_payload)
     view = workflow.view()
@@ -231,52 +254,104 @@ def apply_signal(lifecycle: Lifecycle, workflow: Workflow, signal: str, raw_payl
         after.executionStatus = ExecutionStatus.COMPLETED
         after.closeTime = iso(context.now)
     payload_dump = payload.model_dump(mode="json", exclude_none=True)
-    event = _event(workflow, after, context.now, event_type, context.actor.user_id, signal,
-                   payload=payload_dump or None, **details)
+    event = _event(
+        workflow, after, context.now, event_type, context.actor.user_id, signal, payload=payload_dump or None, **details
+    )
     return Transition(workflow, after, event)
 
 
-def escalate(workflow: Workflow, now: datetime, actor: str, reason: str, level: int | None = None,
-             **details: Any) -> Transition:
+def escalate(
+    workflow: Workflow, now: datetime, actor: str, reason: str, level: int | None = None, **details: Any
+) -> Transition:
     new_level = level if level is not None else workflow.escalationLevel + 1
     after = _next(workflow, now, escalationLevel=new_level)
-    return Transition(workflow, after, _event(workflow, after, now, EventType.ESCALATED, actor,
-                                              reason=reason, level=new_level, **details))
+    return Transition(
+        workflow,
+        after,
+        _event(workflow, after, now, EventType.ESCALATED, actor, reason=reason, level=new_level, **details),
+    )
 
 
-def time_out(lifecycle: Lifecycle, workflow: Workflow, expected_status: str, context: SignalContext) -> Transition | None:
+def time_out(
+    lifecycle: Lifecycle, workflow: Workflow, expected_status: str, context: SignalContext
+) -> Transition | None:
     """What a state's timeout does; None when the workflow has moved on since the wait opened."""
     spec = lifecycle.timeout_for(expected_status)
     if spec is None or not workflow.is_running or workflow.status != expected_status:
         return None
     if spec.action == "signal" and spec.signal:
         try:
-            return apply_signal(lifecycle, workflow, spec.signal, {}, context, EventType.TIMEOUT,
-                                timeout=spec.name, timeoutSeconds=context.timeouts.get(spec.name))
+            return apply_signal(
+                lifecycle,
+                workflow,
+                spec.signal,
+                {},
+                context,
+                EventType.TIMEOUT,
+                timeout=spec.name,
+                timeoutSeconds=context.timeouts.get(spec.name),
+            )
         except BusinessRuleViolation as violation:
             # The system cannot act for the user: a person must look at it.
-            return escalate(workflow, context.now, SYSTEM_ACTOR, f"timeout {spec.name}: {violation.message}",
-                            timeout=spec.name, unmetRules=violation.details)
-    return escalate(workflow, context.now, SYSTEM_ACTOR, f"timeout {spec.name}", timeout=spec.name,
-                    timeoutSeconds=context.timeouts.get(spec.name))
+            return escalate(
+                workflow,
+                context.now,
+                SYSTEM_ACTOR,
+                f"timeout {spec.name}: {violation.message}",
+                timeout=spec.name,
+                unmetRules=violation.details,
+            )
+    return escalate(
+        workflow,
+        context.now,
+        SYSTEM_ACTOR,
+        f"timeout {spec.name}",
+        timeout=spec.name,
+        timeoutSeconds=context.timeouts.get(spec.name),
+    )
 
 
-def fail(workflow: Workflow, now: datetime, error: str, cause: str | None,
-         execution_status: ExecutionStatus = ExecutionStatus.FAILED) -> Transition | None:
+def fail(
+    workflow: Workflow,
+    now: datetime,
+    error: str,
+    cause: str | None,
+    execution_status: ExecutionStatus = ExecutionStatus.FAILED,
+) -> Transition | None:
     if not workflow.is_running:
         return None
     failure = {"error": error, "cause": (cause or "")[:4000], "status": workflow.status}
-    after = _next(workflow, now, executionStatus=execution_status, closeTime=iso(now), failure=failure,
-                  waitToken=None, waitStatus=None)
-    return Transition(workflow, after, _event(workflow, after, now, EventType.FAILED, SYSTEM_ACTOR,
-                                              error=error, cause=failure["cause"], executionStatus=execution_status))
+    after = _next(
+        workflow,
+        now,
+        executionStatus=execution_status,
+        closeTime=iso(now),
+        failure=failure,
+        waitToken=None,
+        waitStatus=None,
+    )
+    return Transition(
+        workflow,
+        after,
+        _event(
+            workflow,
+            after,
+            now,
+            EventType.FAILED,
+            SYSTEM_ACTOR,
+            error=error,
+            cause=failure["cause"],
+            executionStatus=execution_status,
+        ),
+    )
 
 
 def terminate(workflow: Workflow, now: datetime, actor: str, reason: str) -> Transition:
     if not workflow.is_running:
         raise WorkflowClosed(workflow.workflowId, workflow.executionStatus)
-    after = _next(workflow, now, executionStatus=ExecutionStatus.TERMINATED, closeTime=iso(now),
-                  waitToken=None, waitStatus=None)
+    after = _next(
+        workflow, now, executionStatus=ExecutionStatus.TERMINATED, closeTime=iso(now), waitToken=None, waitStatus=None
+    )
     return Transition(workflow, after, _event(workflow, after, now, EventType.TERMINATED, actor, reason=reason))
 
 

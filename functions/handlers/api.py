@@ -52,6 +52,7 @@ Limit = Annotated[int, Query(ge=1, le=100, description="page size")]
 
 # ----- identity and errors ---------------------------------------------------------------------
 
+
 def caller() -> Identity:
     """The authenticated caller: Cognito claims in AWS, the same claims built from headers locally."""
     claims = app.current_event.request_context.authorizer.claims
@@ -88,6 +89,7 @@ def _invalid_request(error: RequestValidationError) -> Response:
 
 # ----- idempotency -----------------------------------------------------------------------------
 
+
 @functools.cache
 def _idempotency_store() -> DynamoDBPersistenceLayer | None:
     table = dependencies.settings().idempotency_table_name
@@ -102,9 +104,14 @@ def once_per_key(operation: Callable[[], tuple[int, Any]], fingerprint: dict[str
     if not key or store is None:
         return _json_response(*operation())
     if len(key) > 128:
-        raise ValidationFailed("Idempotency-Key is too long", [{"field": IDEMPOTENCY_HEADER, "message": "at most 128 characters"}])
-    config = IdempotencyConfig(event_key_jmespath="key", payload_validation_jmespath="fingerprint",
-                               expires_after_seconds=IDEMPOTENCY_TTL_SECONDS)
+        raise ValidationFailed(
+            "Idempotency-Key is too long", [{"field": IDEMPOTENCY_HEADER, "message": "at most 128 characters"}]
+        )
+    config = IdempotencyConfig(
+        event_key_jmespath="key",
+        payload_validation_jmespath="fingerprint",
+        expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
+    )
     if app.lambda_context is not None:
         config.register_lambda_context(app.lambda_context)
 
@@ -116,11 +123,14 @@ def once_per_key(operation: Callable[[], tuple[int, Any]], fingerprint: dict[str
     try:
         answer = run(request={"key": f"{caller().user_id}:{key}", "fingerprint": fingerprint})
     except IdempotencyAlreadyInProgressError as error:
-        raise RequestInProgress("a request with this Idempotency-Key is still being processed",
-                                [{"field": IDEMPOTENCY_HEADER, "value": key}]) from error
+        raise RequestInProgress(
+            "a request with this Idempotency-Key is still being processed",
+            [{"field": IDEMPOTENCY_HEADER, "value": key}],
+        ) from error
     except IdempotencyValidationError as error:
-        raise IdempotencyKeyReused("this Idempotency-Key was used for another request",
-                                   [{"field": IDEMPOTENCY_HEADER, "value": key}]) from error
+        raise IdempotencyKeyReused(
+            "this Idempotency-Key was used for another request", [{"field": IDEMPOTENCY_HEADER, "value": key}]
+        ) from error
     return _json_response(answer["statusCode"], answer["body"])
 
 
@@ -138,6 +148,7 @@ def _json_object_body() -> dict[str, Any]:
 
 
 # ----- routes ----------------------------------------------------------------------------------
+
 
 @app.get("/health", summary="Liveness (no authentication)")
 def health() -> dict[str, str]:
@@ -163,15 +174,23 @@ def start_workflow(request: Annotated[StartWorkflowRequest, Body()]) -> Response
 def list_workflows(
     type: Annotated[str | None, Query(description="workflow type")] = None,
     status: Annotated[str | None, Query(description="lifecycle status")] = None,
-    executionStatus: Annotated[str | None, Query(description="RUNNING, COMPLETED, FAILED, TERMINATED, TIMED_OUT")] = None,
+    executionStatus: Annotated[
+        str | None, Query(description="RUNNING, COMPLETED, FAILED, TERMINATED, TIMED_OUT")
+    ] = None,
     startedAfter: Annotated[datetime | None, Query(description="inclusive, ISO-8601")] = None,
     startedBefore: Annotated[datetime | None, Query(description="exclusive, ISO-8601")] = None,
     limit: Limit = 50,
     nextToken: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
-    return dependencies.service().list(
-        caller(), workflow_type=type, status=status, execution_status=executionStatus,
-        started_after=startedAfter, started_before=startedBefore, limit=limit, next_token=nextToken,
+    return dependencies.service().list_workflows(
+        caller(),
+        workflow_type=type,
+        status=status,
+        execution_status=executionStatus,
+        started_after=startedAfter,
+        started_before=startedBefore,
+        limit=limit,
+        next_token=nextToken,
     )
 
 
@@ -181,15 +200,20 @@ def get_workflow(workflowId: WorkflowIdPath) -> dict[str, Any]:
 
 
 @app.get("/workflows/<workflowId>/history", summary="A workflow's history, oldest first")
-def get_history(workflowId: WorkflowIdPath, limit: Limit = 50,
-                nextToken: Annotated[str | None, Query()] = None) -> dict[str, Any]:
+def get_history(
+    workflowId: WorkflowIdPath, limit: Limit = 50, nextToken: Annotated[str | None, Query()] = None
+) -> dict[str, Any]:
     return dependencies.service().history(caller(), workflowId, limit, nextToken)
 
 
-@app.post("/workflows/<workflowId>/signals/<signalName>", summary="Send a signal",
-          responses={200: {"description": "applied"}, 202: {"description": "kept; applied when the next wait opens"}})
-def send_signal(workflowId: WorkflowIdPath,
-                signalName: Annotated[str, Path(pattern=r"^[A-Za-z]{1,64}$")]) -> Response[dict[str, Any]]:
+@app.post(
+    "/workflows/<workflowId>/signals/<signalName>",
+    summary="Send a signal",
+    responses={200: {"description": "applied"}, 202: {"description": "kept; applied when the next wait opens"}},
+)
+def send_signal(
+    workflowId: WorkflowIdPath, signalName: Annotated[str, Path(pattern=r"^[A-Za-z]{1,64}$")]
+) -> Response[dict[str, Any]]:
     identity = caller()
     payload = _json_object_body()
 
@@ -197,11 +221,15 @@ def send_signal(workflowId: WorkflowIdPath,
         outcome = dependencies.service().signal(identity, workflowId, signalName, payload)
         return outcome.status_code, outcome.body
 
-    return once_per_key(deliver, {"route": "signal", "workflowId": workflowId, "signal": signalName, "payload": payload})
+    return once_per_key(
+        deliver, {"route": "signal", "workflowId": workflowId, "signal": signalName, "payload": payload}
+    )
 
 
 @app.post("/workflows/<workflowId>/terminate", summary="Terminate a workflow (operators)")
-def terminate_workflow(workflowId: WorkflowIdPath, request: Annotated[TerminateRequest, Body()]) -> Response[dict[str, Any]]:
+def terminate_workflow(
+    workflowId: WorkflowIdPath, request: Annotated[TerminateRequest, Body()]
+) -> Response[dict[str, Any]]:
     identity = caller()
     if not identity.is_operator:
         raise Forbidden("only operators may terminate workflows")
@@ -226,6 +254,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
     if event.get("path") not in PUBLIC_PATHS and not (authorizer.get("claims") or {}).get("sub"):
         error = Unauthenticated("this request needs an identity (a Cognito token; locally the X-User-Id header)")
-        return {"statusCode": error.status_code, "headers": {"Content-Type": content_types.APPLICATION_JSON},
-                "body": json.dumps(error.to_body())}
+        return {
+            "statusCode": error.status_code,
+            "headers": {"Content-Type": content_types.APPLICATION_JSON},
+            "body": json.dumps(error.to_body()),
+        }
     return app.resolve(event, context)

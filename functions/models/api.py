@@ -16,8 +16,9 @@ class StrictBody(BaseModel):
 
 class StartWorkflowRequest(StrictBody):
     type: str = Field(description="the lifecycle, e.g. accu-application")
-    workflowId: str | None = Field(default=None, pattern=WORKFLOW_ID_PATTERN,
-                                   description="unique on the platform; generated when absent")
+    workflowId: str | None = Field(
+        default=None, pattern=WORKFLOW_ID_PATTERN, description="unique on the platform; generated when absent"
+    )
     input: dict[str, Any] = Field(default_factory=dict, description="the lifecycle's start input")
 
 

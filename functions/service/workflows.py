@@ -7,6 +7,7 @@ AWS access comes in through the ports (store, executions, notifier), so this mod
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 import uuid
@@ -41,14 +42,23 @@ class Store(Protocol):
     def get(self, workflow_id: str) -> Workflow | None: ...
     def create(self, transition: Transition) -> None: ...
     def commit(self, transition: Transition, extra: list[dict[str, Any]] | None = None) -> Workflow: ...
-    def save_bookkeeping(self, before: Workflow, after: Workflow,
-                         extra: list[dict[str, Any]] | None = None) -> Workflow: ...
+    def save_bookkeeping(
+        self, before: Workflow, after: Workflow, extra: list[dict[str, Any]] | None = None
+    ) -> Workflow: ...
     def put_signal_record(self, workflow_id: str, sequence: int, record: dict[str, Any]) -> dict[str, Any]: ...
     def queued_signals(self, workflow_id: str) -> list[dict[str, Any]]: ...
     def signal_record(self, workflow_id: str, sequence: int) -> dict[str, Any] | None: ...
     def history(self, workflow_id: str, limit: int, next_token: str | None) -> Any: ...
-    def list(self, partitions: list[tuple[str, str]], *, limit: int, next_token: str | None,
-             started_after: str | None, started_before: str | None, filters: dict[str, str]) -> Any: ...
+    def list_workflows(
+        self,
+        partitions: list[tuple[str, str]],
+        *,
+        limit: int,
+        next_token: str | None,
+        started_after: str | None,
+        started_before: str | None,
+        filters: dict[str, str],
+    ) -> Any: ...
     def counters(self, workflow_types: list[str]) -> dict[str, dict[str, float]]: ...
 
 
@@ -123,9 +133,18 @@ class WorkflowService:
         page = self.store.history(workflow_id, limit, next_token)
         return {"items": page.items, "nextToken": page.next_token}
 
-    def list(self, actor: Identity, *, workflow_type: str | None, status: str | None,
-             execution_status: str | None, started_after: datetime | None, started_before: datetime | None,
-             limit: int, next_token: str | None) -> dict[str, Any]:
+    def list_workflows(
+        self,
+        actor: Identity,
+        *,
+        workflow_type: str | None,
+        status: str | None,
+        execution_status: str | None,
+        started_after: datetime | None,
+        started_before: datetime | None,
+        limit: int,
+        next_token: str | None,
+    ) -> dict[str, Any]:
         types = [self.lifecycle(workflow_type).type] if workflow_type else sorted(self.lifecycles)
         filters: dict[str, str] = {}
         if not actor.reads_all():
@@ -146,8 +165,10 @@ class WorkflowService:
             partitions = [("byExecutionStatus", f"{name}#{execution_status}") for name in types]
         else:
             partitions = [("byType", name) for name in types]
-        page = self.store.list(
-            partitions, limit=limit, next_token=next_token,
+        page = self.store.list_workflows(
+            partitions,
+            limit=limit,
+            next_token=next_token,
             started_after=iso(started_after) if started_after else None,
             started_before=iso(started_before) if started_before else None,
             filters=filters,
@@ -162,11 +183,17 @@ class WorkflowService:
         by_execution: dict[str, int] = {status: 0 for status in rules.ExecutionStatus}
         for name in types:
             counts = counters.get(name, {})
-            statuses = {key.removeprefix("status_"): int(value) for key, value in counts.items()
-                        if key.startswith("status_") and value}
+            statuses = {
+                key.removeprefix("status_"): int(value)
+                for key, value in counts.items()
+                if key.startswith("status_") and value
+            }
             executions = {status.value: int(counts.get(f"exec_{status}", 0)) for status in rules.ExecutionStatus}
-            by_type[name] = {"total": int(counts.get("total", 0)), "byExecutionStatus": executions,
-                             "byStatus": statuses}
+            by_type[name] = {
+                "total": int(counts.get("total", 0)),
+                "byExecutionStatus": executions,
+                "byStatus": statuses,
+            }
             for key in totals:
                 totals[key] += counts.get(key, 0)
             for status, count in executions.items():
@@ -178,7 +205,8 @@ class WorkflowService:
             "byType": by_type,
             "failureRate": round(failed / totals["total"], 4) if totals["total"] else 0.0,
             "averageExecutionSeconds": round(totals["closedSeconds"] / totals["closedCount"], 3)
-            if totals["closedCount"] else None,
+            if totals["closedCount"]
+            else None,
         }
 
     # ----- start and terminate ---------------------------------------------------------------
@@ -198,11 +226,20 @@ class WorkflowService:
             state = "running" if existing and existing.is_running else "closed"
             raise WorkflowAlreadyStarted(
                 f"a workflow with id {workflow_id!r} already exists ({state}); workflow ids are unique",
-                [{"field": "workflowId", "value": workflow_id, "executionStatus": existing and existing.executionStatus}],
+                [
+                    {
+                        "field": "workflowId",
+                        "value": workflow_id,
+                        "executionStatus": existing and existing.executionStatus,
+                    }
+                ],
             ) from error
         try:
-            self.executions.start(workflow_type, transition.after.executionName,
-                                  {"workflowId": workflow_id, "status": transition.after.status})
+            self.executions.start(
+                workflow_type,
+                transition.after.executionName,
+                {"workflowId": workflow_id, "status": transition.after.status},
+            )
         except Exception as error:
             self.record_failure(workflow_id, "StartExecutionFailed", repr(error))
             raise
@@ -231,13 +268,15 @@ class WorkflowService:
             lifecycle = self.lifecycles[workflow.type]
             spec = rules.signal_spec(lifecycle, signal)
             if not actor.may(spec.senders):
-                raise Forbidden(f"the caller's groups may not send {signal}",
-                                [{"field": "signalName", "value": signal}])
+                raise Forbidden(
+                    f"the caller's groups may not send {signal}", [{"field": "signalName", "value": signal}]
+                )
             needs_open_wait = spec.changes_status and not workflow.wait_is_open
             if needs_open_wait or workflow.pendingSignals:
                 # Between two waits: check it against the state it will meet, then keep it in order.
-                rules.apply_signal(lifecycle, self._projected(lifecycle, workflow), signal, payload,
-                                   self.context(actor, workflow))
+                rules.apply_signal(
+                    lifecycle, self._projected(lifecycle, workflow), signal, payload, self.context(actor, workflow)
+                )
                 try:
                     sequence = self._enqueue(workflow, actor, signal, payload)
                 except self.stale_write:
@@ -251,8 +290,13 @@ class WorkflowService:
             return SignalOutcome(200, self.view(after))
         raise ConcurrentModification(f"workflow {workflow_id!r} kept changing; try again")
 
-    def _commit_signal(self, workflow: Workflow, transition: Transition,
-                       extra: list[dict[str, Any]] | None = None, token: str | None = None) -> Workflow:
+    def _commit_signal(
+        self,
+        workflow: Workflow,
+        transition: Transition,
+        extra: list[dict[str, Any]] | None = None,
+        token: str | None = None,
+    ) -> Workflow:
         """Commit a signal's transition; a status change closes the open wait and moves the execution on."""
         token = token or workflow.waitToken
         if transition.status_changed:
@@ -270,8 +314,12 @@ class WorkflowService:
             for record in self.store.queued_signals(workflow.workflowId):
                 try:
                     projected = rules.apply_signal(
-                        lifecycle, projected, record["signal"], record.get("payload"),
-                        self.context(_identity(record), projected)).after
+                        lifecycle,
+                        projected,
+                        record["signal"],
+                        record.get("payload"),
+                        self.context(_identity(record), projected),
+                    ).after
                 except DomainError:
                     continue
         return projected
@@ -279,13 +327,18 @@ class WorkflowService:
     def _enqueue(self, workflow: Workflow, actor: Identity, signal: str, payload: Any) -> int:
         sequence = workflow.signalSeq + 1
         record = {
-            "signal": signal, "payload": payload if payload is not None else {}, "queueStatus": "QUEUED",
-            "sequence": sequence, "receivedAt": iso(self.now()),
-            "actor": actor.user_id, "actorGroups": sorted(actor.groups),
+            "signal": signal,
+            "payload": payload if payload is not None else {},
+            "queueStatus": "QUEUED",
+            "sequence": sequence,
+            "receivedAt": iso(self.now()),
+            "actor": actor.user_id,
+            "actorGroups": sorted(actor.groups),
         }
         after = workflow.model_copy(update={"pendingSignals": workflow.pendingSignals + 1, "signalSeq": sequence})
-        self.store.save_bookkeeping(workflow, after,
-                                    [self.store.put_signal_record(workflow.workflowId, sequence, record)])
+        self.store.save_bookkeeping(
+            workflow, after, [self.store.put_signal_record(workflow.workflowId, sequence, record)]
+        )
         return sequence
 
     def _await_queued(self, workflow_id: str, sequence: int) -> SignalOutcome:
@@ -300,13 +353,16 @@ class WorkflowService:
             if time.monotonic() >= deadline:
                 workflow = self.store.get(workflow_id)
                 assert workflow is not None
-                return SignalOutcome(202, {
-                    "queued": True,
-                    "signalSequence": sequence,
-                    "message": "the workflow is between two waits; the signal is kept and applied, in order, "
-                               "when the next wait opens",
-                    "workflow": self.view(workflow),
-                })
+                return SignalOutcome(
+                    202,
+                    {
+                        "queued": True,
+                        "signalSequence": sequence,
+                        "message": "the workflow is between two waits; the signal is kept and applied, in order, "
+                        "when the next wait opens",
+                        "workflow": self.view(workflow),
+                    },
+                )
             time.sleep(pause)
             pause = min(pause * 2, 0.2)
 
@@ -328,8 +384,9 @@ class WorkflowService:
                     return released
                 continue
             try:
-                self.store.save_bookkeeping(workflow, workflow.model_copy(
-                    update={"waitToken": task_token, "waitStatus": status}))
+                self.store.save_bookkeeping(
+                    workflow, workflow.model_copy(update={"waitToken": task_token, "waitStatus": status})
+                )
             except self.stale_write:
                 continue
             return {"released": False, "status": status}
@@ -344,20 +401,33 @@ class WorkflowService:
         record = queued[0]
         key = (workflow.workflowId, int(record["sequence"]))
         try:
-            transition = rules.apply_signal(lifecycle, workflow, record["signal"], record.get("payload"),
-                                            self.context(_identity(record), workflow))
+            transition = rules.apply_signal(
+                lifecycle, workflow, record["signal"], record.get("payload"), self.context(_identity(record), workflow)
+            )
         except DomainError as error:
-            rejected = {**record, "queueStatus": "REJECTED", "decidedAt": iso(self.now()),
-                        "error": {"status": error.status_code, **error.to_body()}}
-            self._save_quietly(workflow, workflow.model_copy(update={"pendingSignals": workflow.pendingSignals - 1}),
-                               [self.store.put_signal_record(*key, rejected)])
+            rejected = {
+                **record,
+                "queueStatus": "REJECTED",
+                "decidedAt": iso(self.now()),
+                "error": {"status": error.status_code, **error.to_body()},
+            }
+            self._save_quietly(
+                workflow,
+                workflow.model_copy(update={"pendingSignals": workflow.pendingSignals - 1}),
+                [self.store.put_signal_record(*key, rejected)],
+            )
             return None
         transition = _with(transition, pendingSignals=workflow.pendingSignals - 1)
-        applied = {**record, "queueStatus": "APPLIED", "decidedAt": iso(self.now()),
-                   "historySequence": transition.event.sequence}
+        applied = {
+            **record,
+            "queueStatus": "APPLIED",
+            "decidedAt": iso(self.now()),
+            "historySequence": transition.event.sequence,
+        }
         try:
-            after = self._commit_signal(workflow, transition, [self.store.put_signal_record(*key, applied)],
-                                        token=task_token)
+            after = self._commit_signal(
+                workflow, transition, [self.store.put_signal_record(*key, applied)], token=task_token
+            )
         except self.stale_write:
             return None
         if transition.status_changed:
@@ -365,10 +435,8 @@ class WorkflowService:
         return None
 
     def _save_quietly(self, before: Workflow, after: Workflow, extra: list[dict[str, Any]] | None = None) -> None:
-        try:
+        with contextlib.suppress(self.stale_write):  # the caller reads again
             self.store.save_bookkeeping(before, after, extra)
-        except self.stale_write:
-            pass  # the caller reads again
 
     def on_timeout(self, workflow_id: str, status: str) -> dict[str, Any]:
         """A state waited longer than its timeout: escalate, or act for the user, as the lifecycle says."""
@@ -413,12 +481,18 @@ class WorkflowService:
         event = transition.event
         workflow = transition.after
         if event.type in (EventType.ESCALATED, EventType.FAILED) or (
-                event.type == EventType.TIMEOUT and transition.status_changed):
+            event.type == EventType.TIMEOUT and transition.status_changed
+        ):
             self.notifier.alert(
                 f"[{event.type}] {workflow.type} {workflow.workflowId} ({workflow.status})",
-                {"workflowId": workflow.workflowId, "type": workflow.type, "status": workflow.status,
-                 "executionStatus": workflow.executionStatus, "escalationLevel": workflow.escalationLevel,
-                 "event": event.model_dump(mode="json")},
+                {
+                    "workflowId": workflow.workflowId,
+                    "type": workflow.type,
+                    "status": workflow.status,
+                    "executionStatus": workflow.executionStatus,
+                    "escalationLevel": workflow.escalationLevel,
+                    "event": event.model_dump(mode="json"),
+                },
             )
 
 
@@ -431,9 +505,11 @@ def _identity(record: Mapping[str, Any]) -> Identity:
 
 
 def _recorded_error(error: Mapping[str, Any]) -> DomainError:
-    recorded = DomainError(error.get("message", "signal rejected"), error.get("details"),
-                           **{key: value for key, value in error.items()
-                              if key not in ("status", "error", "message", "details")})
+    recorded = DomainError(
+        error.get("message", "signal rejected"),
+        error.get("details"),
+        **{key: value for key, value in error.items() if key not in ("status", "error", "message", "details")},
+    )
     recorded.status_code = int(error.get("status", 409))
     recorded.code = str(error.get("error", "SIGNAL_REJECTED"))
     return recorded

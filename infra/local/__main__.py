@@ -6,6 +6,7 @@ OUTBOX_DIR (default .local/outbox), ADMIN_EMAILS (comma-separated, the alert sub
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -24,7 +25,9 @@ def main() -> int:
     port = int(os.environ.get("PORT", "8000"))
     aws_port = int(os.environ.get("AWS_PORT", "4566"))
     outbox = Path(os.environ.get("OUTBOX_DIR", ".local/outbox")).resolve()
-    emails = tuple(e.strip() for e in os.environ.get("ADMIN_EMAILS", ",".join(DEFAULT_ADMIN_EMAILS)).split(",") if e.strip())
+    emails = tuple(
+        e.strip() for e in os.environ.get("ADMIN_EMAILS", ",".join(DEFAULT_ADMIN_EMAILS)).split(",") if e.strip()
+    )
 
     platform = LocalPlatform(outbox_dir=outbox, admin_emails=emails, log_level=os.environ.get("LOG_LEVEL", "WARNING"))
     platform.start()
@@ -36,7 +39,8 @@ def main() -> int:
     api = make_server(platform, "127.0.0.1", port)
     serve_in_background(api)
 
-    print(f"""
+    print(
+        f"""
 ACCU workflow platform, local
   REST API         http://127.0.0.1:{port}   (identity: X-User-Id and X-User-Groups headers)
   OpenAPI          http://127.0.0.1:{port}/openapi.json
@@ -45,14 +49,14 @@ ACCU workflow platform, local
   virtual clock    GET /local/clock, POST /local/clock/advance {{"seconds": N}}
   faults           POST /local/faults {{"activity"?, "workflowType"?, "count": N, "kind": "transient"|"permanent"}}
 Ctrl-C stops it.
-""", flush=True)
+""",
+        flush=True,
+    )
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         stop.wait()
-    except KeyboardInterrupt:
-        pass
     print("stopping", flush=True)
     api.shutdown()
     aws_endpoint.stop()

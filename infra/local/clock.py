@@ -144,8 +144,11 @@ class VirtualClock:
     def expire_all(self, owner: object | None = None) -> None:
         """End every timed wait now, or every one of ``owner``'s threads (an execution being stopped)."""
         with self._lock:
-            timed = [waiter for waiter in self._waiters if waiter.parked and waiter.deadline is not None
-                     and (owner is None or waiter.owner is owner)]
+            timed = [
+                waiter
+                for waiter in self._waiters
+                if waiter.parked and waiter.deadline is not None and (owner is None or waiter.owner is owner)
+            ]
             for waiter in timed:
                 waiter.deadline = self.time()
             self._wake(timed)
@@ -160,6 +163,9 @@ class ClockEvent(threading.Event):
 
     Like ``threading.Event``, a ``set`` wakes the waiters even when a ``clear`` follows at once
     (moto pulses its program-state event that way)."""
+
+    _cond: threading.Condition  # threading.Event's own condition and flag, which this class extends
+    _flag: bool
 
     def __init__(self) -> None:
         super().__init__()
@@ -204,8 +210,9 @@ class AccountedThread(threading.Thread):
         # first thread of an execution is made with the execution worker's bound method as target.
         parent = threading.current_thread()
         target = kwargs.get("target")
-        self.owner: object | None = (parent.owner if isinstance(parent, AccountedThread)
-                                     else getattr(target, "__self__", None))
+        self.owner: object | None = (
+            parent.owner if isinstance(parent, AccountedThread) else getattr(target, "__self__", None)
+        )
 
     def start(self) -> None:
         current().thread_started()

@@ -63,8 +63,10 @@ class FaultPlan:
 
     def pending(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [{"count": f.count, "kind": f.kind, "workflowType": f.workflow_type, "activity": f.activity}
-                    for f in self.faults]
+            return [
+                {"count": f.count, "kind": f.kind, "workflowType": f.workflow_type, "activity": f.activity}
+                for f in self.faults
+            ]
 
 
 class LocalLambdaContext:
@@ -121,8 +123,11 @@ class InProcessLambdas:
             result = resolve_handler(spec)(event, LocalLambdaContext(spec, self.function_arn(name)))
             return _invoke_response(json.dumps(result).encode())
         except Exception as error:  # Lambda turns an unhandled exception into a function error
-            failure = {"errorMessage": str(error), "errorType": type(error).__name__,
-                       "stackTrace": traceback.format_exception(error)[-5:]}
+            failure = {
+                "errorMessage": str(error),
+                "errorType": type(error).__name__,
+                "stackTrace": traceback.format_exception(error)[-5:],
+            }
             return _invoke_response(json.dumps(failure).encode(), function_error="Unhandled")
 
     def _inject_fault(self, activity: str, event: dict[str, Any]) -> None:

@@ -6,8 +6,9 @@ test_moto_seams.py`` proves each one still works, so a moto upgrade that moves t
    task and callback timeouts, heartbeats (``threading.Event`` waits), Wait states
    (an Event wait, ``time.time`` and, for timestamps, ``datetime.now``), retry back-off
    (``time.sleep``). Its threads become ``AccountedThread`` so the clock knows when it is quiet.
-2. Stopping. moto's StopExecution fails for an execution started a moment before; it marks the execution stopped but leaves a waiting task waiting
-   (until its timeout, days later); in AWS it ends at once. Stopping an execution ends its waits,
+2. Stopping. moto's StopExecution fails for an execution started a moment before (AWS accepts it);
+   it marks the execution stopped but leaves a waiting task waiting (until its timeout, days
+   later), where AWS ends it at once. Stopping now waits for the start, ends the execution's waits,
    and the error those ended waits raise no longer turns the stopped (ABORTED) execution FAILED.
 3. Atomic requests. moto is not thread-safe; every emulated AWS request is handled under one lock,
    as each real request is atomic, so races in tests exercise our conditional writes, not moto's.

@@ -20,7 +20,7 @@ import boto3
 from functions import clock as platform_clock
 from functions import dependencies
 from functions.dal.dynamodb import INDEXES
-from infra.catalog import API, CATALOG, function_placeholder
+from infra.catalog import API, CATALOG
 from infra.local import clock as virtual
 from infra.local import moto_patches
 from infra.local.lambdas import InProcessLambdas, LocalLambdaContext, resolve_handler
@@ -68,8 +68,12 @@ class LocalPlatform:
     def start(self) -> LocalPlatform:
         from moto import mock_aws
 
-        environment = {**BASE_ENVIRONMENT, "AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region,
-                       "POWERTOOLS_LOG_LEVEL": self.log_level}
+        environment = {
+            **BASE_ENVIRONMENT,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "POWERTOOLS_LOG_LEVEL": self.log_level,
+        }
         self._set_environment(environment)
         time.tzset()
         # moto logs every caught state error (a timeout is one) at ERROR: the workflow's history has them.
@@ -77,8 +81,9 @@ class LocalPlatform:
         virtual.install(self.clock)
         platform_clock.use(self.clock.time)
         moto_patches.install()
-        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True},
-                                      "lambda": {"use_docker": False}})
+        self._mock = mock_aws(
+            config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+        )
         self._mock.start()
         # moto resets the default session when it starts: register the seams after it.
         boto3.setup_default_session(region_name=self.region)
@@ -113,8 +118,9 @@ class LocalPlatform:
         self.clock.wait_until_quiet(5)
         stepfunctions = boto3.client("stepfunctions")
         for arn in self.state_machine_arns.values():
-            for page in stepfunctions.get_paginator("list_executions").paginate(stateMachineArn=arn,
-                                                                                statusFilter="RUNNING"):
+            for page in stepfunctions.get_paginator("list_executions").paginate(
+                stateMachineArn=arn, statusFilter="RUNNING"
+            ):
                 for execution in page["executions"]:
                     stepfunctions.stop_execution(executionArn=execution["executionArn"], cause="platform stopped")
         self.clock.expire_all()
@@ -133,16 +139,22 @@ class LocalPlatform:
 
     def _create_resources(self) -> None:
         dynamodb = boto3.client("dynamodb")
-        key_attributes = [{"AttributeName": name, "AttributeType": "S"}
-                          for name in ("pk", "sk", "startKey", *INDEXES.values())]
+        key_attributes = [
+            {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "startKey", *INDEXES.values())
+        ]
         dynamodb.create_table(
             TableName=WORKFLOWS_TABLE,
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
             AttributeDefinitions=key_attributes,
             GlobalSecondaryIndexes=[
-                {"IndexName": index, "Projection": {"ProjectionType": "ALL"},
-                 "KeySchema": [{"AttributeName": partition, "KeyType": "HASH"},
-                               {"AttributeName": "startKey", "KeyType": "RANGE"}]}
+                {
+                    "IndexName": index,
+                    "Projection": {"ProjectionType": "ALL"},
+                    "KeySchema": [
+                        {"AttributeName": partition, "KeyType": "HASH"},
+                        {"AttributeName": "startKey", "KeyType": "RANGE"},
+                    ],
+                }
                 for index, partition in INDEXES.items()
             ],
             BillingMode="PAY_PER_REQUEST",
@@ -159,8 +171,18 @@ class LocalPlatform:
             sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint=address)
         role_arn = boto3.client("iam").create_role(
             RoleName="accu-local-state-machines",
-            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "states.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
         )["Role"]["Arn"]
         stepfunctions = boto3.client("stepfunctions")
         timeouts: dict[str, dict[str, int]] = {}
@@ -169,17 +191,21 @@ class LocalPlatform:
             arns = {name: self.lambdas.function_arn(name) for name in entry.functions}
             definition = entry.render(arns, timeouts[workflow_type])
             self.state_machine_arns[workflow_type] = stepfunctions.create_state_machine(
-                name=f"accu-local-{entry.state_machine_name}", definition=definition, roleArn=role_arn,
+                name=f"accu-local-{entry.state_machine_name}",
+                definition=definition,
+                roleArn=role_arn,
                 type="STANDARD",
             )["stateMachineArn"]
-        self._set_environment({
-            "WORKFLOWS_TABLE_NAME": WORKFLOWS_TABLE,
-            "IDEMPOTENCY_TABLE_NAME": IDEMPOTENCY_TABLE,
-            "STATE_MACHINE_ARNS": json.dumps(self.state_machine_arns),
-            "ALERTS_TOPIC_ARN": topic_arn,
-            "LIFECYCLE_TIMEOUTS": json.dumps(timeouts),
-            "SIGNAL_APPLY_WAIT_SECONDS": str(self.signal_apply_wait_seconds),
-        })
+        self._set_environment(
+            {
+                "WORKFLOWS_TABLE_NAME": WORKFLOWS_TABLE,
+                "IDEMPOTENCY_TABLE_NAME": IDEMPOTENCY_TABLE,
+                "STATE_MACHINE_ARNS": json.dumps(self.state_machine_arns),
+                "ALERTS_TOPIC_ARN": topic_arn,
+                "LIFECYCLE_TIMEOUTS": json.dumps(timeouts),
+                "SIGNAL_APPLY_WAIT_SECONDS": str(self.signal_apply_wait_seconds),
+            }
+        )
 
     def _workflow_type_of(self, workflow_id: str) -> str | None:
         workflow = dependencies.service().store.get(workflow_id)
@@ -198,9 +224,17 @@ class LocalPlatform:
         """Wait until the state machines have nothing left to do but wait."""
         self.clock.wait_until_quiet()
 
-    def api(self, method: str, path: str, body: Any = None, *, user: str | None = None,
-            groups: str | list[str] | None = None, headers: Mapping[str, str] | None = None,
-            query: Mapping[str, str] | None = None) -> tuple[int, Any]:
+    def api(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        user: str | None = None,
+        groups: str | list[str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str] | None = None,
+    ) -> tuple[int, Any]:
         """Call the API function as API Gateway would, with the identity a Cognito authorizer gives."""
         event = api_gateway_event(method, path, body, user=user, groups=groups, headers=headers, query=query)
         response = resolve_handler(API)(event, LocalLambdaContext(API, self.lambdas.function_arn(API.name)))
@@ -208,9 +242,16 @@ class LocalPlatform:
         return int(response["statusCode"]), json.loads(text) if text else None
 
 
-def api_gateway_event(method: str, path: str, body: Any = None, *, user: str | None = None,
-                      groups: str | list[str] | None = None, headers: Mapping[str, str] | None = None,
-                      query: Mapping[str, str] | None = None) -> dict[str, Any]:
+def api_gateway_event(
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    user: str | None = None,
+    groups: str | list[str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    query: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """An API Gateway REST proxy event, the claims placed where the Cognito authorizer puts them."""
     claims: dict[str, str] | None = None
     if user:

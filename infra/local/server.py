@@ -38,9 +38,13 @@ class FaultRequest(BaseModel):
 
 
 def _validation_answer(error: ValidationError) -> tuple[int, dict[str, Any]]:
-    return 422, {"error": "VALIDATION_ERROR", "message": "the request is invalid",
-                 "details": [{"field": ".".join(map(str, item["loc"])) or "(body)", "message": item["msg"]}
-                             for item in error.errors()]}
+    return 422, {
+        "error": "VALIDATION_ERROR",
+        "message": "the request is invalid",
+        "details": [
+            {"field": ".".join(map(str, item["loc"])) or "(body)", "message": item["msg"]} for item in error.errors()
+        ],
+    }
 
 
 class LocalApi:
@@ -55,12 +59,21 @@ class LocalApi:
         if path.startswith("/local/"):
             return self._local(method, path, body)
         lowered = {key.lower(): value for key, value in headers.items()}
-        passed = {key: value for key, value in headers.items()
-                  if key.lower() not in ("x-user-id", "x-user-groups", "host", "content-length")}
+        passed = {
+            key: value
+            for key, value in headers.items()
+            if key.lower() not in ("x-user-id", "x-user-groups", "host", "content-length")
+        }
         query = dict(parse_qsl(parts.query, keep_blank_values=True)) or None
-        return self.platform.api(method, path, body.decode() if body else None,
-                                 user=lowered.get("x-user-id") or None, groups=lowered.get("x-user-groups"),
-                                 headers=passed, query=query)
+        return self.platform.api(
+            method,
+            path,
+            body.decode() if body else None,
+            user=lowered.get("x-user-id") or None,
+            groups=lowered.get("x-user-groups"),
+            headers=passed,
+            query=query,
+        )
 
     def _local(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
         clock = self.platform.clock
@@ -70,9 +83,13 @@ class LocalApi:
             return 422, {"error": "VALIDATION_ERROR", "message": f"the body is not JSON: {error}", "details": []}
         try:
             if (method, path) == ("GET", "/local/clock"):
-                return 200, {"now": iso(clock.now()), "offsetSeconds": round(clock.offset, 3),
-                             "pendingTimers": [iso(clock.now().fromtimestamp(t, clock.now().tzinfo))
-                                               for t in clock.pending_deadlines()]}
+                return 200, {
+                    "now": iso(clock.now()),
+                    "offsetSeconds": round(clock.offset, 3),
+                    "pendingTimers": [
+                        iso(clock.now().fromtimestamp(t, clock.now().tzinfo)) for t in clock.pending_deadlines()
+                    ],
+                }
             if (method, path) == ("POST", "/local/clock/advance"):
                 request = AdvanceRequest.model_validate(data)
                 return 200, {"now": self.platform.advance(request.seconds), "advancedSeconds": request.seconds}
@@ -81,11 +98,20 @@ class LocalApi:
             if (method, path) == ("POST", "/local/faults"):
                 fault = FaultRequest.model_validate(data)
                 try:
-                    self.platform.lambdas.faults.add(Fault(fault.count, fault.kind,  # type: ignore[arg-type]
-                                                           fault.workflowType, fault.activity))
+                    self.platform.lambdas.faults.add(
+                        Fault(
+                            fault.count,
+                            fault.kind,  # type: ignore[arg-type]
+                            fault.workflowType,
+                            fault.activity,
+                        )
+                    )
                 except ValueError as error:
-                    return 422, {"error": "VALIDATION_ERROR", "message": str(error),
-                                 "details": [{"field": "activity", "message": str(error)}]}
+                    return 422, {
+                        "error": "VALIDATION_ERROR",
+                        "message": str(error),
+                        "details": [{"field": "activity", "message": str(error)}],
+                    }
                 return 201, {"items": self.platform.lambdas.faults.pending()}
             if (method, path) == ("DELETE", "/local/faults"):
                 self.platform.lambdas.faults.faults.clear()

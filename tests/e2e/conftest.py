@@ -33,9 +33,17 @@ class LocalHttp:
     outbox: Path
     aws_endpoint: str
 
-    def request(self, method: str, path: str, body: Any = None, *, user: str | None = None,
-                groups: str | None = None, headers: dict[str, str] | None = None,
-                query: dict[str, str] | None = None) -> tuple[int, Any]:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        user: str | None = None,
+        groups: str | None = None,
+        headers: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
         url = self.base + path
         if query:
             url += "?" + "&".join(f"{key}={urllib.request.quote(value)}" for key, value in query.items())
@@ -59,10 +67,21 @@ class LocalHttp:
 def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalHttp]:
     port, aws_port = free_port(), free_port()
     outbox = tmp_path_factory.mktemp("outbox")
-    environment = {**os.environ, "PORT": str(port), "AWS_PORT": str(aws_port), "OUTBOX_DIR": str(outbox),
-                   "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen([sys.executable, "-m", "infra.local"], cwd=ROOT, env=environment,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    environment = {
+        **os.environ,
+        "PORT": str(port),
+        "AWS_PORT": str(aws_port),
+        "OUTBOX_DIR": str(outbox),
+        "PYTHONPATH": str(ROOT),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra.local"],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     http = LocalHttp(f"http://127.0.0.1:{port}", outbox, f"http://127.0.0.1:{aws_port}")
     deadline = time.monotonic() + 60
     while True:

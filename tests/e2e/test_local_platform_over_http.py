@@ -26,14 +26,19 @@ def eventually_status(local, workflow_id: str, status: str) -> dict:
 
 def test_an_application_is_driven_from_draft_to_issued_over_http(local):
     # Given a new application
-    code, state = local("POST", "/workflows", {"type": "accu-application", "workflowId": "e2e-happy",
-                                               "input": INPUT}, **APPLICANT)
+    code, state = local(
+        "POST", "/workflows", {"type": "accu-application", "workflowId": "e2e-happy", "input": INPUT}, **APPLICANT
+    )
     assert (code, state["status"]) == (201, "DRAFT")
 
     # When each party sends its signal
-    steps = [(APPLICANT, "submitApplication", {}, "SUBMITTED"), (REVIEWER, "assignReviewer", {}, "UNDER_REVIEW"),
-             (APPLICANT, "updateMetadata", {"metadata": {"methodologyValidated": True}}, "UNDER_REVIEW"),
-             (APPROVER, "approveApplication", {}, "APPROVED"), (APPROVER, "issueCertificate", {}, "ISSUED")]
+    steps = [
+        (APPLICANT, "submitApplication", {}, "SUBMITTED"),
+        (REVIEWER, "assignReviewer", {}, "UNDER_REVIEW"),
+        (APPLICANT, "updateMetadata", {"metadata": {"methodologyValidated": True}}, "UNDER_REVIEW"),
+        (APPROVER, "approveApplication", {}, "APPROVED"),
+        (APPROVER, "issueCertificate", {}, "ISSUED"),
+    ]
     for actor, signal, payload, expected in steps:
         code, state = local("POST", f"/workflows/e2e-happy/signals/{signal}", payload, **actor)
         if code == 202:  # kept between two waits: applied when the next wait opens
@@ -47,14 +52,24 @@ def test_an_application_is_driven_from_draft_to_issued_over_http(local):
     code, page = local("GET", "/workflows/e2e-happy/history", **APPLICANT)
     assert [event["type"] for event in page["items"]] == ["STARTED"] + ["SIGNAL_APPLIED"] * 5
     assert [event["toStatus"] for event in page["items"]] == [
-        "DRAFT", "SUBMITTED", "UNDER_REVIEW", "UNDER_REVIEW", "APPROVED", "ISSUED"]
+        "DRAFT",
+        "SUBMITTED",
+        "UNDER_REVIEW",
+        "UNDER_REVIEW",
+        "APPROVED",
+        "ISSUED",
+    ]
 
 
 def test_errors_over_http(local):
     local("POST", "/workflows", {"type": "accu-application", "workflowId": "e2e-errors", "input": INPUT}, **APPLICANT)
     eventually_status(local, "e2e-errors", "DRAFT")
     code, body = local("POST", "/workflows/e2e-errors/signals/approveApplication", {}, **APPROVER)
-    assert (code, body["error"], body["awaiting"]) == (409, "SIGNAL_NOT_ALLOWED", ["submitApplication", "updateMetadata"])
+    assert (code, body["error"], body["awaiting"]) == (
+        409,
+        "SIGNAL_NOT_ALLOWED",
+        ["submitApplication", "updateMetadata"],
+    )
     code, body = local("POST", "/workflows/e2e-errors/signals/updateMetadata", {"metadata": 3}, **APPLICANT)
     assert (code, body["details"][0]["field"]) == (422, "metadata")
     assert local("GET", "/workflows/nobody", **OPERATOR)[0] == 404
@@ -70,8 +85,11 @@ def test_twenty_concurrent_identical_signals_over_http_make_one_transition(local
     time.sleep(0.3)  # let the SUBMITTED wait open
 
     with ThreadPoolExecutor(max_workers=20) as pool:
-        codes = list(pool.map(
-            lambda _: local("POST", "/workflows/e2e-race/signals/assignReviewer", {}, **REVIEWER)[0], range(20)))
+        codes = list(
+            pool.map(
+                lambda _: local("POST", "/workflows/e2e-race/signals/assignReviewer", {}, **REVIEWER)[0], range(20)
+            )
+        )
 
     assert sorted(codes) == [200] + [409] * 19
     history = local("GET", "/workflows/e2e-race/history", **OPERATOR)[1]["items"]
@@ -99,10 +117,16 @@ def test_a_fourteen_day_time_skip_shows_the_escalation_and_its_email(local):
 def test_the_emulated_aws_endpoint_answers_like_aws(local):
     # A user inspects the tables with any AWS client pointed at the local endpoint.
     request = urllib.request.Request(
-        local.aws_endpoint + "/", data=b"{}", method="POST",
-        headers={"X-Amz-Target": "DynamoDB_20120810.ListTables", "Content-Type": "application/x-amz-json-1.0",
-                 "Authorization": "AWS4-HMAC-SHA256 Credential=local/20260101/ap-southeast-2/dynamodb/aws4_request, "
-                                  "SignedHeaders=host, Signature=local"})
+        local.aws_endpoint + "/",
+        data=b"{}",
+        method="POST",
+        headers={
+            "X-Amz-Target": "DynamoDB_20120810.ListTables",
+            "Content-Type": "application/x-amz-json-1.0",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=local/20260101/ap-southeast-2/dynamodb/aws4_request, "
+            "SignedHeaders=host, Signature=local",
+        },
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         tables = json.loads(response.read())["TableNames"]
     assert "accu-local-workflows" in tables

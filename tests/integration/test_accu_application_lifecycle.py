@@ -24,7 +24,8 @@ def history_of(client: Client, workflow_id: str) -> list[dict]:
 
 
 def test_an_application_goes_from_draft_to_issued_with_one_history_event_per_transition(
-        platform, applicant, reviewer, approver):
+    platform, applicant, reviewer, approver
+):
     # Given a draft application
     code, state = applicant.start("app-happy")
     assert code == 201
@@ -100,7 +101,8 @@ def test_approval_needs_a_validated_methodology(platform, applicant, reviewer, a
 
 
 def test_fourteen_days_without_a_reviewer_escalate_and_the_application_keeps_waiting(
-        platform, applicant, reviewer, approver):
+    platform, applicant, reviewer, approver
+):
     # Given a submitted application
     application_in("SUBMITTED", "app-late", applicant, reviewer, approver, platform)
 
@@ -114,7 +116,10 @@ def test_fourteen_days_without_a_reviewer_escalate_and_the_application_keeps_wai
     assert (state["status"], state["escalationLevel"], state["executionStatus"]) == ("SUBMITTED", 1, "RUNNING")
     escalation = history_of(applicant, "app-late")[-1]
     assert (escalation["type"], escalation["actor"], escalation["details"]["timeout"]) == (
-        "ESCALATED", "system", "reviewerAssignment")
+        "ESCALATED",
+        "system",
+        "reviewerAssignment",
+    )
     mails = platform.outbox.messages()
     assert len(mails) == 1 and "ESCALATED" in mails[0].read_text() and "app-late" in mails[0].read_text()
 
@@ -141,7 +146,8 @@ def test_thirty_days_under_review_escalate(platform, applicant, reviewer, approv
 
 
 def test_an_approved_application_not_issued_in_three_days_is_issued_by_the_system(
-        platform, applicant, reviewer, approver):
+    platform, applicant, reviewer, approver
+):
     # Given an approved application
     application_in("APPROVED", "app-auto", applicant, reviewer, approver, platform)
 
@@ -154,7 +160,11 @@ def test_an_approved_application_not_issued_in_three_days_is_issued_by_the_syste
     assert state["certificateId"] == "ACCU-app-auto"
     last = history_of(applicant, "app-auto")[-1]
     assert (last["type"], last["actor"], last["signal"], last["toStatus"]) == (
-        "TIMEOUT", "system", "issueCertificate", "ISSUED")
+        "TIMEOUT",
+        "system",
+        "issueCertificate",
+        "ISSUED",
+    )
     assert execution_status(platform, "app-auto") == "SUCCEEDED"
 
 

@@ -13,9 +13,12 @@ def state_and_history(client: Client, workflow_id: str) -> tuple[dict, list]:
 
 
 def test_an_unknown_workflow_is_404(platform, operator):
-    for method, path, body in [("GET", "/workflows/nope", None), ("GET", "/workflows/nope/history", None),
-                               ("POST", "/workflows/nope/signals/submitApplication", {}),
-                               ("POST", "/workflows/nope/terminate", {"reason": "x"})]:
+    for method, path, body in [
+        ("GET", "/workflows/nope", None),
+        ("GET", "/workflows/nope/history", None),
+        ("POST", "/workflows/nope/signals/submitApplication", {}),
+        ("POST", "/workflows/nope/terminate", {"reason": "x"}),
+    ]:
         code, error = operator.call(method, path, body)
         assert (code, error["error"]) == (404, "WORKFLOW_NOT_FOUND"), path
         assert error["details"][0] == {"field": "workflowId", "value": "nope"}
@@ -54,14 +57,19 @@ def test_an_invalid_payload_is_422_naming_each_field(platform, applicant, review
     assert state_and_history(applicant, "app-e3") == before
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"type": "accu-application", "input": {"projectId": "p", "unitsRequested": 0, "methodologyId": "m"}},
-     "unitsRequested"),
-    ({"type": "accu-application", "input": {"unitsRequested": 5, "methodologyId": "m"}}, "projectId"),
-    ({"type": "spaceship", "input": {}}, "type"),
-    ({"type": "accu-application", "workflowId": "has spaces", "input": {}}, "workflowId"),
-    ({"input": {}}, "type"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (
+            {"type": "accu-application", "input": {"projectId": "p", "unitsRequested": 0, "methodologyId": "m"}},
+            "unitsRequested",
+        ),
+        ({"type": "accu-application", "input": {"unitsRequested": 5, "methodologyId": "m"}}, "projectId"),
+        ({"type": "spaceship", "input": {}}, "type"),
+        ({"type": "accu-application", "workflowId": "has spaces", "input": {}}, "workflowId"),
+        ({"input": {}}, "type"),
+    ],
+)
 def test_an_invalid_start_is_422_naming_the_field(platform, applicant, operator, body, field):
     code, error = applicant.call("POST", "/workflows", body)
     assert (code, error["error"]) == (422, "VALIDATION_ERROR")
@@ -78,8 +86,13 @@ def test_a_second_start_with_the_same_id_is_409(platform, applicant):
 
 def test_no_identity_is_401_and_health_needs_none(platform):
     assert platform.api("GET", "/health") == (200, {"status": "ok"})
-    for method, path in [("GET", "/workflows"), ("POST", "/workflows"), ("GET", "/workflows/x"),
-                         ("GET", "/metrics"), ("POST", "/workflows/x/signals/submitApplication")]:
+    for method, path in [
+        ("GET", "/workflows"),
+        ("POST", "/workflows"),
+        ("GET", "/workflows/x"),
+        ("GET", "/metrics"),
+        ("POST", "/workflows/x/signals/submitApplication"),
+    ]:
         code, error = platform.api(method, path, {})
         assert (code, error["error"]) == (401, "UNAUTHENTICATED"), path
 
@@ -114,6 +127,12 @@ def test_a_malformed_page_token_is_422(platform, operator):
 def test_the_openapi_document_describes_the_api(platform):
     code, document = platform.api("GET", "/openapi.json")
     assert code == 200 and document["openapi"].startswith("3.")
-    assert {"/workflows", "/workflows/{workflowId}", "/workflows/{workflowId}/history",
-            "/workflows/{workflowId}/signals/{signalName}", "/workflows/{workflowId}/terminate",
-            "/metrics", "/health"} <= set(document["paths"])
+    assert {
+        "/workflows",
+        "/workflows/{workflowId}",
+        "/workflows/{workflowId}/history",
+        "/workflows/{workflowId}/signals/{signalName}",
+        "/workflows/{workflowId}/terminate",
+        "/metrics",
+        "/health",
+    } <= set(document["paths"])

@@ -30,8 +30,7 @@ def test_transient_activity_errors_are_retried_until_the_activity_succeeds(platf
 
 def test_a_permanent_activity_error_fails_the_workflow_and_says_so(platform, applicant, operator):
     # Given the wait-opening activity fails for good
-    platform.lambdas.faults.add(Fault(count=1, kind="permanent", activity="OpenWait",
-                                      workflow_type="accu-application"))
+    platform.lambdas.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="accu-application"))
 
     # When an application starts
     applicant.start("app-broken")

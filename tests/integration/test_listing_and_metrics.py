@@ -37,8 +37,7 @@ def test_workflows_list_newest_first_in_pages(platform, applicant, operator):
     assert seen == list(reversed(ids)) and pages == 3
 
 
-def test_workflows_filter_by_status_execution_status_and_start_time(platform, applicant, reviewer, approver,
-                                                                    operator):
+def test_workflows_filter_by_status_execution_status_and_start_time(platform, applicant, reviewer, approver, operator):
     # Given applications in different states, started at different times
     application_in("SUBMITTED", "app-f1", applicant, reviewer, approver, platform)
     platform.advance(DAY)
@@ -66,7 +65,8 @@ def test_workflows_filter_by_status_execution_status_and_start_time(platform, ap
 
 
 def test_metrics_count_by_type_and_status_with_failure_rate_and_average_time(
-        platform, applicant, reviewer, approver, operator):
+    platform, applicant, reviewer, approver, operator
+):
     # Given one issued application (3 days after its start), one rejected, one running, one terminated
     application_in("APPROVED", "app-m1", applicant, reviewer, approver, platform)
     platform.advance(3 * DAY + 60)  # issued by the system: closes after three days
@@ -83,8 +83,7 @@ def test_metrics_count_by_type_and_status_with_failure_rate_and_average_time(
     # Then the counters add up
     assert code == 200
     assert metrics["total"] == 4
-    assert metrics["byExecutionStatus"] == {"RUNNING": 1, "COMPLETED": 2, "FAILED": 0, "TERMINATED": 1,
-                                            "TIMED_OUT": 0}
+    assert metrics["byExecutionStatus"] == {"RUNNING": 1, "COMPLETED": 2, "FAILED": 0, "TERMINATED": 1, "TIMED_OUT": 0}
     assert metrics["byType"]["accu-application"]["byStatus"] == {"ISSUED": 1, "REJECTED": 1, "DRAFT": 2}
     assert metrics["failureRate"] == 0.0
     # app-m1 ran three days; the others closed at once

@@ -22,8 +22,11 @@ def test_twenty_concurrent_identical_signals_apply_exactly_once(platform, applic
     # Then exactly one is applied; the others are told the state moved on
     codes = sorted(code for code, _ in answers)
     assert codes == [200] + [409] * 19
-    assert all(body["awaiting"] == ["approveApplication", "rejectApplication", "updateMetadata"]
-               for code, body in answers if code == 409)
+    assert all(
+        body["awaiting"] == ["approveApplication", "rejectApplication", "updateMetadata"]
+        for code, body in answers
+        if code == 409
+    )
     platform.settle()
     history = applicant.history("app-race")[1]["items"]
     assert [event["signal"] for event in history].count("assignReviewer") == 1
@@ -38,22 +41,33 @@ def test_concurrent_different_signals_leave_one_consistent_outcome(platform, app
 
     # When approval and rejection race
     with ThreadPoolExecutor(max_workers=10) as pool:
-        answers = list(pool.map(
-            lambda index: approver.signal("app-decide", "approveApplication") if index % 2
-            else approver.signal("app-decide", "rejectApplication", {"reason": "late"}), range(10)))
+        answers = list(
+            pool.map(
+                lambda index: (
+                    approver.signal("app-decide", "approveApplication")
+                    if index % 2
+                    else approver.signal("app-decide", "rejectApplication", {"reason": "late"})
+                ),
+                range(10),
+            )
+        )
 
     # Then exactly one decision was applied
     assert sorted(code for code, _ in answers).count(200) == 1
     platform.settle()
-    decisions = [e for e in applicant.history("app-decide")[1]["items"]
-                 if e["signal"] in ("approveApplication", "rejectApplication")]
+    decisions = [
+        e
+        for e in applicant.history("app-decide")[1]["items"]
+        if e["signal"] in ("approveApplication", "rejectApplication")
+    ]
     assert len(decisions) == 1
     assert applicant.get("app-decide")[1]["status"] == decisions[0]["toStatus"]
 
 
 @pytest.mark.parametrize("platform", [{"signal_apply_wait_seconds": 0.2}], indirect=True)
 def test_signals_sent_while_no_wait_is_open_are_kept_and_applied_in_arrival_order(
-        platform, applicant, reviewer, approver):
+    platform, applicant, reviewer, approver
+):
     # Given a draft application whose next wait cannot open yet (its activity fails transiently,
     # so the state machine is backing off between retries)
     platform.lambdas.faults.add(Fault(count=1, kind="transient", activity="OpenWait"))
@@ -120,8 +134,11 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_first_answer(platform
 
 def test_a_start_retried_with_its_idempotency_key_is_not_a_duplicate(platform, applicant):
     # Given a start request with an Idempotency-Key
-    body = {"type": "accu-application", "workflowId": "app-start-idem",
-            "input": {"projectId": "p", "unitsRequested": 5, "methodologyId": "m"}}
+    body = {
+        "type": "accu-application",
+        "workflowId": "app-start-idem",
+        "input": {"projectId": "p", "unitsRequested": 5, "methodologyId": "m"},
+    }
     first = applicant.call("POST", "/workflows", body, headers={"Idempotency-Key": "start-1"})
 
     # When the client retries it, and when another request reuses the id without the key

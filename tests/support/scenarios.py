@@ -7,15 +7,19 @@ from typing import Any
 from tests.support.actors import Client
 
 
-def application_in(status: str, workflow_id: str, applicant: Client, reviewer: Client, approver: Client,
-                   platform: Any) -> dict[str, Any]:
+def application_in(
+    status: str, workflow_id: str, applicant: Client, reviewer: Client, approver: Client, platform: Any
+) -> dict[str, Any]:
     steps = {
         "DRAFT": [],
         "SUBMITTED": [(applicant, "submitApplication", {})],
         "UNDER_REVIEW": [(applicant, "submitApplication", {}), (reviewer, "assignReviewer", {})],
-        "APPROVED": [(applicant, "submitApplication", {}), (reviewer, "assignReviewer", {}),
-                     (applicant, "updateMetadata", {"metadata": {"methodologyValidated": True}}),
-                     (approver, "approveApplication", {})],
+        "APPROVED": [
+            (applicant, "submitApplication", {}),
+            (reviewer, "assignReviewer", {}),
+            (applicant, "updateMetadata", {"metadata": {"methodologyValidated": True}}),
+            (approver, "approveApplication", {}),
+        ],
     }[status]
     code, state = applicant.start(workflow_id)
     assert code == 201, state

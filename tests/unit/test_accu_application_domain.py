@@ -39,7 +39,11 @@ def test_a_started_application_is_a_running_draft_owned_by_its_starter():
     transition = rules.start(LIFECYCLE, "app-1", INPUT, ALICE, NOW, "app-1")
     workflow = transition.after
     assert (workflow.status, workflow.executionStatus, workflow.version, workflow.historyLength) == (
-        "DRAFT", "RUNNING", 1, 1)
+        "DRAFT",
+        "RUNNING",
+        1,
+        1,
+    )
     assert workflow.input["applicantId"] == "alice" and workflow.startedBy == "alice"
     assert transition.event.type == "STARTED" and transition.event.sequence == 1
 
@@ -52,19 +56,28 @@ def test_submission_sets_the_deadline_from_the_reviewer_assignment_timeout():
 
 def test_a_person_field_defaults_to_the_caller():
     submitted = rules.apply_signal(LIFECYCLE, draft(), "submitApplication", {}, context()).after
-    assert rules.apply_signal(LIFECYCLE, submitted, "assignReviewer", {}, context(RITA)).after.fields[
-        "reviewerId"] == "rita"
-    assert rules.apply_signal(LIFECYCLE, submitted, "assignReviewer", {"reviewerId": "ray"}, context(RITA)).after.fields[
-        "reviewerId"] == "ray"
+    assert (
+        rules.apply_signal(LIFECYCLE, submitted, "assignReviewer", {}, context(RITA)).after.fields["reviewerId"]
+        == "rita"
+    )
+    assert (
+        rules.apply_signal(LIFECYCLE, submitted, "assignReviewer", {"reviewerId": "ray"}, context(RITA)).after.fields[
+            "reviewerId"
+        ]
+        == "ray"
+    )
 
 
-@pytest.mark.parametrize(("signal", "payload", "error"), [
-    ("assignReviewer", {}, SignalNotAllowed),
-    ("teleport", {}, UnknownSignal),
-    ("submitApplication", {"unexpected": True}, ValidationFailed),
-    ("updateMetadata", {"metadata": "not an object"}, ValidationFailed),
-    ("updateMetadata", {"metadata": {"blob": "x" * 20000}}, ValidationFailed),
-])
+@pytest.mark.parametrize(
+    ("signal", "payload", "error"),
+    [
+        ("assignReviewer", {}, SignalNotAllowed),
+        ("teleport", {}, UnknownSignal),
+        ("submitApplication", {"unexpected": True}, ValidationFailed),
+        ("updateMetadata", {"metadata": "not an object"}, ValidationFailed),
+        ("updateMetadata", {"metadata": {"blob": "x" * 20000}}, ValidationFailed),
+    ],
+)
 def test_wrong_signals_are_refused_with_the_right_error(signal, payload, error):
     with pytest.raises(error):
         rules.apply_signal(LIFECYCLE, draft(), signal, payload, context())
@@ -81,11 +94,13 @@ def test_approval_lists_every_unmet_rule():
 
 def test_a_terminal_status_closes_the_workflow_and_refuses_further_signals():
     workflow = draft()
-    for signal, payload in [("submitApplication", {}), ("assignReviewer", {}),
-                            ("rejectApplication", {"reason": "no"})]:
+    for signal, payload in [("submitApplication", {}), ("assignReviewer", {}), ("rejectApplication", {"reason": "no"})]:
         workflow = rules.apply_signal(LIFECYCLE, workflow, signal, payload, context()).after
     assert (workflow.status, workflow.executionStatus, workflow.closeTime) == (
-        "REJECTED", "COMPLETED", "2026-11-25T09:00:00.000Z")
+        "REJECTED",
+        "COMPLETED",
+        "2026-11-25T09:00:00.000Z",
+    )
     with pytest.raises(WorkflowClosed):
         rules.apply_signal(LIFECYCLE, workflow, "updateMetadata", {"metadata": {}}, context())
 
@@ -98,8 +113,11 @@ def test_timeouts_escalate_or_issue_and_ignore_a_workflow_that_moved_on():
     assert rules.time_out(LIFECYCLE, submitted, "DRAFT", context(SYSTEM)) is None
 
     approved = submitted
-    for signal, payload in [("assignReviewer", {}), ("updateMetadata", {"metadata": {"methodologyValidated": True}}),
-                            ("approveApplication", {})]:
+    for signal, payload in [
+        ("assignReviewer", {}),
+        ("updateMetadata", {"metadata": {"methodologyValidated": True}}),
+        ("approveApplication", {}),
+    ]:
         approved = rules.apply_signal(LIFECYCLE, approved, signal, payload, context()).after
     issued = rules.time_out(LIFECYCLE, approved, "APPROVED", context(SYSTEM, NOW + timedelta(days=3)))
     assert issued is not None
@@ -110,20 +128,33 @@ def test_merge_patch_merges_objects_and_null_removes():
     from functions.domain.common import merge_patch
 
     assert merge_patch({"a": 1, "b": {"c": 2, "d": 3}}, {"a": None, "b": {"c": None, "e": 4}, "f": [1]}) == {
-        "b": {"d": 3, "e": 4}, "f": [1]}
+        "b": {"d": 3, "e": 4},
+        "f": [1],
+    }
     assert merge_patch({"a": 1}, "replace") == "replace"
 
 
 # ----- property: random signal sequences ---------------------------------------------------------
 
 SIGNALS = [
-    ("submitApplication", {}), ("assignReviewer", {}), ("approveApplication", {}),
-    ("rejectApplication", {"reason": "r"}), ("rejectApplication", {"reason": ""}), ("issueCertificate", {}),
-    ("updateMetadata", {"metadata": {"methodologyValidated": True}}), ("updateMetadata", {"metadata": {"x": None}}),
-    ("assignReviewer", {"reviewerId": 7}), ("unknownSignal", {}),
+    ("submitApplication", {}),
+    ("assignReviewer", {}),
+    ("approveApplication", {}),
+    ("rejectApplication", {"reason": "r"}),
+    ("rejectApplication", {"reason": ""}),
+    ("issueCertificate", {}),
+    ("updateMetadata", {"metadata": {"methodologyValidated": True}}),
+    ("updateMetadata", {"metadata": {"x": None}}),
+    ("assignReviewer", {"reviewerId": 7}),
+    ("unknownSignal", {}),
 ]
-ALLOWED = {("DRAFT", "SUBMITTED"), ("SUBMITTED", "UNDER_REVIEW"), ("UNDER_REVIEW", "APPROVED"),
-           ("UNDER_REVIEW", "REJECTED"), ("APPROVED", "ISSUED")}
+ALLOWED = {
+    ("DRAFT", "SUBMITTED"),
+    ("SUBMITTED", "UNDER_REVIEW"),
+    ("UNDER_REVIEW", "APPROVED"),
+    ("UNDER_REVIEW", "REJECTED"),
+    ("APPROVED", "ISSUED"),
+}
 
 
 @settings(max_examples=300, deadline=None)

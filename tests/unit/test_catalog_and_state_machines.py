@@ -84,9 +84,12 @@ def test_each_timeout_of_the_catalog_is_a_timed_wait_with_its_handler(entry):
     definition = rendered(entry)
     states = definition["States"]
     for status, spec in entry.lifecycle.timeouts.items():
-        wait = next(state for state in states.values()
-                    if state.get("Parameters", {}).get("Payload", {}).get("status") == status
-                    and state["Resource"].endswith(".waitForTaskToken"))
+        wait = next(
+            state
+            for state in states.values()
+            if state.get("Parameters", {}).get("Payload", {}).get("status") == status
+            and state["Resource"].endswith(".waitForTaskToken")
+        )
         assert wait["TimeoutSeconds"] == spec.default_seconds
         assert "${" + timeout_placeholder(spec.name) + "}" in template
         handler = states[next(c["Next"] for c in wait["Catch"] if c["ErrorEquals"] == ["States.Timeout"])]

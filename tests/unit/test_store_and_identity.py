@@ -24,8 +24,12 @@ def test_counters_move_with_status_and_execution_status():
     submit = rules.apply_signal(LIFECYCLE, start.after, "submitApplication", {}, context)
     assert counter_deltas(submit) == {"status_DRAFT": -1, "status_SUBMITTED": 1}
     terminate = rules.terminate(submit.after, NOW + timedelta(hours=2), "olga", "test")
-    assert counter_deltas(terminate) == {"exec_RUNNING": -1, "exec_TERMINATED": 1, "closedCount": 1,
-                                         "closedSeconds": 7200.0}
+    assert counter_deltas(terminate) == {
+        "exec_RUNNING": -1,
+        "exec_TERMINATED": 1,
+        "closedCount": 1,
+        "closedSeconds": 7200.0,
+    }
     metadata = rules.apply_signal(LIFECYCLE, submit.after, "updateMetadata", {"metadata": {"a": 1}}, context)
     assert counter_deltas(metadata) == {}
 
@@ -38,13 +42,16 @@ def test_page_tokens_round_trip_and_garbage_is_a_validation_error():
             decode_token(garbage)
 
 
-@pytest.mark.parametrize(("claim", "groups"), [
-    ("applicants,reviewers", {"applicants", "reviewers"}),
-    ("[applicants reviewers]", {"applicants", "reviewers"}),
-    (["operators"], {"operators"}),
-    ("", set()),
-    (None, set()),
-])
+@pytest.mark.parametrize(
+    ("claim", "groups"),
+    [
+        ("applicants,reviewers", {"applicants", "reviewers"}),
+        ("[applicants reviewers]", {"applicants", "reviewers"}),
+        (["operators"], {"operators"}),
+        ("", set()),
+        (None, set()),
+    ],
+)
 def test_cognito_group_claims_are_read_in_every_shape(claim, groups):
     assert parse_groups(claim) == frozenset(groups)
 

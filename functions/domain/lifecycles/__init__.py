@@ -3,6 +3,4 @@
 from functions.domain.lifecycle import Lifecycle
 from functions.domain.lifecycles import accu_application
 
-LIFECYCLES: dict[str, Lifecycle] = {
-    lifecycle.type: lifecycle for lifecycle in (accu_application.LIFECYCLE,)
-}
+LIFECYCLES: dict[str, Lifecycle] = {lifecycle.type: lifecycle for lifecycle in (accu_application.LIFECYCLE,)}

@@ -95,16 +95,32 @@ SIGNALS = {
     for spec in (
         SignalSpec("submitApplication", frozenset({DRAFT}), SUBMITTED, EmptyPayload, frozenset({APPLICANTS}), _submit),
         SignalSpec(
-            "assignReviewer", frozenset({SUBMITTED}), UNDER_REVIEW, AssignReviewerPayload,
-            frozenset({REVIEWERS}), _assign_reviewer,
+            "assignReviewer",
+            frozenset({SUBMITTED}),
+            UNDER_REVIEW,
+            AssignReviewerPayload,
+            frozenset({REVIEWERS}),
+            _assign_reviewer,
         ),
         SignalSpec(
-            "approveApplication", frozenset({UNDER_REVIEW}), APPROVED, ApprovePayload,
-            frozenset({APPROVERS}), _approve, rules=APPROVAL_RULES,
+            "approveApplication",
+            frozenset({UNDER_REVIEW}),
+            APPROVED,
+            ApprovePayload,
+            frozenset({APPROVERS}),
+            _approve,
+            rules=APPROVAL_RULES,
         ),
-        SignalSpec("rejectApplication", frozenset({UNDER_REVIEW}), REJECTED, ReasonPayload, frozenset({APPROVERS}), _reject),
         SignalSpec(
-            "issueCertificate", frozenset({APPROVED}), ISSUED, IssueCertificatePayload, frozenset({APPROVERS}), _issue,
+            "rejectApplication", frozenset({UNDER_REVIEW}), REJECTED, ReasonPayload, frozenset({APPROVERS}), _reject
+        ),
+        SignalSpec(
+            "issueCertificate",
+            frozenset({APPROVED}),
+            ISSUED,
+            IssueCertificatePayload,
+            frozenset({APPROVERS}),
+            _issue,
         ),
         update_metadata_signal([s for s in STATUSES if s not in TERMINAL]),
     )
@@ -113,12 +129,24 @@ SIGNALS = {
 TIMEOUTS = {
     spec.status: spec
     for spec in (
-        TimeoutSpec(SUBMITTED, REVIEWER_ASSIGNMENT_TIMEOUT, 14 * DAY, "escalate",
-                    description="no reviewer assigned: escalate and keep waiting"),
-        TimeoutSpec(UNDER_REVIEW, "reviewDecision", 30 * DAY, "escalate",
-                    description="no decision: escalate and keep waiting"),
-        TimeoutSpec(APPROVED, "certificateIssuance", 3 * DAY, "signal", signal="issueCertificate",
-                    description="not issued: the system issues the certificate"),
+        TimeoutSpec(
+            SUBMITTED,
+            REVIEWER_ASSIGNMENT_TIMEOUT,
+            14 * DAY,
+            "escalate",
+            description="no reviewer assigned: escalate and keep waiting",
+        ),
+        TimeoutSpec(
+            UNDER_REVIEW, "reviewDecision", 30 * DAY, "escalate", description="no decision: escalate and keep waiting"
+        ),
+        TimeoutSpec(
+            APPROVED,
+            "certificateIssuance",
+            3 * DAY,
+            "signal",
+            signal="issueCertificate",
+            description="not issued: the system issues the certificate",
+        ),
     )
 }
 
