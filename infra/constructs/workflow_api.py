@@ -1,0 +1,113 @@
+"""The platform's REST API: API Gateway in front of the Api function, behind a Cognito authorizer."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.constructs.acknowledgments import acknowledge
+
+# Paths answered without authentication (GET), and why; everything else goes through the Cognito authorizer.
+PUBLIC_PATHS = {
+    "health": "/health is a liveness probe for monitors and load tests; it answers a constant and reads no data.",
+    "openapi.json": "/openapi.json serves the API's OpenAPI description to clients and tooling; it reads no data.",
+}
+
+
+class WorkflowApi(Construct):
+    """A regional REST API proxying every request to one function: ``/health`` and ``/openapi.json`` (GET)
+    are public, ``/{proxy+}`` (ANY) requires a Cognito ID token. The stage writes JSON access logs, traces with
+    X-Ray, emits metrics and throttles."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        api_name: str,
+        stage_name: str,
+        handler: lambda_.IFunction,
+        user_pool: cognito.IUserPool,
+        throttle_rate_limit: float,
+        throttle_burst_limit: int,
+        log_retention: logs.RetentionDays,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.rest_api = apigw.RestApi(
+            self,
+            "RestApi",
+            rest_api_name=api_name,
+            description="ACCU workflow platform",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=False,
+            deploy_options=apigw.StageOptions(
+                stage_name=stage_name,
+                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+                tracing_enabled=True,
+                metrics_enabled=True,
+                throttling_rate_limit=throttle_rate_limit,
+                throttling_burst_limit=throttle_burst_limit,
+            ),
+        )
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-APIG2",
+            "A {proxy+} integration declares no per-route models for API Gateway to validate against; the Api "
+            "function validates every body, path and query parameter with its pydantic models (Powertools event "
+            "handler) and answers 422 on invalid requests.",
+        )
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-APIG3",
+            "No WAF web ACL: every route but /health and /openapi.json needs a Cognito token and the stage "
+            "throttles; a web ACL (billed per ACL, rule and request) is left to the environment's owner.",
+        )
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-APIG6",
+            "Execution logging needs the account-wide API Gateway CloudWatch role (AWS::ApiGateway::Account), a "
+            "per-account singleton that a per-stage stack must not own; requests are covered by the stage's JSON "
+            "access logs, X-Ray traces and the function's structured logs.",
+        )
+        self.authorizer = apigw.CognitoUserPoolsAuthorizer(
+            self, "Authorizer", cognito_user_pools=[user_pool], identity_source="method.request.header.Authorization"
+        )
+        integration = apigw.LambdaIntegration(handler, proxy=True, allow_test_invoke=False)
+
+        self.public_methods: dict[str, apigw.Method] = {}
+        for path, why_public in PUBLIC_PATHS.items():
+            method = self.rest_api.root.add_resource(path).add_method(
+                "GET", integration, authorization_type=apigw.AuthorizationType.NONE
+            )
+            acknowledge(method, "AwsSolutions-APIG4", why_public)
+            acknowledge(method, "AwsSolutions-COG4", why_public)
+            self.public_methods[path] = method
+
+        self.proxy_method = self.rest_api.root.add_resource("{proxy+}").add_method(
+            "ANY",
+            integration,
+            authorization_type=apigw.AuthorizationType.COGNITO,
+            authorizer=self.authorizer,
+        )
+
+    @property
+    def url(self) -> str:
+        return self.rest_api.url

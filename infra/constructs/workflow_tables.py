@@ -1,0 +1,82 @@
+"""The platform's DynamoDB tables: workflow state and history, and the API's idempotency records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from constructs import Construct
+
+from functions.dal.dynamodb import INDEXES
+
+# Every global secondary index of the workflows table sorts on this attribute.
+INDEX_SORT_KEY = "startKey"
+# Powertools' DynamoDBPersistenceLayer defaults.
+IDEMPOTENCY_KEY = "id"
+IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A table known by its (explicit) name, so that another stack can reach it without a CloudFormation
+    export: the platform stack builds the ARNs in its own account and region."""
+
+    name: str
+    index_names: tuple[str, ...] = ()
+
+    def arn(self, scope: Construct) -> str:
+        return Stack.of(scope).format_arn(service="dynamodb", resource="table", resource_name=self.name)
+
+    def arns(self, scope: Construct) -> list[str]:
+        """The table's ARN and its indexes' ARNs, each named (no wildcard)."""
+        table = self.arn(scope)
+        return [table, *(f"{table}/index/{index}" for index in self.index_names)]
+
+
+class WorkflowTables(Construct):
+    """The workflows table (pk/sk, four sparse GSIs sorted on ``startKey``, PITR, deletion protection)
+    and the idempotency table (``id`` key, TTL on ``expiration``); both on-demand and KMS-encrypted."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, name_prefix: str) -> None:
+        super().__init__(scope, construct_id)
+
+        self.workflows_table = dynamodb.Table(
+            self,
+            "Workflows",
+            table_name=f"{name_prefix}-Workflows",
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            deletion_protection=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        for index_name, partition_attribute in INDEXES.items():
+            self.workflows_table.add_global_secondary_index(
+                index_name=index_name,
+                partition_key=dynamodb.Attribute(name=partition_attribute, type=dynamodb.AttributeType.STRING),
+                sort_key=dynamodb.Attribute(name=INDEX_SORT_KEY, type=dynamodb.AttributeType.STRING),
+                projection_type=dynamodb.ProjectionType.ALL,
+            )
+
+        # Idempotency records live for an hour (TTL) and can be lost without harm: no deletion protection.
+        self.idempotency_table = dynamodb.Table(
+            self,
+            "Idempotency",
+            table_name=f"{name_prefix}-Idempotency",
+            partition_key=dynamodb.Attribute(name=IDEMPOTENCY_KEY, type=dynamodb.AttributeType.STRING),
+            time_to_live_attribute=IDEMPOTENCY_TTL_ATTRIBUTE,
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+
+        self.workflows = TableRef(name=f"{name_prefix}-Workflows", index_names=tuple(INDEXES))
+        self.idempotency = TableRef(name=f"{name_prefix}-Idempotency")

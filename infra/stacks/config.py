@@ -1,0 +1,81 @@
+"""A deployment's settings, read from CDK context (see ``app.py`` for the list)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from infra.catalog import CATALOG
+
+DEFAULT_ACCOUNT = "123456789012"
+DEFAULT_REGION = "ap-southeast-2"
+DEFAULT_STAGE = "dev"
+DEFAULT_POWERTOOLS_VERSION = "3.37.0"
+DEFAULT_THROTTLE_RATE_LIMIT = 50.0
+DEFAULT_THROTTLE_BURST_LIMIT = 100
+DEFAULT_SIGNAL_APPLY_WAIT_SECONDS = 5.0
+
+
+def _json_or_value(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+@dataclass(frozen=True)
+class DeploymentConfig:
+    account: str = DEFAULT_ACCOUNT
+    region: str = DEFAULT_REGION
+    stage: str = DEFAULT_STAGE
+    alert_email: str | None = None
+    # Workflow type → timeout name → seconds, overriding the lifecycle's defaults.
+    lifecycle_timeouts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    api_throttle_rate_limit: float = DEFAULT_THROTTLE_RATE_LIMIT
+    api_throttle_burst_limit: int = DEFAULT_THROTTLE_BURST_LIMIT
+    powertools_version: str = DEFAULT_POWERTOOLS_VERSION
+    powertools_layer_arn: str | None = None
+    signal_apply_wait_seconds: float = DEFAULT_SIGNAL_APPLY_WAIT_SECONDS
+
+    @property
+    def name_prefix(self) -> str:
+        return f"AccuWorkflows-{self.stage}"
+
+    def timeouts(self) -> dict[str, dict[str, int]]:
+        """Workflow type → timeout name → seconds: every lifecycle's defaults with this deployment's overrides."""
+        return {
+            workflow_type: entry.timeouts(self.lifecycle_timeouts.get(workflow_type))
+            for workflow_type, entry in CATALOG.items()
+        }
+
+    @classmethod
+    def from_context(cls, context: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> DeploymentConfig:
+        """Context values may come from cdk.json, ``-c key=value`` (always strings) or ``App(context=...)``."""
+        environ = os.environ if environ is None else environ
+
+        def get(key: str) -> Any:
+            value = context.get(key)
+            return None if value in (None, "") else value
+
+        timeouts = _json_or_value(get("lifecycleTimeouts")) or {}
+        if not isinstance(timeouts, dict) or not all(isinstance(value, dict) for value in timeouts.values()):
+            raise ValueError("lifecycleTimeouts must map a workflow type to {timeout name: seconds}")
+        unknown = set(timeouts) - set(CATALOG)
+        if unknown:
+            raise ValueError(f"lifecycleTimeouts names unknown workflow types: {sorted(unknown)}")
+        timeouts = {kind: {name: int(seconds) for name, seconds in values.items()} for kind, values in timeouts.items()}
+
+        config = cls(
+            account=str(get("account") or environ.get("CDK_DEFAULT_ACCOUNT") or DEFAULT_ACCOUNT),
+            region=str(get("region") or environ.get("CDK_DEFAULT_REGION") or DEFAULT_REGION),
+            stage=str(get("stage") or DEFAULT_STAGE),
+            alert_email=get("alertEmail"),
+            lifecycle_timeouts=timeouts,
+            api_throttle_rate_limit=float(get("apiThrottleRateLimit") or DEFAULT_THROTTLE_RATE_LIMIT),
+            api_throttle_burst_limit=int(get("apiThrottleBurstLimit") or DEFAULT_THROTTLE_BURST_LIMIT),
+            powertools_version=str(get("powertoolsVersion") or DEFAULT_POWERTOOLS_VERSION),
+            powertools_layer_arn=get("powertoolsLayerArn"),
+            signal_apply_wait_seconds=float(get("signalApplyWaitSeconds") or DEFAULT_SIGNAL_APPLY_WAIT_SECONDS),
+        )
+        config.timeouts()  # fail at synth on a timeout name the lifecycle does not have
+        return config

@@ -1,0 +1,1 @@
+"""Tests of the CDK app: synthesized once per session (conftest), then read."""

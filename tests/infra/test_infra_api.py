@@ -1,0 +1,74 @@
+"""The REST API: public /health and /openapi.json, Cognito everywhere else, a logged and throttled stage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.domain.identity import GROUPS
+from tests.infra.synthesis import CONTEXT, PLATFORM_STACK, STAGE, Synthesized
+
+
+def _methods_by_path(synthesized: Synthesized) -> dict[tuple[str, str], dict[str, Any]]:
+    resources = synthesized.resources("AWS::ApiGateway::Resource", PLATFORM_STACK)
+    return {
+        (resources[m["Properties"]["ResourceId"]["Ref"]]["Properties"]["PathPart"], m["Properties"]["HttpMethod"]): m
+        for m in synthesized.resources("AWS::ApiGateway::Method", PLATFORM_STACK).values()
+    }
+
+
+def test_given_the_api_then_it_has_exactly_the_public_routes_and_the_authenticated_proxy(
+    synthesized: Synthesized,
+) -> None:
+    assert set(_methods_by_path(synthesized)) == {("health", "GET"), ("openapi.json", "GET"), ("{proxy+}", "ANY")}
+
+
+def test_given_the_proxy_route_then_every_method_uses_the_cognito_authorizer_of_the_user_pool(
+    synthesized: Synthesized,
+) -> None:
+    authorizers = synthesized.resources("AWS::ApiGateway::Authorizer", PLATFORM_STACK)
+    (authorizer_id,) = authorizers
+    authorizer = authorizers[authorizer_id]["Properties"]
+    assert authorizer["Type"] == "COGNITO_USER_POOLS"
+    (pool_id,) = synthesized.resources("AWS::Cognito::UserPool", PLATFORM_STACK)
+    assert authorizer["ProviderARNs"] == [{"Fn::GetAtt": [pool_id, "Arn"]}]
+
+    proxy_methods = [m for (path, _), m in _methods_by_path(synthesized).items() if path == "{proxy+}"]
+    assert proxy_methods
+    for method in proxy_methods:
+        assert method["Properties"]["AuthorizationType"] == "COGNITO_USER_POOLS"
+        assert method["Properties"]["AuthorizerId"] == {"Ref": authorizer_id}
+        assert method["Properties"]["Integration"]["Type"] == "AWS_PROXY"
+
+
+def test_given_the_public_routes_then_they_have_no_authorizer(synthesized: Synthesized) -> None:
+    methods = _methods_by_path(synthesized)
+    for key in (("health", "GET"), ("openapi.json", "GET")):
+        assert methods[key]["Properties"]["AuthorizationType"] == "NONE"
+        assert "AuthorizerId" not in methods[key]["Properties"]
+
+
+def test_given_the_stage_then_it_writes_access_logs_traces_emits_metrics_and_throttles(
+    synthesized: Synthesized,
+) -> None:
+    (stage,) = synthesized.resources("AWS::ApiGateway::Stage", PLATFORM_STACK).values()
+    properties = stage["Properties"]
+    assert properties["StageName"] == STAGE
+    log_group_ids = set(synthesized.resources("AWS::Logs::LogGroup", PLATFORM_STACK))
+    assert properties["AccessLogSetting"]["DestinationArn"]
+    assert any(log_group_id in str(properties["AccessLogSetting"]["DestinationArn"]) for log_group_id in log_group_ids)
+    assert '"requestId"' in properties["AccessLogSetting"]["Format"]
+    assert properties["TracingEnabled"] is True
+    (settings,) = properties["MethodSettings"]
+    assert settings["HttpMethod"] == "*" and settings["ResourcePath"] == "/*"
+    assert settings["MetricsEnabled"] is True
+    assert settings["ThrottlingRateLimit"] == CONTEXT["apiThrottleRateLimit"]
+    assert settings["ThrottlingBurstLimit"] == CONTEXT["apiThrottleBurstLimit"]
+
+
+def test_given_the_user_pool_then_it_has_the_role_groups_mfa_and_no_self_sign_up(synthesized: Synthesized) -> None:
+    groups = synthesized.resources("AWS::Cognito::UserPoolGroup", PLATFORM_STACK)
+    assert sorted(g["Properties"]["GroupName"] for g in groups.values()) == sorted(GROUPS)
+    (pool,) = synthesized.resources("AWS::Cognito::UserPool", PLATFORM_STACK).values()
+    assert pool["Properties"]["MfaConfiguration"] == "ON"
+    assert pool["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert len(synthesized.resources("AWS::Cognito::UserPoolClient", PLATFORM_STACK)) == 1

@@ -1,0 +1,148 @@
+"""The lifecycles' state machines: their ASL template, substitutions, logging, tracing, version and alias."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import partial
+
+import pytest
+
+from infra.catalog import CATALOG, LifecycleEntry, function_placeholder, timeout_placeholder
+from tests.infra.synthesis import PLATFORM_STACK, REVIEWER_ASSIGNMENT_SECONDS, Synthesized
+
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+
+
+def _value_of(values: dict[str, str], match: re.Match[str]) -> str:
+    return values[match.group(1)]
+
+
+def _state_machines(synthesized: Synthesized) -> dict[str, dict]:
+    machines = synthesized.resources("AWS::StepFunctions::StateMachine", PLATFORM_STACK)
+    assert len(machines) == len(CATALOG)
+    return machines
+
+
+def _entry_of(resource: dict) -> LifecycleEntry:
+    name = resource["Properties"]["StateMachineName"]
+    return next(entry for entry in CATALOG.values() if name == f"{PLATFORM_STACK}-{entry.state_machine_name}")
+
+
+def test_given_each_lifecycle_when_synthesized_then_its_state_machine_is_named_from_the_stack_and_catalog(
+    synthesized: Synthesized,
+) -> None:
+    names = {r["Properties"]["StateMachineName"] for r in _state_machines(synthesized).values()}
+    assert names == {f"{PLATFORM_STACK}-{entry.state_machine_name}" for entry in CATALOG.values()}
+
+
+def test_given_the_asl_template_when_synthesized_then_every_placeholder_has_a_substitution_and_vice_versa(
+    synthesized: Synthesized,
+) -> None:
+    for resource in _state_machines(synthesized).values():
+        properties = resource["Properties"]
+        definition = properties["DefinitionString"]
+        assert isinstance(definition, str), "the template must reach CloudFormation as is, not joined with tokens"
+        placeholders = set(PLACEHOLDER.findall(definition))
+        substitutions = set(properties["DefinitionSubstitutions"])
+        assert placeholders, "the template has placeholders"
+        assert placeholders == substitutions
+        assert placeholders == _entry_of(resource).placeholders()
+
+
+def test_given_the_substitutions_when_filled_then_the_definition_is_valid_json_invoking_only_activity_functions(
+    synthesized: Synthesized,
+) -> None:
+    functions = synthesized.resources("AWS::Lambda::Function", PLATFORM_STACK)
+    for resource in _state_machines(synthesized).values():
+        entry = _entry_of(resource)
+        properties = resource["Properties"]
+        substitutions = properties["DefinitionSubstitutions"]
+        for name in entry.functions:
+            logical_id = substitutions[function_placeholder(name)]["Fn::GetAtt"][0]
+            assert functions[logical_id]["Properties"]["Handler"].endswith(".handler")
+            assert functions[logical_id]["Properties"]["FunctionName"].endswith(f"-{name}")
+        # Function ARNs are GetAtts, resolved at deploy: stand in a plain ARN; timeouts are literal numbers.
+        values = {
+            key: f"arn:aws:lambda:ap-southeast-2:123456789012:function:{value['Fn::GetAtt'][0]}"
+            if isinstance(value, dict)
+            else value
+            for key, value in substitutions.items()
+        }
+        filled = PLACEHOLDER.sub(partial(_value_of, values), properties["DefinitionString"])
+        definition = json.loads(filled)
+        assert definition["StartAt"] in definition["States"]
+        invoked = {
+            state["Parameters"]["FunctionName"]
+            for state in definition["States"].values()
+            if state["Type"] == "Task" and "FunctionName" in state.get("Parameters", {})
+        }
+        assert invoked == {values[function_placeholder(name)] for name in entry.functions}
+
+
+def test_given_a_timeout_override_in_context_when_synthesized_then_the_asl_and_the_functions_get_it(
+    synthesized: Synthesized,
+) -> None:
+    (resource,) = _state_machines(synthesized).values()
+    substitutions = resource["Properties"]["DefinitionSubstitutions"]
+    assert substitutions[timeout_placeholder("reviewerAssignment")] == str(REVIEWER_ASSIGNMENT_SECONDS)
+    for function in synthesized.resources("AWS::Lambda::Function", PLATFORM_STACK).values():
+        timeouts = json.loads(function["Properties"]["Environment"]["Variables"]["LIFECYCLE_TIMEOUTS"])
+        assert timeouts["accu-application"]["reviewerAssignment"] == REVIEWER_ASSIGNMENT_SECONDS
+        for name, seconds in timeouts["accu-application"].items():
+            assert substitutions[timeout_placeholder(name)] == str(seconds)
+
+
+def test_given_each_state_machine_then_it_is_standard_logs_all_with_execution_data_and_traces(
+    synthesized: Synthesized,
+) -> None:
+    log_groups = synthesized.resources("AWS::Logs::LogGroup", PLATFORM_STACK)
+    for resource in _state_machines(synthesized).values():
+        properties = resource["Properties"]
+        assert properties["StateMachineType"] == "STANDARD"
+        assert properties["LoggingConfiguration"]["Level"] == "ALL"
+        assert properties["LoggingConfiguration"]["IncludeExecutionData"] is True
+        (destination,) = properties["LoggingConfiguration"]["Destinations"]
+        log_group = destination["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
+        assert log_groups[log_group]["Properties"]["RetentionInDays"] > 0
+        assert properties["TracingConfiguration"] == {"Enabled": True}
+
+
+@pytest.mark.parametrize("workflow_type", sorted(CATALOG))
+def test_given_a_lifecycle_then_a_version_is_published_per_revision_behind_the_live_alias_the_api_starts_on(
+    synthesized: Synthesized, workflow_type: str
+) -> None:
+    entry = CATALOG[workflow_type]
+    machines = _state_machines(synthesized)
+    machine_id = next(
+        logical_id
+        for logical_id, resource in machines.items()
+        if resource["Properties"]["StateMachineName"] == f"{PLATFORM_STACK}-{entry.state_machine_name}"
+    )
+    versions = {
+        logical_id: version
+        for logical_id, version in synthesized.resources("AWS::StepFunctions::StateMachineVersion").items()
+        if version["Properties"]["StateMachineArn"] == {"Ref": machine_id}
+    }
+    (version_id,) = versions
+    assert versions[version_id]["Properties"]["StateMachineRevisionId"] == {
+        "Fn::GetAtt": [machine_id, "StateMachineRevisionId"]
+    }
+    assert versions[version_id]["UpdateReplacePolicy"] == "Retain"
+    (alias,) = (
+        alias
+        for alias in synthesized.resources("AWS::StepFunctions::StateMachineAlias").values()
+        if alias["Properties"]["RoutingConfiguration"][0]["StateMachineVersionArn"]["Fn::GetAtt"][0] == version_id
+    )
+    assert alias["Properties"]["Name"] == "live"
+    assert alias["Properties"]["RoutingConfiguration"] == [
+        {"StateMachineVersionArn": {"Fn::GetAtt": [version_id, "Arn"]}, "Weight": 100}
+    ]
+
+    api = next(
+        function
+        for function in synthesized.resources("AWS::Lambda::Function", PLATFORM_STACK).values()
+        if function["Properties"]["FunctionName"].endswith("-Api")
+    )
+    arns = json.loads(api["Properties"]["Environment"]["Variables"]["STATE_MACHINE_ARNS"])
+    assert arns[workflow_type].endswith(f":stateMachine:{PLATFORM_STACK}-{entry.state_machine_name}:live")
