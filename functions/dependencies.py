@@ -11,7 +11,7 @@ import functools
 import boto3
 
 from functions import clock
-from functions.dal.dynamodb import StaleWrite, WorkflowStore
+from functions.dal.dynamodb import WorkflowStore
 from functions.dal.sns import Notifier
 from functions.dal.stepfunctions import Executions
 from functions.domain.lifecycles import LIFECYCLES
@@ -32,7 +32,6 @@ def service() -> WorkflowService:
         executions=Executions(boto3.client("stepfunctions"), config.state_machine_arns),
         notifier=Notifier(boto3.client("sns"), config.alerts_topic_arn),
         lifecycles=LIFECYCLES,
-        stale_write=StaleWrite,
         now=clock.now,
         timeouts=config.lifecycle_timeouts,
         signal_apply_wait_seconds=config.signal_apply_wait_seconds,

@@ -30,6 +30,7 @@ from botocore.exceptions import ClientError
 
 from functions.domain.errors import ValidationFailed
 from functions.domain.workflow import HistoryEvent, Transition, Workflow, execution_seconds
+from functions.service.ports import AlreadyExists, StaleWrite
 
 STATE_SK = "STATE"
 HISTORY_PREFIX = "HISTORY#"
@@ -51,14 +52,6 @@ INDEXES = {
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
-
-
-class StaleWrite(Exception):
-    """The item changed since it was read: read again and decide again."""
-
-
-class AlreadyExists(Exception):
-    pass
 
 
 def workflow_pk(workflow_id: str) -> str:

@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from functions.domain import workflow as rules
 from functions.domain.errors import (
@@ -28,49 +28,11 @@ from functions.domain.identity import SYSTEM, Identity
 from functions.domain.lifecycle import Lifecycle, SignalContext
 from functions.domain.time import iso
 from functions.domain.workflow import EventType, Transition, Workflow, public_view
+from functions.service.ports import AlreadyExists, Executions, Notifier, StaleWrite, Store
 
 # How often a use case reads again after losing a race before it gives up (each loss means another
 # writer changed the workflow, so this bounds contention, not a retry of failures).
 MAX_ATTEMPTS = 50
-
-
-class StaleWriteError(Protocol):
-    pass
-
-
-class Store(Protocol):
-    def get(self, workflow_id: str) -> Workflow | None: ...
-    def create(self, transition: Transition) -> None: ...
-    def commit(self, transition: Transition, extra: list[dict[str, Any]] | None = None) -> Workflow: ...
-    def save_bookkeeping(
-        self, before: Workflow, after: Workflow, extra: list[dict[str, Any]] | None = None
-    ) -> Workflow: ...
-    def put_signal_record(self, workflow_id: str, sequence: int, record: dict[str, Any]) -> dict[str, Any]: ...
-    def queued_signals(self, workflow_id: str) -> list[dict[str, Any]]: ...
-    def signal_record(self, workflow_id: str, sequence: int) -> dict[str, Any] | None: ...
-    def history(self, workflow_id: str, limit: int, next_token: str | None) -> Any: ...
-    def list_workflows(
-        self,
-        partitions: list[tuple[str, str]],
-        *,
-        limit: int,
-        next_token: str | None,
-        started_after: str | None,
-        started_before: str | None,
-        filters: dict[str, str],
-    ) -> Any: ...
-    def counters(self, workflow_types: list[str]) -> dict[str, dict[str, float]]: ...
-
-
-class Executions(Protocol):
-    def start(self, workflow_type: str, name: str, payload: dict[str, Any]) -> str: ...
-    def execution_arn(self, workflow_type: str, name: str) -> str: ...
-    def release(self, task_token: str, output: dict[str, Any]) -> bool: ...
-    def stop(self, execution_arn: str, cause: str) -> None: ...
-
-
-class Notifier(Protocol):
-    def alert(self, subject: str, message: dict[str, Any]) -> None: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,7 +49,6 @@ class WorkflowService:
         notifier: Notifier,
         lifecycles: Mapping[str, Lifecycle],
         *,
-        stale_write: type[Exception],
         now: Callable[[], datetime],
         timeouts: Mapping[str, Mapping[str, int]] | None = None,
         signal_apply_wait_seconds: float = 5.0,
@@ -96,7 +57,6 @@ class WorkflowService:
         self.executions = executions
         self.notifier = notifier
         self.lifecycles = lifecycles
-        self.stale_write = stale_write
         self.now = now
         self.timeouts = {
             name: {**lifecycle.default_timeouts(), **dict((timeouts or {}).get(name, {}))}
@@ -219,9 +179,7 @@ class WorkflowService:
         transition = rules.start(lifecycle, workflow_id, raw_input, actor, self.now(), execution_name=workflow_id)
         try:
             self.store.create(transition)
-        except Exception as error:
-            if type(error).__name__ != "AlreadyExists":
-                raise
+        except AlreadyExists as error:
             existing = self.store.get(workflow_id)
             state = "running" if existing and existing.is_running else "closed"
             raise WorkflowAlreadyStarted(
@@ -251,7 +209,7 @@ class WorkflowService:
             transition = rules.terminate(workflow, self.now(), actor.user_id, reason)
             try:
                 after = self.store.commit(transition)
-            except self.stale_write:
+            except StaleWrite:
                 continue
             self.executions.stop(self.executions.execution_arn(workflow.type, workflow.executionName), reason)
             return self.view(after)
@@ -279,13 +237,13 @@ class WorkflowService:
                 )
                 try:
                     sequence = self._enqueue(workflow, actor, signal, payload)
-                except self.stale_write:
+                except StaleWrite:
                     continue
                 return self._await_queued(workflow_id, sequence)
             transition = rules.apply_signal(lifecycle, workflow, signal, payload, self.context(actor, workflow))
             try:
                 after = self._commit_signal(workflow, transition)
-            except self.stale_write:
+            except StaleWrite:
                 continue
             return SignalOutcome(200, self.view(after))
         raise ConcurrentModification(f"workflow {workflow_id!r} kept changing; try again")
@@ -387,7 +345,7 @@ class WorkflowService:
                 self.store.save_bookkeeping(
                     workflow, workflow.model_copy(update={"waitToken": task_token, "waitStatus": status})
                 )
-            except self.stale_write:
+            except StaleWrite:
                 continue
             return {"released": False, "status": status}
         raise ConcurrentModification(f"could not open the wait of {workflow_id}")
@@ -428,14 +386,14 @@ class WorkflowService:
             after = self._commit_signal(
                 workflow, transition, [self.store.put_signal_record(*key, applied)], token=task_token
             )
-        except self.stale_write:
+        except StaleWrite:
             return None
         if transition.status_changed:
             return {"released": True, "status": after.status}
         return None
 
     def _save_quietly(self, before: Workflow, after: Workflow, extra: list[dict[str, Any]] | None = None) -> None:
-        with contextlib.suppress(self.stale_write):  # the caller reads again
+        with contextlib.suppress(StaleWrite):  # the caller reads again
             self.store.save_bookkeeping(before, after, extra)
 
     def on_timeout(self, workflow_id: str, status: str) -> dict[str, Any]:
@@ -452,7 +410,7 @@ class WorkflowService:
             transition = _with(transition, waitToken=None, waitStatus=None)
             try:
                 after = self.store.commit(transition)
-            except self.stale_write:
+            except StaleWrite:
                 continue
             self._announce(transition)
             return {"workflowId": workflow_id, "status": after.status}
@@ -469,7 +427,7 @@ class WorkflowService:
                 return {"workflowId": workflow_id, "executionStatus": workflow.executionStatus}
             try:
                 after = self.store.commit(transition)
-            except self.stale_write:
+            except StaleWrite:
                 continue
             self._announce(transition)
             return {"workflowId": workflow_id, "executionStatus": after.executionStatus}
