@@ -42,12 +42,14 @@ INDEX_BY_TYPE = "byType"
 INDEX_BY_STATUS = "byStatus"
 INDEX_BY_EXECUTION_STATUS = "byExecutionStatus"
 INDEX_BY_OWNER = "byOwner"
+INDEX_BY_SUBJECT = "bySubject"
 # Index name → the attribute that is its partition key; every index sorts on startKey.
 INDEXES = {
     INDEX_BY_TYPE: "gsiType",
     INDEX_BY_STATUS: "gsiTypeStatus",
     INDEX_BY_EXECUTION_STATUS: "gsiTypeExecutionStatus",
     INDEX_BY_OWNER: "startedBy",
+    INDEX_BY_SUBJECT: "gsiSubject",
 }
 
 _serializer = TypeSerializer()
@@ -95,6 +97,9 @@ def state_item(workflow: Workflow) -> dict[str, Any]:
         gsiTypeExecutionStatus=f"{workflow.type}#{workflow.executionStatus}",
         startKey=start_key(workflow),
     )
+    subject_type, subject_id = workflow.input.get("subjectType"), workflow.input.get("subjectId")
+    if subject_type and subject_id:
+        item["gsiSubject"] = f"{subject_type}#{subject_id}"
     return item
 
 
@@ -344,26 +349,60 @@ class WorkflowStore:
             raise AlreadyExists(workflow.workflowId) from error
 
     def commit(self, transition: Transition, extra: list[dict[str, Any]] | None = None) -> Workflow:
-        """Write a transition: the new state (if the revision is still the one read), its history
-        event and the counters, all or nothing."""
-        before = transition.before
-        assert before is not None
-        after = transition.after.model_copy(update={"revision": before.revision + 1})
-        operations = [
-            self._put_state(after, expected_revision=before.revision),
-            {
-                "Put": {
-                    "TableName": self.table_name,
-                    "Item": serialize(history_item(after.workflowId, transition.event)),
-                    "ConditionExpression": "attribute_not_exists(pk)",
+        return self.commit_many([transition], extra)[0]
+
+    def commit_many(self, transitions: list[Transition], extra: list[dict[str, Any]] | None = None) -> list[Workflow]:
+        """Write transitions of one or more workflows, all or nothing: each new state (if its
+        revision is still the one read; a new workflow if its id is free), its history event and
+        the counters."""
+        operations: list[dict[str, Any]] = []
+        written: list[Workflow] = []
+        for transition in transitions:
+            before = transition.before
+            if before is None:
+                after = transition.after
+                operations.append(
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": serialize(state_item(after)),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    }
+                )
+            else:
+                after = transition.after.model_copy(update={"revision": before.revision + 1})
+                operations.append(self._put_state(after, expected_revision=before.revision))
+            operations.append(
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": serialize(history_item(after.workflowId, transition.event)),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
                 }
-            },
-        ]
-        deltas = counter_deltas(transition)
-        if deltas:
-            operations.append(self._counter_update(transition))
+            )
+            if counter_deltas(transition):
+                operations.append(self._counter_update(transition))
+            written.append(after)
         self._transact(operations + (extra or []))
-        return after
+        return written
+
+    def workflows_about(self, subject_type: str, subject_id: str) -> list[Workflow]:
+        """The workflows whose input names this subject (documents of an application, calendars of a project)."""
+        items: list[Workflow] = []
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": INDEX_BY_SUBJECT,
+            "KeyConditionExpression": "gsiSubject = :subject",
+            "ExpressionAttributeValues": serialize({":subject": f"{subject_type}#{subject_id}"}),
+        }
+        while True:
+            response = self.client.query(**query)
+            items.extend(Workflow.model_validate(_strip_keys(deserialize(item))) for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return items
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def save_bookkeeping(
         self, before: Workflow, after: Workflow, extra: list[dict[str, Any]] | None = None
@@ -422,9 +461,9 @@ class WorkflowStore:
                 time.sleep(random.uniform(0, 0.02 * 2**attempt))
 
 
+# Key and index attributes of the stored item that are not fields of the workflow.
+STORAGE_ONLY = frozenset({"pk", "sk", "startKey", *INDEXES.values()}) - {"startedBy"}
+
+
 def _strip_keys(item: dict[str, Any]) -> dict[str, Any]:
-    return {
-        key: value
-        for key, value in item.items()
-        if key not in ("pk", "sk", "startKey", "gsiType", "gsiTypeStatus", "gsiTypeExecutionStatus")
-    }
+    return {key: value for key, value in item.items() if key not in STORAGE_ONLY}

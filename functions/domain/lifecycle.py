@@ -45,6 +45,24 @@ Effect = Callable[[WorkflowView, Any, SignalContext], dict[str, Any]]
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    """A change of another workflow that a transition brings with it, committed in the same
+    transaction (Temporal would signal or start a child workflow): apply ``signal`` to the
+    workflow ``workflow_id``, or start it as a ``start_type`` workflow with ``start_input``."""
+
+    workflow_id: str
+    signal: str | None = None
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    start_type: str | None = None
+    start_input: Mapping[str, Any] | None = None
+    # An optional follow-up is skipped when its workflow cannot take it (closed, elsewhere, absent).
+    optional: bool = False
+
+
+FollowUps = Callable[[WorkflowView, Any, SignalContext], list[FollowUp]]
+
+
+@dataclass(frozen=True)
 class Rule:
     """A business rule a signal must satisfy; ``check`` answers True when it is met."""
 
@@ -65,6 +83,10 @@ class SignalSpec:
     rules: tuple[Rule, ...] = ()
     # Facts the rules need, looked up before the rules run (e.g. "documents").
     facts: tuple[str, ...] = ()
+    # Changes of other workflows that go with this one (see FollowUp); they see the state after.
+    follow_ups: FollowUps | None = None
+    # Sent by the platform itself (an activity's outcome, another workflow): never from outside.
+    internal: bool = False
 
     @property
     def changes_status(self) -> bool:
@@ -73,15 +95,31 @@ class SignalSpec:
 
 @dataclass(frozen=True)
 class TimeoutSpec:
-    """What happens when a state waits longer than its timeout."""
+    """What happens when a state waits longer than its timeout.
+
+    A fixed timeout (``default_seconds``, overridable per deployment) is written into the state
+    machine; a computed one (``seconds``, from the workflow's own data: a due date, a reporting
+    period) travels with the execution as ``waitSeconds`` and the wait reads it
+    (``TimeoutSecondsPath``)."""
 
     status: str
     name: str
-    default_seconds: int
-    action: Literal["escalate", "signal"]
-    # For action == "signal": the signal applied on the workflow's behalf by the system.
+    action: Literal["escalate", "signal", "transition"]
+    default_seconds: int = 0
+    seconds: Callable[[WorkflowView, datetime], float] | None = None
+    # action == "signal": the signal applied on the workflow's behalf by the system.
     signal: str | None = None
+    # action == "transition": the status the workflow moves to.
+    target: str | None = None
+    # The transition also escalates (level +1, alert).
+    escalates: bool = False
+    # The transition notifies the workflow's people (a reminder).
+    notifies: bool = False
     description: str = ""
+
+    @property
+    def computed(self) -> bool:
+        return self.seconds is not None
 
 
 @dataclass(frozen=True)
@@ -98,11 +136,19 @@ class Lifecycle:
     starters: frozenset[str]
     # Input fields naming a person that default to the identity of whoever starts the workflow.
     person_input_fields: tuple[str, ...] = ()
+    # Statuses the state machine spends in an activity instead of a wait: status → function name.
+    activities: Mapping[str, str] = field(default_factory=dict)
+    # Sets the lifecycle's fields when the workflow starts (from the validated input).
+    on_start: Callable[[Any, datetime], dict[str, Any]] | None = None
 
     def awaiting(self, status: str) -> list[str]:
         if status in self.terminal_statuses:
             return []
-        return [name for name, spec in self.signals.items() if status in spec.sources]
+        return [name for name, spec in self.signals.items() if status in spec.sources and not spec.internal]
+
+    def wait_statuses(self) -> list[str]:
+        """The statuses the state machine waits in for a signal (a task-token wait each)."""
+        return [status for status in self.non_terminal_statuses() if status not in self.activities]
 
     def non_terminal_statuses(self) -> list[str]:
         return [status for status in self.statuses if status not in self.terminal_statuses]
@@ -111,4 +157,5 @@ class Lifecycle:
         return self.timeouts.get(status)
 
     def default_timeouts(self) -> dict[str, int]:
-        return {spec.name: spec.default_seconds for spec in self.timeouts.values()}
+        """The fixed timeouts, by name (computed ones have no default to override)."""
+        return {spec.name: spec.default_seconds for spec in self.timeouts.values() if not spec.computed}

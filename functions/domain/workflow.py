@@ -7,6 +7,7 @@ transaction, conditional on the version it read.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -106,6 +107,8 @@ class Transition:
     before: Workflow | None
     after: Workflow
     event: HistoryEvent
+    # The validated payload of the signal that made it, for what follows from it.
+    payload: Any = None
 
     @property
     def status_changed(self) -> bool:
@@ -192,7 +195,9 @@ def start(
         historyLength=1,
         version=1,
         input=data.model_dump(mode="json"),
-        fields=lifecycle.fields_model().model_dump(mode="json"),
+        fields=lifecycle.fields_model.model_validate(
+            lifecycle.on_start(data, now) if lifecycle.on_start else {}
+        ).model_dump(mode="json"),
         startedBy=actor.user_id,
         executionName=execution_name,
     )
@@ -257,7 +262,7 @@ def apply_signal(
     event = _event(
         workflow, after, context.now, event_type, context.actor.user_id, signal, payload=payload_dump or None, **details
     )
-    return Transition(workflow, after, event)
+    return Transition(workflow, after, event, payload)
 
 
 def escalate(
@@ -279,6 +284,7 @@ def time_out(
     spec = lifecycle.timeout_for(expected_status)
     if spec is None or not workflow.is_running or workflow.status != expected_status:
         return None
+    seconds = context.timeouts.get(spec.name)
     if spec.action == "signal" and spec.signal:
         try:
             return apply_signal(
@@ -289,7 +295,7 @@ def time_out(
                 context,
                 EventType.TIMEOUT,
                 timeout=spec.name,
-                timeoutSeconds=context.timeouts.get(spec.name),
+                timeoutSeconds=seconds,
             )
         except BusinessRuleViolation as violation:
             # The system cannot act for the user: a person must look at it.
@@ -301,14 +307,38 @@ def time_out(
                 timeout=spec.name,
                 unmetRules=violation.details,
             )
+    if spec.action == "transition" and spec.target:
+        level = workflow.escalationLevel + 1 if spec.escalates else workflow.escalationLevel
+        after = _next(workflow, context.now, status=spec.target, escalationLevel=level)
+        if spec.target in lifecycle.terminal_statuses:
+            after.executionStatus = ExecutionStatus.COMPLETED
+            after.closeTime = iso(context.now)
+        event = _event(
+            workflow,
+            after,
+            context.now,
+            EventType.TIMEOUT,
+            SYSTEM_ACTOR,
+            timeout=spec.name,
+            escalated=spec.escalates or None,
+            level=level if spec.escalates else None,
+            reminder=spec.notifies or None,
+        )
+        return Transition(workflow, after, event)
     return escalate(
-        workflow,
-        context.now,
-        SYSTEM_ACTOR,
-        f"timeout {spec.name}",
-        timeout=spec.name,
-        timeoutSeconds=context.timeouts.get(spec.name),
+        workflow, context.now, SYSTEM_ACTOR, f"timeout {spec.name}", timeout=spec.name, timeoutSeconds=seconds
     )
+
+
+def wait_seconds(lifecycle: Lifecycle, workflow: Workflow, now: datetime, timeouts: Mapping[str, int]) -> int:
+    """How long the wait of the workflow's current status lasts before its timeout (at least 1 s;
+    0 when it has none). The state machine reads it for computed timeouts."""
+    spec = lifecycle.timeout_for(workflow.status)
+    if spec is None or not workflow.is_running:
+        return 0
+    if spec.seconds is not None:
+        return max(1, math.ceil(spec.seconds(workflow.view(), now)))
+    return int(timeouts.get(spec.name, spec.default_seconds))
 
 
 def fail(

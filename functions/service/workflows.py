@@ -17,6 +17,7 @@ from typing import Any
 
 from functions.domain import workflow as rules
 from functions.domain.errors import (
+    BusinessRuleViolation,
     ConcurrentModification,
     DomainError,
     Forbidden,
@@ -192,23 +193,32 @@ class WorkflowService:
                     }
                 ],
             ) from error
-        try:
-            self.executions.start(
-                workflow_type,
-                transition.after.executionName,
-                {"workflowId": workflow_id, "status": transition.after.status},
-            )
-        except Exception as error:
-            self.record_failure(workflow_id, "StartExecutionFailed", repr(error))
-            raise
+        self._start_execution(transition.after)
         return self.view(transition.after)
+
+    def _start_execution(self, workflow: Workflow) -> None:
+        try:
+            self.executions.start(workflow.type, workflow.executionName, self.route(workflow))
+        except Exception as error:
+            self.record_failure(workflow.workflowId, "StartExecutionFailed", repr(error))
+            raise
+
+    def route(self, workflow: Workflow) -> dict[str, Any]:
+        """What the state machine needs to go on: the status to route on and, for a computed
+        timeout, how long its wait lasts."""
+        lifecycle = self.lifecycles[workflow.type]
+        return {
+            "workflowId": workflow.workflowId,
+            "status": workflow.status,
+            "waitSeconds": rules.wait_seconds(lifecycle, workflow, self.now(), self.timeouts[workflow.type]),
+        }
 
     def terminate(self, actor: Identity, workflow_id: str, reason: str) -> dict[str, Any]:
         for _ in range(MAX_ATTEMPTS):
             workflow = self.read(actor, workflow_id)
             transition = rules.terminate(workflow, self.now(), actor.user_id, reason)
             try:
-                after = self.store.commit(transition)
+                after = self.commit([transition])
             except StaleWrite:
                 continue
             self.executions.stop(self.executions.execution_arn(workflow.type, workflow.executionName), reason)
@@ -217,14 +227,121 @@ class WorkflowService:
 
     # ----- signals ---------------------------------------------------------------------------
 
-    def context(self, actor: Identity, workflow: Workflow) -> SignalContext:
-        return SignalContext(actor=actor, now=self.now(), timeouts=self.timeouts[workflow.type])
+    def context(self, actor: Identity, workflow: Workflow, facts: tuple[str, ...] = ()) -> SignalContext:
+        return SignalContext(
+            actor=actor,
+            now=self.now(),
+            timeouts=self.timeouts[workflow.type],
+            facts={name: self._fact(name, workflow) for name in facts},
+        )
+
+    def _fact(self, name: str, workflow: Workflow) -> Any:
+        """Facts about other workflows that rules read: found by key or index, never by scanning."""
+        if name == "documents":
+            return [
+                item.model_dump(mode="json")
+                for item in self.store.workflows_about(workflow.type, workflow.workflowId)
+                if item.type == "document"
+            ]
+        if name == "project":
+            project = self.store.get(str(workflow.input.get("projectId")))
+            return project.model_dump(mode="json") if project and project.type == "project" else None
+        raise KeyError(f"no source for the fact {name!r}")
+
+    def decide(
+        self,
+        actor: Identity,
+        workflow: Workflow,
+        signal: str,
+        payload: Any,
+        event_type: EventType = EventType.SIGNAL_APPLIED,
+    ) -> list[Transition]:
+        """A signal's transition and those of the workflows it brings along, not yet committed."""
+        lifecycle = self.lifecycles[workflow.type]
+        spec = rules.signal_spec(lifecycle, signal)
+        context = self.context(actor, workflow, spec.facts)
+        transition = rules.apply_signal(lifecycle, workflow, signal, payload, context, event_type)
+        return [transition, *self._follow_ups(transition, context)]
+
+    def _follow_ups(self, transition: Transition, context: SignalContext) -> list[Transition]:
+        signal = transition.event.signal
+        spec = self.lifecycles[transition.after.type].signals.get(signal or "")
+        if spec is None or spec.follow_ups is None:
+            return []
+        owner = Identity(transition.after.startedBy, frozenset())
+        transitions: list[Transition] = []
+        for follow_up in spec.follow_ups(transition.after.view(), transition.payload, context):
+            target = self.store.get(follow_up.workflow_id)
+            try:
+                if follow_up.start_type:
+                    if target is not None:
+                        raise WorkflowAlreadyStarted(f"{follow_up.workflow_id} exists")
+                    lifecycle = self.lifecycle(follow_up.start_type)
+                    transitions.append(
+                        rules.start(
+                            lifecycle,
+                            follow_up.workflow_id,
+                            dict(follow_up.start_input or {}),
+                            owner,
+                            context.now,
+                            execution_name=follow_up.workflow_id,
+                        )
+                    )
+                elif follow_up.signal:
+                    if target is None:
+                        raise WorkflowNotFound(follow_up.workflow_id)
+                    lifecycle = self.lifecycles[target.type]
+                    target_spec = rules.signal_spec(lifecycle, follow_up.signal)
+                    transitions.append(
+                        rules.apply_signal(
+                            lifecycle,
+                            target,
+                            follow_up.signal,
+                            dict(follow_up.payload),
+                            self.context(SYSTEM, target, target_spec.facts),
+                        )
+                    )
+            except DomainError:
+                if not follow_up.optional:
+                    raise
+        return transitions
+
+    def commit(
+        self,
+        transitions: list[Transition],
+        extra: list[dict[str, Any]] | None = None,
+        token: str | None = None,
+        release_main: bool = True,
+    ) -> Workflow:
+        """Commit transitions in one transaction; then start the new workflows' executions and move
+        on those whose status changed. Answers the first (main) workflow's new state."""
+        prepared = [
+            _with(transition, waitToken=None, waitStatus=None)
+            if transition.before is not None and transition.status_changed
+            else transition
+            for transition in transitions
+        ]
+        committed = self.store.commit_many(prepared, extra)
+        for index, (transition, after) in enumerate(zip(prepared, committed, strict=True)):
+            if transition.before is None:
+                self._start_execution(after)
+            elif transition.status_changed and (index > 0 or release_main):
+                wait_token = token if index == 0 and token else transition.before.waitToken
+                if wait_token:
+                    self.executions.release(wait_token, self.route(after))
+            self._announce(transition)
+        return committed[0]
 
     def signal(self, actor: Identity, workflow_id: str, signal: str, payload: Any) -> SignalOutcome:
         for _ in range(MAX_ATTEMPTS):
             workflow = self.read(actor, workflow_id)
             lifecycle = self.lifecycles[workflow.type]
             spec = rules.signal_spec(lifecycle, signal)
+            if spec.internal:
+                raise Forbidden(
+                    f"{signal} is sent by the platform itself, never from outside",
+                    [{"field": "signalName", "value": signal}],
+                )
             if not actor.may(spec.senders):
                 raise Forbidden(
                     f"the caller's groups may not send {signal}", [{"field": "signalName", "value": signal}]
@@ -232,38 +349,19 @@ class WorkflowService:
             needs_open_wait = spec.changes_status and not workflow.wait_is_open
             if needs_open_wait or workflow.pendingSignals:
                 # Between two waits: check it against the state it will meet, then keep it in order.
-                rules.apply_signal(
-                    lifecycle, self._projected(lifecycle, workflow), signal, payload, self.context(actor, workflow)
-                )
+                self.decide(actor, self._projected(lifecycle, workflow), signal, payload)
                 try:
                     sequence = self._enqueue(workflow, actor, signal, payload)
                 except StaleWrite:
                     continue
                 return self._await_queued(workflow_id, sequence)
-            transition = rules.apply_signal(lifecycle, workflow, signal, payload, self.context(actor, workflow))
+            transitions = self.decide(actor, workflow, signal, payload)
             try:
-                after = self._commit_signal(workflow, transition)
+                after = self.commit(transitions)
             except StaleWrite:
                 continue
             return SignalOutcome(200, self.view(after))
         raise ConcurrentModification(f"workflow {workflow_id!r} kept changing; try again")
-
-    def _commit_signal(
-        self,
-        workflow: Workflow,
-        transition: Transition,
-        extra: list[dict[str, Any]] | None = None,
-        token: str | None = None,
-    ) -> Workflow:
-        """Commit a signal's transition; a status change closes the open wait and moves the execution on."""
-        token = token or workflow.waitToken
-        if transition.status_changed:
-            transition = _with(transition, waitToken=None, waitStatus=None)
-        after = self.store.commit(transition, extra)
-        if transition.status_changed and token:
-            self.executions.release(token, {"workflowId": after.workflowId, "status": after.status})
-        self._announce(transition)
-        return after
 
     def _projected(self, lifecycle: Lifecycle, workflow: Workflow) -> Workflow:
         """The workflow as it will be once the signals already kept are applied (rejected ones skipped)."""
@@ -334,7 +432,7 @@ class WorkflowService:
                 raise LookupError(f"workflow {workflow_id} does not exist")
             if not workflow.is_running or workflow.status != status:
                 # It moved on (a timeout and a signal crossed): let the execution follow it.
-                self.executions.release(task_token, {"workflowId": workflow_id, "status": workflow.status})
+                self.executions.release(task_token, self.route(workflow))
                 return {"released": True, "status": workflow.status}
             if workflow.pendingSignals:
                 released = self._apply_oldest_queued(workflow, task_token)
@@ -352,16 +450,13 @@ class WorkflowService:
 
     def _apply_oldest_queued(self, workflow: Workflow, task_token: str) -> dict[str, Any] | None:
         queued = self.store.queued_signals(workflow.workflowId)
-        lifecycle = self.lifecycles[workflow.type]
         if not queued:  # the count and the queue disagree: trust the queue
             self._save_quietly(workflow, workflow.model_copy(update={"pendingSignals": 0}))
             return None
         record = queued[0]
         key = (workflow.workflowId, int(record["sequence"]))
         try:
-            transition = rules.apply_signal(
-                lifecycle, workflow, record["signal"], record.get("payload"), self.context(_identity(record), workflow)
-            )
+            transitions = self.decide(_identity(record), workflow, record["signal"], record.get("payload"))
         except DomainError as error:
             rejected = {
                 **record,
@@ -375,7 +470,7 @@ class WorkflowService:
                 [self.store.put_signal_record(*key, rejected)],
             )
             return None
-        transition = _with(transition, pendingSignals=workflow.pendingSignals - 1)
+        transition = _with(transitions[0], pendingSignals=workflow.pendingSignals - 1)
         applied = {
             **record,
             "queueStatus": "APPLIED",
@@ -383,8 +478,8 @@ class WorkflowService:
             "historySequence": transition.event.sequence,
         }
         try:
-            after = self._commit_signal(
-                workflow, transition, [self.store.put_signal_record(*key, applied)], token=task_token
+            after = self.commit(
+                [transition, *transitions[1:]], [self.store.put_signal_record(*key, applied)], token=task_token
             )
         except StaleWrite:
             return None
@@ -403,17 +498,30 @@ class WorkflowService:
             if workflow is None:
                 raise LookupError(f"workflow {workflow_id} does not exist")
             lifecycle = self.lifecycles[workflow.type]
-            transition = rules.time_out(lifecycle, workflow, status, self.context(SYSTEM, workflow))
+            context = self.context(SYSTEM, workflow)
+            transition = rules.time_out(lifecycle, workflow, status, context)
             if transition is None:
-                return {"workflowId": workflow_id, "status": workflow.status}
-            # The wait that timed out is closed whatever the outcome.
-            transition = _with(transition, waitToken=None, waitStatus=None)
+                return self.route(workflow)
             try:
-                after = self.store.commit(transition)
+                transitions = [transition, *self._follow_ups(transition, context)]
+            except BusinessRuleViolation as violation:
+                # What the system would do for the user needs another workflow that cannot take it.
+                transitions = [
+                    rules.escalate(
+                        workflow,
+                        context.now,
+                        SYSTEM.user_id,
+                        f"timeout {status}: {violation.message}",
+                        unmetRules=violation.details,
+                    )
+                ]
+            # The wait that timed out is closed whatever the outcome; the execution routes on the answer.
+            transitions[0] = _with(transitions[0], waitToken=None, waitStatus=None)
+            try:
+                after = self.commit(transitions, release_main=False)
             except StaleWrite:
                 continue
-            self._announce(transition)
-            return {"workflowId": workflow_id, "status": after.status}
+            return self.route(after)
         raise ConcurrentModification(f"could not apply the timeout of {workflow_id}")
 
     def record_failure(self, workflow_id: str, error: str, cause: str | None) -> dict[str, Any]:
@@ -426,10 +534,9 @@ class WorkflowService:
             if transition is None:
                 return {"workflowId": workflow_id, "executionStatus": workflow.executionStatus}
             try:
-                after = self.store.commit(transition)
+                after = self.commit([transition])
             except StaleWrite:
                 continue
-            self._announce(transition)
             return {"workflowId": workflow_id, "executionStatus": after.executionStatus}
         raise ConcurrentModification(f"could not record the failure of {workflow_id}")
 

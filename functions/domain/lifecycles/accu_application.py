@@ -132,18 +132,22 @@ TIMEOUTS = {
         TimeoutSpec(
             SUBMITTED,
             REVIEWER_ASSIGNMENT_TIMEOUT,
-            14 * DAY,
             "escalate",
+            default_seconds=14 * DAY,
             description="no reviewer assigned: escalate and keep waiting",
         ),
         TimeoutSpec(
-            UNDER_REVIEW, "reviewDecision", 30 * DAY, "escalate", description="no decision: escalate and keep waiting"
+            UNDER_REVIEW,
+            "reviewDecision",
+            "escalate",
+            default_seconds=30 * DAY,
+            description="no decision: escalate and keep waiting",
         ),
         TimeoutSpec(
             APPROVED,
             "certificateIssuance",
-            3 * DAY,
             "signal",
+            default_seconds=3 * DAY,
             signal="issueCertificate",
             description="not issued: the system issues the certificate",
         ),
