@@ -30,7 +30,7 @@ def service() -> WorkflowService:
     return WorkflowService(
         store=WorkflowStore(config.workflows_table_name, boto3.client("dynamodb")),
         executions=Executions(boto3.client("stepfunctions"), config.state_machine_arns),
-        notifier=Notifier(boto3.client("sns"), config.alerts_topic_arn),
+        notifier=Notifier(boto3.client("sns"), config.alerts_topic_arn, config.notifications_topic_arn),
         lifecycles=LIFECYCLES,
         now=clock.now,
         timeouts=config.lifecycle_timeouts,

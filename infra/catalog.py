@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from functions.domain.lifecycle import Lifecycle
-from functions.domain.lifecycles import accu_application
+from functions.domain.lifecycles import accu_application, calendar
 
 ROOT = Path(__file__).resolve().parent.parent
 STATEMACHINES = ROOT / "statemachines"
@@ -107,6 +107,12 @@ CATALOG: dict[str, LifecycleEntry] = {
             lifecycle=accu_application.LIFECYCLE,
             asl_file=STATEMACHINES / "accu_application.asl.json",
             state_machine_name="AccuApplicationLifecycle",
+            functions=(OPEN_WAIT.name, ON_TIMEOUT.name, RECORD_FAILURE.name),
+        ),
+        LifecycleEntry(
+            lifecycle=calendar.LIFECYCLE,
+            asl_file=STATEMACHINES / "calendar.asl.json",
+            state_machine_name="CalendarLifecycle",
             functions=(OPEN_WAIT.name, ON_TIMEOUT.name, RECORD_FAILURE.name),
         ),
     )

@@ -87,10 +87,17 @@ class SignalSpec:
     follow_ups: FollowUps | None = None
     # Sent by the platform itself (an activity's outcome, another workflow): never from outside.
     internal: bool = False
+    # Closes the open wait and opens it anew even when the status stays (new timers: a reschedule).
+    restarts_wait: bool = False
 
     @property
     def changes_status(self) -> bool:
         return self.target is not None
+
+    @property
+    def moves_execution(self) -> bool:
+        """Whether the execution must leave its current wait (and so needs one open)."""
+        return self.target is not None or self.restarts_wait
 
 
 @dataclass(frozen=True)

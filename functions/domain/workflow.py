@@ -109,10 +109,17 @@ class Transition:
     event: HistoryEvent
     # The validated payload of the signal that made it, for what follows from it.
     payload: Any = None
+    # The open wait closes and opens anew although the status stays (new timers).
+    restarts_wait: bool = False
 
     @property
     def status_changed(self) -> bool:
         return self.before is None or self.before.status != self.after.status
+
+    @property
+    def moves_execution(self) -> bool:
+        """The execution leaves its current wait: the wait's task token is completed."""
+        return self.status_changed or self.restarts_wait
 
     @property
     def closed(self) -> bool:
@@ -262,7 +269,7 @@ def apply_signal(
     event = _event(
         workflow, after, context.now, event_type, context.actor.user_id, signal, payload=payload_dump or None, **details
     )
-    return Transition(workflow, after, event, payload)
+    return Transition(workflow, after, event, payload, restarts_wait=spec.restarts_wait)
 
 
 def escalate(

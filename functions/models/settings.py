@@ -15,6 +15,7 @@ class Settings(BaseModel):
     # Workflow type → the ARN executions start on (the live alias in AWS).
     state_machine_arns: dict[str, str] = Field(default_factory=dict)
     alerts_topic_arn: str | None = None
+    notifications_topic_arn: str | None = None
     # Workflow type → timeout name → seconds; the same values the state machines were given.
     lifecycle_timeouts: dict[str, dict[str, int]] = Field(default_factory=dict)
     # How long a signal kept between two waits may hold the API's answer before it says 202.
@@ -33,6 +34,7 @@ class Settings(BaseModel):
             "idempotency_table_name": "IDEMPOTENCY_TABLE_NAME",
             "state_machine_arns": "STATE_MACHINE_ARNS",
             "alerts_topic_arn": "ALERTS_TOPIC_ARN",
+            "notifications_topic_arn": "NOTIFICATIONS_TOPIC_ARN",
             "lifecycle_timeouts": "LIFECYCLE_TIMEOUTS",
             "signal_apply_wait_seconds": "SIGNAL_APPLY_WAIT_SECONDS",
         }

@@ -317,7 +317,7 @@ class WorkflowService:
         on those whose status changed. Answers the first (main) workflow's new state."""
         prepared = [
             _with(transition, waitToken=None, waitStatus=None)
-            if transition.before is not None and transition.status_changed
+            if transition.before is not None and transition.moves_execution
             else transition
             for transition in transitions
         ]
@@ -325,7 +325,7 @@ class WorkflowService:
         for index, (transition, after) in enumerate(zip(prepared, committed, strict=True)):
             if transition.before is None:
                 self._start_execution(after)
-            elif transition.status_changed and (index > 0 or release_main):
+            elif transition.moves_execution and (index > 0 or release_main):
                 wait_token = token if index == 0 and token else transition.before.waitToken
                 if wait_token:
                     self.executions.release(wait_token, self.route(after))
@@ -346,7 +346,7 @@ class WorkflowService:
                 raise Forbidden(
                     f"the caller's groups may not send {signal}", [{"field": "signalName", "value": signal}]
                 )
-            needs_open_wait = spec.changes_status and not workflow.wait_is_open
+            needs_open_wait = spec.moves_execution and not workflow.wait_is_open
             if needs_open_wait or workflow.pendingSignals:
                 # Between two waits: check it against the state it will meet, then keep it in order.
                 self.decide(actor, self._projected(lifecycle, workflow), signal, payload)
@@ -483,7 +483,7 @@ class WorkflowService:
             )
         except StaleWrite:
             return None
-        if transition.status_changed:
+        if transition.moves_execution:
             return {"released": True, "status": after.status}
         return None
 
@@ -543,22 +543,26 @@ class WorkflowService:
     # ----- after a transition ----------------------------------------------------------------
 
     def _announce(self, transition: Transition) -> None:
+        """Operations hear of escalations, failures and what the system did for a user; a
+        workflow's people hear of its reminders."""
         event = transition.event
         workflow = transition.after
+        message = {
+            "workflowId": workflow.workflowId,
+            "type": workflow.type,
+            "status": workflow.status,
+            "executionStatus": workflow.executionStatus,
+            "escalationLevel": workflow.escalationLevel,
+            "event": event.model_dump(mode="json"),
+        }
+        timed_out = event.type == EventType.TIMEOUT
         if event.type in (EventType.ESCALATED, EventType.FAILED) or (
-            event.type == EventType.TIMEOUT and transition.status_changed
+            timed_out and (event.details.get("escalated") or event.signal)
         ):
-            self.notifier.alert(
-                f"[{event.type}] {workflow.type} {workflow.workflowId} ({workflow.status})",
-                {
-                    "workflowId": workflow.workflowId,
-                    "type": workflow.type,
-                    "status": workflow.status,
-                    "executionStatus": workflow.executionStatus,
-                    "escalationLevel": workflow.escalationLevel,
-                    "event": event.model_dump(mode="json"),
-                },
-            )
+            self.notifier.alert(f"[{event.type}] {workflow.type} {workflow.workflowId} ({workflow.status})", message)
+        if timed_out and event.details.get("reminder"):
+            title = workflow.input.get("title") or workflow.workflowId
+            self.notifier.notify(f"Reminder: {title}", {**message, "fields": workflow.fields})
 
 
 def _with(transition: Transition, **changes: Any) -> Transition:

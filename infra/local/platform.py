@@ -30,7 +30,9 @@ ACCOUNT = "123456789012"
 WORKFLOWS_TABLE = "accu-local-workflows"
 IDEMPOTENCY_TABLE = "accu-local-idempotency"
 ALERTS_TOPIC = "accu-local-alerts"
+NOTIFICATIONS_TOPIC = "accu-local-notifications"
 DEFAULT_ADMIN_EMAILS = ("operations@accu.local",)
+DEFAULT_PEOPLE_EMAILS = ("people@accu.local",)
 
 # The process environment the handlers read; set before anything builds a client.
 BASE_ENVIRONMENT = {
@@ -52,6 +54,7 @@ class LocalPlatform:
     timeout_overrides: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     signal_apply_wait_seconds: float = 5.0
     admin_emails: tuple[str, ...] = DEFAULT_ADMIN_EMAILS
+    people_emails: tuple[str, ...] = DEFAULT_PEOPLE_EMAILS
     log_level: str = "WARNING"
     frozen_clock: bool = False
 
@@ -169,6 +172,9 @@ class LocalPlatform:
         topic_arn = sns.create_topic(Name=ALERTS_TOPIC)["TopicArn"]
         for address in self.admin_emails:
             sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint=address)
+        notifications_arn = sns.create_topic(Name=NOTIFICATIONS_TOPIC)["TopicArn"]
+        for address in self.people_emails:
+            sns.subscribe(TopicArn=notifications_arn, Protocol="email", Endpoint=address)
         role_arn = boto3.client("iam").create_role(
             RoleName="accu-local-state-machines",
             AssumeRolePolicyDocument=json.dumps(
@@ -202,6 +208,7 @@ class LocalPlatform:
                 "IDEMPOTENCY_TABLE_NAME": IDEMPOTENCY_TABLE,
                 "STATE_MACHINE_ARNS": json.dumps(self.state_machine_arns),
                 "ALERTS_TOPIC_ARN": topic_arn,
+                "NOTIFICATIONS_TOPIC_ARN": notifications_arn,
                 "LIFECYCLE_TIMEOUTS": json.dumps(timeouts),
                 "SIGNAL_APPLY_WAIT_SECONDS": str(self.signal_apply_wait_seconds),
             }

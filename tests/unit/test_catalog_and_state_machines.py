@@ -57,23 +57,35 @@ def test_every_status_is_routed_and_every_signal_is_reachable(entry):
     definition = rendered(entry)
     states, lifecycle = definition["States"], entry.lifecycle
     route = {choice["StringEquals"]: choice["Next"] for choice in states["Route"]["Choices"]}
-    # every status is routed: non-terminal ones to a task-token wait, terminal ones to a Succeed
+    # every status is routed: terminal ones to a Succeed, activity ones to their function,
+    # the others to a task-token wait for that status
     assert set(route) == set(lifecycle.statuses)
     waits = {}
     for status in lifecycle.statuses:
         target = states[route[status]]
         if status in lifecycle.terminal_statuses:
             assert target["Type"] == "Succeed"
+            continue
+        assert target["Parameters"]["Payload"]["status"] == status
+        assert target["Next"] == "Route"
+        if status in lifecycle.activities:
+            function = lifecycle.activities[status]
+            assert (
+                target["Parameters"]["FunctionName"]
+                == f"arn:aws:lambda:ap-southeast-2:123456789012:function:{function}"
+            )
         else:
             assert target["Resource"].endswith(".waitForTaskToken")
-            assert target["Parameters"]["Payload"]["status"] == status
-            assert target["Next"] == "Route"
             waits[status] = route[status]
+    assert sorted(waits) == sorted(lifecycle.wait_statuses())
     live = reachable(definition)
     for name, spec in lifecycle.signals.items():
         assert spec.sources, name
         for status in spec.sources:
-            assert waits[status] in live, (name, status)
+            # an internal signal may be applied by the activity of its status; the others need a wait
+            assert (waits.get(status) or route[status]) in live, (name, status)
+            if not spec.internal:
+                assert status in waits, (name, status)
         if spec.target:
             assert spec.target in route, name
 
@@ -90,11 +102,19 @@ def test_each_timeout_of_the_catalog_is_a_timed_wait_with_its_handler(entry):
             if state.get("Parameters", {}).get("Payload", {}).get("status") == status
             and state["Resource"].endswith(".waitForTaskToken")
         )
-        assert wait["TimeoutSeconds"] == spec.default_seconds
-        assert "${" + timeout_placeholder(spec.name) + "}" in template
+        if spec.computed:
+            # computed from the workflow's data, carried by the execution
+            assert wait["TimeoutSecondsPath"] == "$.waitSeconds" and "TimeoutSeconds" not in wait
+        else:
+            assert wait["TimeoutSeconds"] == spec.default_seconds
+            assert "${" + timeout_placeholder(spec.name) + "}" in template
         handler = states[next(c["Next"] for c in wait["Catch"] if c["ErrorEquals"] == ["States.Timeout"])]
         assert handler["Parameters"]["Payload"]["status"] == status
-    timed = {state["Parameters"]["Payload"]["status"] for state in states.values() if "TimeoutSeconds" in state}
+    timed = {
+        state["Parameters"]["Payload"]["status"]
+        for state in states.values()
+        if "TimeoutSeconds" in state or "TimeoutSecondsPath" in state
+    }
     assert timed == set(entry.lifecycle.timeouts)
 
 

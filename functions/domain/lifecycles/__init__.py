@@ -1,6 +1,8 @@
 """One module per lifecycle; LIFECYCLES names them by workflow type."""
 
 from functions.domain.lifecycle import Lifecycle
-from functions.domain.lifecycles import accu_application
+from functions.domain.lifecycles import accu_application, calendar
 
-LIFECYCLES: dict[str, Lifecycle] = {lifecycle.type: lifecycle for lifecycle in (accu_application.LIFECYCLE,)}
+LIFECYCLES: dict[str, Lifecycle] = {
+    lifecycle.type: lifecycle for lifecycle in (accu_application.LIFECYCLE, calendar.LIFECYCLE)
+}
