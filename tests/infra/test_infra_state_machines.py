@@ -83,7 +83,11 @@ def test_given_the_substitutions_when_filled_then_the_definition_is_valid_json_i
 def test_given_a_timeout_override_in_context_when_synthesized_then_the_asl_and_the_functions_get_it(
     synthesized: Synthesized,
 ) -> None:
-    (resource,) = _state_machines(synthesized).values()
+    (resource,) = (
+        machine
+        for machine in _state_machines(synthesized).values()
+        if machine["Properties"]["StateMachineName"].endswith(CATALOG["accu-application"].state_machine_name)
+    )
     substitutions = resource["Properties"]["DefinitionSubstitutions"]
     assert substitutions[timeout_placeholder("reviewerAssignment")] == str(REVIEWER_ASSIGNMENT_SECONDS)
     for function in synthesized.resources("AWS::Lambda::Function", PLATFORM_STACK).values():
