@@ -9,9 +9,11 @@ from __future__ import annotations
 import functools
 
 import boto3
+from botocore.config import Config
 
 from functions import clock
 from functions.dal.dynamodb import WorkflowStore
+from functions.dal.s3 import DocumentFiles
 from functions.dal.sns import Notifier
 from functions.dal.stepfunctions import Executions
 from functions.domain.lifecycles import LIFECYCLES
@@ -35,7 +37,23 @@ def service() -> WorkflowService:
         now=clock.now,
         timeouts=config.lifecycle_timeouts,
         signal_apply_wait_seconds=config.signal_apply_wait_seconds,
+        files=document_files(),
     )
+
+
+def document_files() -> DocumentFiles | None:
+    config = settings()
+    if not config.documents_bucket_name:
+        return None
+    client = boto3.client("s3", config=Config(signature_version="s3v4"))
+    presigning = client
+    if config.s3_presign_endpoint:
+        presigning = boto3.client(
+            "s3",
+            endpoint_url=config.s3_presign_endpoint,
+            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+        )
+    return DocumentFiles(client=client, bucket=config.documents_bucket_name, presigning_client=presigning)
 
 
 def reset() -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from functions.domain.lifecycle import Lifecycle
-from functions.domain.lifecycles import accu_application, calendar
+from functions.domain.lifecycles import accu_application, calendar, document, project
 
 ROOT = Path(__file__).resolve().parent.parent
 STATEMACHINES = ROOT / "statemachines"
@@ -49,7 +49,18 @@ RECORD_FAILURE = FunctionSpec(
     "Records a caught failure on the workflow before its execution fails",
 )
 
-FUNCTIONS: dict[str, FunctionSpec] = {spec.name: spec for spec in (API, OPEN_WAIT, ON_TIMEOUT, RECORD_FAILURE)}
+VALIDATE_DOCUMENT = FunctionSpec(
+    document.VALIDATE_DOCUMENT,
+    "functions.handlers.validate_document.handler",
+    "Checks a document's stored file against its declared size, SHA-256 and kind",
+    timeout_seconds=120,
+    memory_mb=1024,
+)
+
+FUNCTIONS: dict[str, FunctionSpec] = {
+    spec.name: spec for spec in (API, OPEN_WAIT, ON_TIMEOUT, RECORD_FAILURE, VALIDATE_DOCUMENT)
+}
+WAITS = (OPEN_WAIT.name, ON_TIMEOUT.name, RECORD_FAILURE.name)
 
 
 def function_placeholder(function_name: str) -> str:
@@ -108,6 +119,18 @@ CATALOG: dict[str, LifecycleEntry] = {
             asl_file=STATEMACHINES / "accu_application.asl.json",
             state_machine_name="AccuApplicationLifecycle",
             functions=(OPEN_WAIT.name, ON_TIMEOUT.name, RECORD_FAILURE.name),
+        ),
+        LifecycleEntry(
+            lifecycle=project.LIFECYCLE,
+            asl_file=STATEMACHINES / "project.asl.json",
+            state_machine_name="ProjectLifecycle",
+            functions=WAITS,
+        ),
+        LifecycleEntry(
+            lifecycle=document.LIFECYCLE,
+            asl_file=STATEMACHINES / "document.asl.json",
+            state_machine_name="DocumentLifecycle",
+            functions=(*WAITS, VALIDATE_DOCUMENT.name),
         ),
         LifecycleEntry(
             lifecycle=calendar.LIFECYCLE,

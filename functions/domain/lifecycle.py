@@ -69,6 +69,11 @@ class Rule:
     name: str
     description: str
     check: Callable[[WorkflowView, Any, SignalContext], bool]
+    # Says what exactly is unmet (which documents are missing); the description otherwise.
+    explain: Callable[[WorkflowView, Any, SignalContext], str] | None = None
+
+    def message(self, view: WorkflowView, payload: Any, context: SignalContext) -> str:
+        return self.explain(view, payload, context) if self.explain else self.description
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,8 @@ class TimeoutSpec:
     escalates: bool = False
     # The transition notifies the workflow's people (a reminder).
     notifies: bool = False
+    # Fields the timeout sets besides (the next deadline of a recurring reminder).
+    effect: Callable[[WorkflowView, datetime], dict[str, Any]] | None = None
     description: str = ""
 
     @property

@@ -253,7 +253,7 @@ def apply_signal(
     if unmet:
         raise BusinessRuleViolation(
             f"{signal} needs every rule met; unmet: {', '.join(rule.name for rule in unmet)}",
-            [{"rule": rule.name, "message": rule.description} for rule in unmet],
+            [{"rule": rule.name, "message": rule.message(view, payload, context)} for rule in unmet],
         )
     try:
         changes = spec.effect(view, payload, context)
@@ -273,10 +273,16 @@ def apply_signal(
 
 
 def escalate(
-    workflow: Workflow, now: datetime, actor: str, reason: str, level: int | None = None, **details: Any
+    workflow: Workflow,
+    now: datetime,
+    actor: str,
+    reason: str,
+    level: int | None = None,
+    fields: Mapping[str, Any] | None = None,
+    **details: Any,
 ) -> Transition:
     new_level = level if level is not None else workflow.escalationLevel + 1
-    after = _next(workflow, now, escalationLevel=new_level)
+    after = _next(workflow, now, escalationLevel=new_level, fields={**workflow.fields, **(fields or {})})
     return Transition(
         workflow,
         after,
@@ -332,8 +338,15 @@ def time_out(
             reminder=spec.notifies or None,
         )
         return Transition(workflow, after, event)
+    changes = spec.effect(workflow.view(), context.now) if spec.effect else None
     return escalate(
-        workflow, context.now, SYSTEM_ACTOR, f"timeout {spec.name}", timeout=spec.name, timeoutSeconds=seconds
+        workflow,
+        context.now,
+        SYSTEM_ACTOR,
+        f"timeout {spec.name}",
+        fields=changes,
+        timeout=spec.name,
+        timeoutSeconds=seconds,
     )
 
 

@@ -38,7 +38,7 @@ from functions.domain.errors import (
 )
 from functions.domain.identity import Identity, parse_groups
 from functions.handlers.observability import logger, tracer
-from functions.models.api import WORKFLOW_ID_PATTERN, StartWorkflowRequest, TerminateRequest
+from functions.models.api import WORKFLOW_ID_PATTERN, StartWorkflowRequest, TerminateRequest, UploadRequest
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.enable_swagger(path="/swagger", title="ACCU workflow platform", version="1.0.0")
@@ -237,6 +237,12 @@ def terminate_workflow(
         lambda: (200, dependencies.service().terminate(identity, workflowId, request.reason)),
         {"route": "terminate", "workflowId": workflowId, "reason": request.reason},
     )
+
+
+@app.post("/documents/uploads", summary="A presigned URL to upload a document's file to", responses={201: {}})
+def request_upload(request: Annotated[UploadRequest, Body()]) -> Response[dict[str, Any]]:
+    answer = dependencies.service().request_upload(caller(), request.fileName, request.contentType, request.sizeBytes)
+    return _json_response(201, answer)
 
 
 @app.get("/metrics", summary="Totals by execution status and type (operators)")

@@ -6,12 +6,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions import dependencies
 from functions.handlers.observability import logger, tracer
-from functions.models.activities import TimeoutEvent
+from functions.models.activities import StatusEvent
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = TimeoutEvent.model_validate(event)
+    request = StatusEvent.model_validate(event)
     logger.append_keys(workflowId=request.workflowId, status=request.status)
     return dependencies.service().on_timeout(request.workflowId, request.status)

@@ -9,7 +9,9 @@ class OpenWaitEvent(BaseModel):
     taskToken: str = Field(min_length=1)
 
 
-class TimeoutEvent(BaseModel):
+class StatusEvent(BaseModel):
+    """A workflow and the status the state machine was in when it called."""
+
     workflowId: str
     status: str
 

@@ -46,3 +46,9 @@ class ListQuery(BaseModel):
     startedBefore: datetime | None = None
     limit: int = Field(default=50, ge=1, le=100)
     nextToken: str | None = None
+
+
+class UploadRequest(StrictBody):
+    fileName: str = Field(min_length=1, max_length=255)
+    contentType: str = Field(pattern=r"^[\w.+-]+/[\w.+-]+$", max_length=127)
+    sizeBytes: int = Field(gt=0, le=100 * 1024 * 1024)

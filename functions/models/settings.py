@@ -16,6 +16,9 @@ class Settings(BaseModel):
     state_machine_arns: dict[str, str] = Field(default_factory=dict)
     alerts_topic_arn: str | None = None
     notifications_topic_arn: str | None = None
+    documents_bucket_name: str | None = None
+    # Locally, where upload URLs must point (the emulated AWS endpoint); unset in AWS.
+    s3_presign_endpoint: str | None = None
     # Workflow type → timeout name → seconds; the same values the state machines were given.
     lifecycle_timeouts: dict[str, dict[str, int]] = Field(default_factory=dict)
     # How long a signal kept between two waits may hold the API's answer before it says 202.
@@ -35,6 +38,8 @@ class Settings(BaseModel):
             "state_machine_arns": "STATE_MACHINE_ARNS",
             "alerts_topic_arn": "ALERTS_TOPIC_ARN",
             "notifications_topic_arn": "NOTIFICATIONS_TOPIC_ARN",
+            "documents_bucket_name": "DOCUMENTS_BUCKET_NAME",
+            "s3_presign_endpoint": "S3_PRESIGN_ENDPOINT",
             "lifecycle_timeouts": "LIFECYCLE_TIMEOUTS",
             "signal_apply_wait_seconds": "SIGNAL_APPLY_WAIT_SECONDS",
         }

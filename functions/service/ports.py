@@ -3,6 +3,7 @@ the service layer names what it needs; the DAL depends on it, not the other way 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from functions.domain.workflow import Transition, Workflow
@@ -14,6 +15,16 @@ class StaleWrite(Exception):
 
 class AlreadyExists(Exception):
     """An item that must be new exists already."""
+
+
+class ObjectMissing(Exception):
+    """A stored file that should be there is not (yet)."""
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    size_bytes: int
+    sha256: str
 
 
 class Store(Protocol):
@@ -54,3 +65,8 @@ class Executions(Protocol):
 class Notifier(Protocol):
     def alert(self, subject: str, message: dict[str, Any]) -> None: ...
     def notify(self, subject: str, message: dict[str, Any]) -> None: ...
+
+
+class Files(Protocol):
+    def upload_url(self, key: str, content_type: str, size_bytes: int, expires_seconds: int) -> str: ...
+    def inspect(self, key: str) -> StoredObject: ...

@@ -12,7 +12,7 @@ import dataclasses
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from functions.domain import workflow as rules
@@ -20,6 +20,8 @@ from functions.domain.errors import (
     BusinessRuleViolation,
     ConcurrentModification,
     DomainError,
+    PermanentActivityError,
+    TransientActivityError,
     Forbidden,
     ValidationFailed,
     WorkflowAlreadyStarted,
@@ -27,13 +29,15 @@ from functions.domain.errors import (
 )
 from functions.domain.identity import SYSTEM, Identity
 from functions.domain.lifecycle import Lifecycle, SignalContext
+from functions.domain.lifecycles import document
 from functions.domain.time import iso
 from functions.domain.workflow import EventType, Transition, Workflow, public_view
-from functions.service.ports import AlreadyExists, Executions, Notifier, StaleWrite, Store
+from functions.service.ports import AlreadyExists, Executions, Files, Notifier, ObjectMissing, StaleWrite, Store
 
 # How often a use case reads again after losing a race before it gives up (each loss means another
 # writer changed the workflow, so this bounds contention, not a retry of failures).
 MAX_ATTEMPTS = 50
+UPLOAD_URL_SECONDS = 15 * 60
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +57,7 @@ class WorkflowService:
         now: Callable[[], datetime],
         timeouts: Mapping[str, Mapping[str, int]] | None = None,
         signal_apply_wait_seconds: float = 5.0,
+        files: Files | None = None,
     ):
         self.store = store
         self.executions = executions
@@ -64,6 +69,7 @@ class WorkflowService:
             for name, lifecycle in lifecycles.items()
         }
         self.signal_apply_wait_seconds = signal_apply_wait_seconds
+        self.files = files
 
     # ----- reads -----------------------------------------------------------------------------
 
@@ -523,6 +529,57 @@ class WorkflowService:
                 continue
             return self.route(after)
         raise ConcurrentModification(f"could not apply the timeout of {workflow_id}")
+
+    def validate_document(self, workflow_id: str, status: str) -> dict[str, Any]:
+        """Activity: the stored file is what the document declares, or the workflow cannot go on."""
+        for _ in range(MAX_ATTEMPTS):
+            workflow = self.store.get(workflow_id)
+            if workflow is None:
+                raise LookupError(f"workflow {workflow_id} does not exist")
+            if not workflow.is_running or workflow.status != status:
+                return self.route(workflow)
+            if self.files is None:
+                raise PermanentActivityError("no documents bucket is configured")
+            key = str(workflow.fields["objectKey"])
+            try:
+                stored = self.files.inspect(key)
+            except ObjectMissing as error:
+                # The upload may still be on its way: the state machine retries with back-off.
+                raise TransientActivityError(f"no stored file at {key} yet") from error
+            problems = document.validation_problems(
+                workflow.fields, str(workflow.input.get("kind")), stored.size_bytes, stored.sha256
+            )
+            if problems:
+                raise PermanentActivityError(
+                    f"the stored file of {workflow_id} is not what was declared: " + "; ".join(problems)
+                )
+            transitions = self.decide(
+                SYSTEM, workflow, "documentValidated", {"sha256": stored.sha256, "sizeBytes": stored.size_bytes}
+            )
+            try:
+                # The execution is in this activity, not in a wait: it routes on the answer.
+                after = self.commit(transitions, release_main=False)
+            except StaleWrite:
+                continue
+            return self.route(after)
+        raise ConcurrentModification(f"could not validate {workflow_id}")
+
+    def request_upload(self, actor: Identity, file_name: str, content_type: str, size_bytes: int) -> dict[str, Any]:
+        """A presigned PUT URL and the object key where a document's file goes."""
+        if not actor.may(self.lifecycle(document.TYPE).starters):
+            raise Forbidden("the caller's groups may not upload documents")
+        if self.files is None:
+            raise ConcurrentModification("document uploads are not configured on this deployment")
+        safe_name = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in file_name)[-120:] or "file"
+        key = f"uploads/{actor.user_id}/{uuid.uuid4().hex}/{safe_name}"
+        expires = UPLOAD_URL_SECONDS
+        return {
+            "uploadUrl": self.files.upload_url(key, content_type, size_bytes, expires),
+            "objectKey": key,
+            "method": "PUT",
+            "headers": {"Content-Type": content_type},
+            "expiresAt": iso(self.now() + timedelta(seconds=expires)),
+        }
 
     def record_failure(self, workflow_id: str, error: str, cause: str | None) -> dict[str, Any]:
         """The execution failed where the state machine could catch it: say so on the workflow."""

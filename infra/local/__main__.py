@@ -29,13 +29,10 @@ def main() -> int:
         e.strip() for e in os.environ.get("ADMIN_EMAILS", ",".join(DEFAULT_ADMIN_EMAILS)).split(",") if e.strip()
     )
 
-    platform = LocalPlatform(outbox_dir=outbox, admin_emails=emails, log_level=os.environ.get("LOG_LEVEL", "WARNING"))
+    platform = LocalPlatform(
+        outbox_dir=outbox, admin_emails=emails, log_level=os.environ.get("LOG_LEVEL", "WARNING"), aws_port=aws_port
+    )
     platform.start()
-
-    from moto.server import ThreadedMotoServer
-
-    aws_endpoint = ThreadedMotoServer(ip_address="127.0.0.1", port=aws_port, verbose=False)
-    aws_endpoint.start()
     api = make_server(platform, "127.0.0.1", port)
     serve_in_background(api)
 
@@ -59,7 +56,6 @@ Ctrl-C stops it.
         stop.wait()
     print("stopping", flush=True)
     api.shutdown()
-    aws_endpoint.stop()
     platform.stop()
     return 0
 

@@ -31,6 +31,7 @@ WORKFLOWS_TABLE = "accu-local-workflows"
 IDEMPOTENCY_TABLE = "accu-local-idempotency"
 ALERTS_TOPIC = "accu-local-alerts"
 NOTIFICATIONS_TOPIC = "accu-local-notifications"
+DOCUMENTS_BUCKET = "accu-local-documents"
 DEFAULT_ADMIN_EMAILS = ("operations@accu.local",)
 DEFAULT_PEOPLE_EMAILS = ("people@accu.local",)
 
@@ -57,6 +58,8 @@ class LocalPlatform:
     people_emails: tuple[str, ...] = DEFAULT_PEOPLE_EMAILS
     log_level: str = "WARNING"
     frozen_clock: bool = False
+    # The emulated AWS endpoint's port (presigned uploads, the AWS CLI); None: no endpoint.
+    aws_port: int | None = None
 
     def __post_init__(self) -> None:
         self.clock = virtual.VirtualClock(frozen=self.frozen_clock)
@@ -64,6 +67,7 @@ class LocalPlatform:
         self.outbox = Outbox(self.outbox_dir or Path(tempfile.mkdtemp(prefix="accu-outbox-")))
         self.state_machine_arns: dict[str, str] = {}
         self._mock: Any = None
+        self._aws_endpoint: Any = None
         self._saved_environment: dict[str, str | None] = {}
 
     # ----- lifecycle -------------------------------------------------------------------------
@@ -94,6 +98,11 @@ class LocalPlatform:
         events.register("before-call.lambda.Invoke", self.lambdas)
         events.register("provide-client-params.sns.Publish", self.outbox.remember_params)
         events.register("after-call.sns.Publish", self.outbox)
+        if self.aws_port is not None:
+            from moto.server import ThreadedMotoServer
+
+            self._aws_endpoint = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
+            self._aws_endpoint.start()
         self._create_resources()
         dependencies.reset()
         from functions.handlers import api
@@ -102,6 +111,9 @@ class LocalPlatform:
         return self
 
     def stop(self) -> None:
+        if self._aws_endpoint is not None:
+            self._aws_endpoint.stop()
+            self._aws_endpoint = None
         if self._mock is not None:
             self._wind_down_executions()
             self._mock.stop()
@@ -175,6 +187,9 @@ class LocalPlatform:
         notifications_arn = sns.create_topic(Name=NOTIFICATIONS_TOPIC)["TopicArn"]
         for address in self.people_emails:
             sns.subscribe(TopicArn=notifications_arn, Protocol="email", Endpoint=address)
+        boto3.client("s3").create_bucket(
+            Bucket=DOCUMENTS_BUCKET, CreateBucketConfiguration={"LocationConstraint": self.region}
+        )
         role_arn = boto3.client("iam").create_role(
             RoleName="accu-local-state-machines",
             AssumeRolePolicyDocument=json.dumps(
@@ -209,10 +224,16 @@ class LocalPlatform:
                 "STATE_MACHINE_ARNS": json.dumps(self.state_machine_arns),
                 "ALERTS_TOPIC_ARN": topic_arn,
                 "NOTIFICATIONS_TOPIC_ARN": notifications_arn,
+                "DOCUMENTS_BUCKET_NAME": DOCUMENTS_BUCKET,
+                "S3_PRESIGN_ENDPOINT": self.aws_endpoint_url or "",
                 "LIFECYCLE_TIMEOUTS": json.dumps(timeouts),
                 "SIGNAL_APPLY_WAIT_SECONDS": str(self.signal_apply_wait_seconds),
             }
         )
+
+    @property
+    def aws_endpoint_url(self) -> str | None:
+        return f"http://127.0.0.1:{self.aws_port}" if self.aws_port is not None else None
 
     def _workflow_type_of(self, workflow_id: str) -> str | None:
         workflow = dependencies.service().store.get(workflow_id)

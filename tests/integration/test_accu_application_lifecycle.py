@@ -7,7 +7,7 @@ import boto3
 
 from infra.local.platform import LocalPlatform
 from tests.support.actors import APPROVER, Client
-from tests.support.scenarios import application_in
+from tests.support.scenarios import active_project, application_in
 
 DAY = 24 * 3600
 
@@ -26,7 +26,8 @@ def history_of(client: Client, workflow_id: str) -> list[dict]:
 def test_an_application_goes_from_draft_to_issued_with_one_history_event_per_transition(
     platform, applicant, reviewer, approver
 ):
-    # Given a draft application
+    # Given an active project with units, and a draft application on it
+    active_project(platform, applicant, reviewer, approver, "project-1", units=500)
     code, state = applicant.start("app-happy")
     assert code == 201
     assert state["status"] == "DRAFT" and state["executionStatus"] == "RUNNING" and state["version"] == 1
@@ -87,7 +88,8 @@ def test_a_rejected_application_closes_with_its_reason(platform, applicant, revi
 
 
 def test_approval_needs_a_validated_methodology(platform, applicant, reviewer, approver):
-    # Given an application under review whose methodology is not validated
+    # Given an application under review on an active project, whose methodology is not validated
+    active_project(platform, applicant, reviewer, approver, "project-1")
     application_in("UNDER_REVIEW", "app-rules", applicant, reviewer, approver, platform)
 
     # When an approver approves it

@@ -1,4 +1,4 @@
-"""Steps that bring an application to a given status, through the API."""
+"""Steps that bring workflows to a given status, through the API."""
 
 from __future__ import annotations
 
@@ -6,11 +6,57 @@ from typing import Any
 
 from tests.support.actors import Client
 
+PROJECT_INPUT = {"name": "Riverina soil carbon", "methodologyId": "ERF-soil-carbon", "reportingPeriodMonths": 12}
+
+
+def drive(platform: Any, workflow_id: str, steps: list[tuple[Client, str, dict]]) -> dict[str, Any]:
+    state: dict[str, Any] = {}
+    for client, signal, payload in steps:
+        platform.settle()
+        code, state = client.signal(workflow_id, signal, payload)
+        assert code == 200, (signal, state)
+    platform.settle()
+    return state
+
+
+def active_project(
+    platform: Any,
+    applicant: Client,
+    reviewer: Client,
+    approver: Client,
+    project_id: str = "project-1",
+    units: int = 1000,
+) -> dict[str, Any]:
+    """A project that is ACTIVE with ``units`` available (one accepted offsets report)."""
+    code, state = applicant.start(project_id, "project", PROJECT_INPUT)
+    assert code == 201, state
+    return drive(
+        platform,
+        project_id,
+        [
+            (applicant, "submitRegistration", {}),
+            (reviewer, "assignAssessor", {}),
+            (approver, "approveRegistration", {}),
+            (
+                applicant,
+                "submitOffsetsReport",
+                {"periodStart": "2025-07-01", "periodEnd": "2026-06-30", "unitsClaimed": units},
+            ),
+            (approver, "acceptReport", {}),
+        ],
+    )
+
 
 def application_in(
-    status: str, workflow_id: str, applicant: Client, reviewer: Client, approver: Client, platform: Any
+    status: str,
+    workflow_id: str,
+    applicant: Client,
+    reviewer: Client,
+    approver: Client,
+    platform: Any,
+    project_id: str = "project-1",
 ) -> dict[str, Any]:
-    steps = {
+    steps: list[tuple[Client, str, dict]] = {
         "DRAFT": [],
         "SUBMITTED": [(applicant, "submitApplication", {})],
         "UNDER_REVIEW": [(applicant, "submitApplication", {}), (reviewer, "assignReviewer", {})],
@@ -21,12 +67,12 @@ def application_in(
             (approver, "approveApplication", {}),
         ],
     }[status]
-    code, state = applicant.start(workflow_id)
+    if status == "APPROVED" and applicant.get(project_id)[0] == 404:
+        active_project(platform, applicant, reviewer, approver, project_id)
+    code, state = applicant.start(
+        workflow_id, input={"projectId": project_id, "unitsRequested": 100, "methodologyId": "ERF-soil-carbon"}
+    )
     assert code == 201, state
-    for client, signal, payload in steps:
-        platform.settle()
-        code, state = client.signal(workflow_id, signal, payload)
-        assert code == 200, state
-    platform.settle()
+    state = drive(platform, workflow_id, steps) or state
     assert state["status"] == status
     return state

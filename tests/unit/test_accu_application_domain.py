@@ -27,8 +27,18 @@ RITA = Identity("rita", frozenset({"reviewers"}))
 INPUT = {"projectId": "p1", "unitsRequested": 10, "methodologyId": "m1"}
 
 
-def context(actor: Identity = ALICE, now: datetime = NOW) -> SignalContext:
-    return SignalContext(actor=actor, now=now, timeouts=LIFECYCLE.default_timeouts())
+ACTIVE_PROJECT = {"status": "ACTIVE", "fields": {"availableUnits": 1000}}
+
+
+def context(
+    actor: Identity = ALICE, now: datetime = NOW, project: dict | None = ACTIVE_PROJECT, documents: list | None = None
+) -> SignalContext:
+    return SignalContext(
+        actor=actor,
+        now=now,
+        timeouts=LIFECYCLE.default_timeouts(),
+        facts={"project": project, "documents": documents or []},
+    )
 
 
 def draft() -> rules.Workflow:
@@ -84,12 +94,30 @@ def test_wrong_signals_are_refused_with_the_right_error(signal, payload, error):
 
 
 def test_approval_lists_every_unmet_rule():
-    workflow = draft()
+    # Given an application under review that needs a land title, on a project with 5 units
+    workflow = rules.start(
+        LIFECYCLE, "app-1", {**INPUT, "requiredDocuments": ["land-title", "audit-report"]}, ALICE, NOW, "app-1"
+    ).after
     for signal in ("submitApplication", "assignReviewer"):
         workflow = rules.apply_signal(LIFECYCLE, workflow, signal, {}, context()).after
+    poor = {"status": "ACTIVE", "fields": {"availableUnits": 5}}
+    documents = [
+        {"status": "APPROVED", "input": {"kind": "audit-report"}},
+        {"status": "UNDER_REVIEW", "input": {"kind": "land-title"}},
+    ]
+
+    # When it is approved, every unmet rule is named with what is missing
     with pytest.raises(BusinessRuleViolation) as refused:
-        rules.apply_signal(LIFECYCLE, workflow, "approveApplication", {}, context())
-    assert [detail["rule"] for detail in refused.value.details] == ["methodologyValidated"]
+        rules.apply_signal(LIFECYCLE, workflow, "approveApplication", {}, context(project=poor, documents=documents))
+    messages = {detail["rule"]: detail["message"] for detail in refused.value.details}
+    assert list(messages) == ["methodologyValidated", "requiredDocumentsApproved", "projectUnitsAvailable"]
+    assert messages["requiredDocumentsApproved"] == "no APPROVED document of kind land-title"
+    assert messages["projectUnitsAvailable"] == "10 units requested, project p1 has 5 available"
+
+    # And with no such project, that is what it says
+    with pytest.raises(BusinessRuleViolation) as refused:
+        rules.apply_signal(LIFECYCLE, workflow, "approveApplication", {}, context(project=None))
+    assert "p1 is not an active project" in refused.value.details[-1]["message"]
 
 
 def test_a_terminal_status_closes_the_workflow_and_refuses_further_signals():

@@ -9,7 +9,10 @@ from pydantic import BaseModel, Field
 
 from functions.domain.common import EmptyPayload, Payload, ReasonPayload, update_metadata_signal
 from functions.domain.identity import APPLICANTS, APPROVERS, REVIEWERS
-from functions.domain.lifecycle import Lifecycle, Rule, SignalContext, SignalSpec, TimeoutSpec, WorkflowView
+from functions.domain.lifecycle import FollowUp, Lifecycle, Rule, SignalContext, SignalSpec, TimeoutSpec, WorkflowView
+from functions.domain.lifecycles.document import ACCEPTED as DOCUMENT_ACCEPTED
+from functions.domain.lifecycles.document import DocumentKind
+from functions.domain.lifecycles.project import CREDITING
 from functions.domain.time import iso
 
 TYPE = "accu-application"
@@ -30,7 +33,7 @@ class ApplicationInput(Payload):
     applicantId: str | None = Field(default=None, min_length=1, max_length=128)
     unitsRequested: int = Field(gt=0)
     methodologyId: str = Field(min_length=1, max_length=128)
-    requiredDocuments: list[str] = Field(default_factory=list, max_length=50)
+    requiredDocuments: list[DocumentKind] = Field(default_factory=list, max_length=20)
 
 
 class ApplicationFields(BaseModel):
@@ -84,8 +87,62 @@ METHODOLOGY_VALIDATED = Rule(
     check=lambda view, payload, context: view.metadata.get("methodologyValidated") is True,
 )
 
-# The document and project-units rules join this list with those lifecycles.
-APPROVAL_RULES: tuple[Rule, ...] = (METHODOLOGY_VALIDATED,)
+
+def _missing_documents(view: WorkflowView, context: SignalContext) -> list[str]:
+    approved = {
+        document["input"]["kind"]
+        for document in context.facts.get("documents") or []
+        if document["status"] in DOCUMENT_ACCEPTED
+    }
+    return [kind for kind in view.input.get("requiredDocuments") or [] if kind not in approved]
+
+
+DOCUMENTS_APPROVED = Rule(
+    name="requiredDocumentsApproved",
+    description="every required document kind needs an APPROVED document workflow for this application",
+    check=lambda view, payload, context: not _missing_documents(view, context),
+    explain=lambda view, payload, context: (
+        "no APPROVED document of kind " + ", ".join(_missing_documents(view, context))
+    ),
+)
+
+
+def _project_units(context: SignalContext) -> int | None:
+    project = context.facts.get("project")
+    if not project or project["status"] not in CREDITING:
+        return None
+    return int(project["fields"].get("availableUnits") or 0)
+
+
+UNITS_AVAILABLE = Rule(
+    name="projectUnitsAvailable",
+    description="unitsRequested must not exceed the project's available units",
+    check=lambda view, payload, context: (_project_units(context) or 0) >= int(view.input["unitsRequested"]),
+    explain=lambda view, payload, context: (
+        f"project {view.input['projectId']} is not an active project"
+        if _project_units(context) is None
+        else f"{view.input['unitsRequested']} units requested, project {view.input['projectId']} has "
+        f"{_project_units(context)} available"
+    ),
+)
+
+APPROVAL_RULES: tuple[Rule, ...] = (METHODOLOGY_VALIDATED, DOCUMENTS_APPROVED, UNITS_AVAILABLE)
+
+
+def _consume_project_units(view: WorkflowView, payload: Any, context: SignalContext) -> list[FollowUp]:
+    """Issuing takes the units from the project, in the same transaction."""
+    return [
+        FollowUp(
+            str(view.input["projectId"]),
+            signal="consumeUnits",
+            payload={
+                "units": view.input["unitsRequested"],
+                "applicationId": view.workflow_id,
+                "certificateId": view.fields.get("certificateId"),
+            },
+        )
+    ]
+
 
 STATUSES = (DRAFT, SUBMITTED, UNDER_REVIEW, APPROVED, REJECTED, ISSUED)
 TERMINAL = frozenset({REJECTED, ISSUED})
@@ -110,6 +167,7 @@ SIGNALS = {
             frozenset({APPROVERS}),
             _approve,
             rules=APPROVAL_RULES,
+            facts=("documents", "project"),
         ),
         SignalSpec(
             "rejectApplication", frozenset({UNDER_REVIEW}), REJECTED, ReasonPayload, frozenset({APPROVERS}), _reject
@@ -121,6 +179,7 @@ SIGNALS = {
             IssueCertificatePayload,
             frozenset({APPROVERS}),
             _issue,
+            follow_ups=_consume_project_units,
         ),
         update_metadata_signal([s for s in STATUSES if s not in TERMINAL]),
     )
