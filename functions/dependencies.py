@@ -13,9 +13,11 @@ from botocore.config import Config
 
 from functions import clock
 from functions.dal.dynamodb import WorkflowStore
+from functions.dal.eventbridge import EventBus
 from functions.dal.s3 import DocumentFiles
 from functions.dal.sns import Notifier
 from functions.dal.stepfunctions import Executions
+from functions.domain.events import SOURCE
 from functions.domain.lifecycles import LIFECYCLES
 from functions.models.settings import Settings
 from functions.service.workflows import WorkflowService
@@ -56,6 +58,15 @@ def document_files() -> DocumentFiles | None:
     return DocumentFiles(client=client, bucket=config.documents_bucket_name, presigning_client=presigning)
 
 
+@functools.cache
+def event_bus() -> EventBus:
+    config = settings()
+    if not config.event_bus_name:
+        raise RuntimeError("EVENT_BUS_NAME is not set")
+    return EventBus(boto3.client("events"), config.event_bus_name, SOURCE)
+
+
 def reset() -> None:
+    event_bus.cache_clear()
     settings.cache_clear()
     service.cache_clear()

@@ -12,7 +12,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from functions.domain.events import SIGNAL_REQUESTED
 from functions.domain.lifecycle import Lifecycle
 from functions.domain.lifecycles import accu_application, calendar, document, project
 
@@ -57,8 +59,20 @@ VALIDATE_DOCUMENT = FunctionSpec(
     memory_mb=1024,
 )
 
+PUBLISH_EVENTS = FunctionSpec(
+    "PublishEvents",
+    "functions.handlers.publish_events.handler",
+    "Publishes one domain event per history event, from the workflows table's stream",
+)
+SIGNAL_INTAKE = FunctionSpec(
+    "SignalIntake",
+    "functions.handlers.signal_intake.handler",
+    "Applies SignalRequested events from the bus with the API's signal logic, and publishes the outcome",
+)
+
 FUNCTIONS: dict[str, FunctionSpec] = {
-    spec.name: spec for spec in (API, OPEN_WAIT, ON_TIMEOUT, RECORD_FAILURE, VALIDATE_DOCUMENT)
+    spec.name: spec
+    for spec in (API, OPEN_WAIT, ON_TIMEOUT, RECORD_FAILURE, VALIDATE_DOCUMENT, PUBLISH_EVENTS, SIGNAL_INTAKE)
 }
 WAITS = (OPEN_WAIT.name, ON_TIMEOUT.name, RECORD_FAILURE.name)
 
@@ -140,6 +154,30 @@ CATALOG: dict[str, LifecycleEntry] = {
         ),
     )
 }
+
+
+@dataclass(frozen=True)
+class EventRule:
+    """A rule on the platform's bus: events matching ``pattern`` go to the function ``target``."""
+
+    name: str
+    description: str
+    pattern: dict[str, Any]
+    target: str
+
+
+EVENT_RULES: tuple[EventRule, ...] = (
+    EventRule(
+        name="SignalRequested",
+        description="Signals from automation, applied like the API's",
+        pattern={"detail-type": [SIGNAL_REQUESTED]},
+        target=SIGNAL_INTAKE.name,
+    ),
+)
+
+# The workflows table's stream: only history events (new items) become domain events.
+STREAM_CONSUMER = PUBLISH_EVENTS.name
+STREAM_FILTER: dict[str, Any] = {"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "HISTORY#"}]}}}}
 
 # Functions invoked by a state machine (the API function is invoked by API Gateway).
 ACTIVITY_FUNCTIONS = sorted({name for entry in CATALOG.values() for name in entry.functions})

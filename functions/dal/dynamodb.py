@@ -103,9 +103,15 @@ def state_item(workflow: Workflow) -> dict[str, Any]:
     return item
 
 
-def history_item(workflow_id: str, event: HistoryEvent) -> dict[str, Any]:
+def history_item(workflow: Workflow, event: HistoryEvent) -> dict[str, Any]:
+    """One history event; it names its workflow so the table's stream can publish it on its own."""
     item = event.model_dump(mode="json")
-    item.update(pk=workflow_pk(workflow_id), sk=f"{HISTORY_PREFIX}{event.sequence:010d}")
+    item.update(
+        pk=workflow_pk(workflow.workflowId),
+        sk=f"{HISTORY_PREFIX}{event.sequence:010d}",
+        workflowId=workflow.workflowId,
+        workflowType=workflow.type,
+    )
     return item
 
 
@@ -338,7 +344,7 @@ class WorkflowStore:
             {
                 "Put": {
                     "TableName": self.table_name,
-                    "Item": serialize(history_item(workflow.workflowId, transition.event)),
+                    "Item": serialize(history_item(workflow, transition.event)),
                 }
             },
             self._counter_update(transition),
@@ -377,7 +383,7 @@ class WorkflowStore:
                 {
                     "Put": {
                         "TableName": self.table_name,
-                        "Item": serialize(history_item(after.workflowId, transition.event)),
+                        "Item": serialize(history_item(after, transition.event)),
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 }

@@ -17,6 +17,7 @@ class Settings(BaseModel):
     alerts_topic_arn: str | None = None
     notifications_topic_arn: str | None = None
     documents_bucket_name: str | None = None
+    event_bus_name: str | None = None
     # Locally, where upload URLs must point (the emulated AWS endpoint); unset in AWS.
     s3_presign_endpoint: str | None = None
     # Workflow type → timeout name → seconds; the same values the state machines were given.
@@ -39,6 +40,7 @@ class Settings(BaseModel):
             "alerts_topic_arn": "ALERTS_TOPIC_ARN",
             "notifications_topic_arn": "NOTIFICATIONS_TOPIC_ARN",
             "documents_bucket_name": "DOCUMENTS_BUCKET_NAME",
+            "event_bus_name": "EVENT_BUS_NAME",
             "s3_presign_endpoint": "S3_PRESIGN_ENDPOINT",
             "lifecycle_timeouts": "LIFECYCLE_TIMEOUTS",
             "signal_apply_wait_seconds": "SIGNAL_APPLY_WAIT_SECONDS",

@@ -33,6 +33,7 @@ def main() -> int:
         outbox_dir=outbox, admin_emails=emails, log_level=os.environ.get("LOG_LEVEL", "WARNING"), aws_port=aws_port
     )
     platform.start()
+    platform.deliver_events_in_background()
     api = make_server(platform, "127.0.0.1", port)
     serve_in_background(api)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -109,14 +110,21 @@ class VirtualClock:
         with self._lock:
             return sorted(w.deadline for w in self._waiters if w.parked and w.deadline is not None)
 
-    def advance(self, seconds: float) -> datetime:
+    def advance(self, seconds: float, settle: Callable[[], None] | None = None) -> datetime:
         """Move time forward by ``seconds``; every timer due by then fires, in deadline order,
-        each one only once the engine is quiet again after the one before."""
+        each one only once the engine is quiet again after the one before (``settle`` waits for
+        what else the platform runs: event deliveries)."""
         if seconds < 0:
             raise ValueError("time only moves forward")
+        def settled() -> None:
+            if settle is None:
+                self.wait_until_quiet()
+            else:
+                settle()
+
         target = self.time() + seconds
         while True:
-            self.wait_until_quiet()
+            settled()
             with self._lock:
                 due = [w for w in self._waiters if w.parked and w.deadline is not None and w.deadline <= target]
                 if not due:
@@ -129,7 +137,7 @@ class VirtualClock:
         with self._lock:
             self.offset = max(self.offset, target - self._base())
         self._notify()
-        self.wait_until_quiet()
+        settled()
         return self.now()
 
     def _notify(self, waiters: list[_Waiter] | None = None) -> None:

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -20,9 +21,10 @@ import boto3
 from functions import clock as platform_clock
 from functions import dependencies
 from functions.dal.dynamodb import INDEXES
-from infra.catalog import API, CATALOG
+from infra.catalog import API, CATALOG, EVENT_RULES
 from infra.local import clock as virtual
 from infra.local import moto_patches
+from infra.local.events import EventRouter, StreamPump
 from infra.local.lambdas import InProcessLambdas, LocalLambdaContext, resolve_handler
 from infra.local.outbox import Outbox
 
@@ -32,6 +34,7 @@ IDEMPOTENCY_TABLE = "accu-local-idempotency"
 ALERTS_TOPIC = "accu-local-alerts"
 NOTIFICATIONS_TOPIC = "accu-local-notifications"
 DOCUMENTS_BUCKET = "accu-local-documents"
+EVENT_BUS = "accu-local-workflows"
 DEFAULT_ADMIN_EMAILS = ("operations@accu.local",)
 DEFAULT_PEOPLE_EMAILS = ("people@accu.local",)
 
@@ -68,6 +71,11 @@ class LocalPlatform:
         self.state_machine_arns: dict[str, str] = {}
         self._mock: Any = None
         self._aws_endpoint: Any = None
+        self.stream = StreamPump(WORKFLOWS_TABLE, ACCOUNT, self.region)
+        self.router = EventRouter(ACCOUNT, self.region)
+        self._drain_lock = threading.RLock()
+        self._event_loop_stop = threading.Event()
+        self._event_loop: threading.Thread | None = None
         self._saved_environment: dict[str, str | None] = {}
 
     # ----- lifecycle -------------------------------------------------------------------------
@@ -98,6 +106,8 @@ class LocalPlatform:
         events.register("before-call.lambda.Invoke", self.lambdas)
         events.register("provide-client-params.sns.Publish", self.outbox.remember_params)
         events.register("after-call.sns.Publish", self.outbox)
+        events.register("provide-client-params.events.PutEvents", self.router.remember_params)
+        events.register("after-call.events.PutEvents", self.router)
         if self.aws_port is not None:
             from moto.server import ThreadedMotoServer
 
@@ -105,12 +115,17 @@ class LocalPlatform:
             self._aws_endpoint.start()
         self._create_resources()
         dependencies.reset()
-        from functions.handlers import api
+        from functions.handlers import api, signal_intake
 
         api._idempotency_store.cache_clear()
+        signal_intake._once_per_event.cache_clear()
         return self
 
     def stop(self) -> None:
+        self._event_loop_stop.set()
+        if self._event_loop is not None:
+            self._event_loop.join(timeout=5)
+            self._event_loop = None
         if self._aws_endpoint is not None:
             self._aws_endpoint.stop()
             self._aws_endpoint = None
@@ -173,6 +188,7 @@ class LocalPlatform:
                 for index, partition in INDEXES.items()
             ],
             BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
         )
         dynamodb.create_table(
             TableName=IDEMPOTENCY_TABLE,
@@ -187,6 +203,16 @@ class LocalPlatform:
         notifications_arn = sns.create_topic(Name=NOTIFICATIONS_TOPIC)["TopicArn"]
         for address in self.people_emails:
             sns.subscribe(TopicArn=notifications_arn, Protocol="email", Endpoint=address)
+        events = boto3.client("events")
+        events.create_event_bus(Name=EVENT_BUS)
+        for rule in EVENT_RULES:
+            # The rule is there to be seen (aws events list-rules); the runtime delivers to its target.
+            events.put_rule(
+                Name=rule.name,
+                EventBusName=EVENT_BUS,
+                EventPattern=json.dumps(rule.pattern),
+                Description=rule.description,
+            )
         boto3.client("s3").create_bucket(
             Bucket=DOCUMENTS_BUCKET, CreateBucketConfiguration={"LocationConstraint": self.region}
         )
@@ -225,6 +251,7 @@ class LocalPlatform:
                 "ALERTS_TOPIC_ARN": topic_arn,
                 "NOTIFICATIONS_TOPIC_ARN": notifications_arn,
                 "DOCUMENTS_BUCKET_NAME": DOCUMENTS_BUCKET,
+                "EVENT_BUS_NAME": EVENT_BUS,
                 "S3_PRESIGN_ENDPOINT": self.aws_endpoint_url or "",
                 "LIFECYCLE_TIMEOUTS": json.dumps(timeouts),
                 "SIGNAL_APPLY_WAIT_SECONDS": str(self.signal_apply_wait_seconds),
@@ -242,15 +269,35 @@ class LocalPlatform:
     # ----- using it ----------------------------------------------------------------------------
 
     def advance(self, seconds: float) -> str:
-        """Skip time; answers once every timer due in that span has fired."""
-        self.clock.advance(seconds)
+        """Skip time; answers once every timer due in that span has fired, and what followed."""
+        self.clock.advance(seconds, settle=self.settle)
         from functions.domain.time import iso
 
         return iso(self.clock.now())
 
     def settle(self) -> None:
-        """Wait until the state machines have nothing left to do but wait."""
-        self.clock.wait_until_quiet()
+        """Wait until nothing is left to do but wait: the state machines are quiet and every
+        event written so far was delivered (which may wake the state machines again)."""
+        with self._drain_lock:
+            while True:
+                self.clock.wait_until_quiet()
+                if not (self.stream.drain() + self.router.drain()):
+                    return
+
+    def deliver_events_in_background(self, interval_seconds: float = 0.2) -> None:
+        """What Lambda's event source mapping and EventBridge do on their own: for ``make local``."""
+
+        def loop() -> None:
+            while not self._event_loop_stop.wait(interval_seconds):
+                try:
+                    with self._drain_lock:
+                        self.stream.drain()
+                        self.router.drain()
+                except Exception:
+                    logging.getLogger("accu.local.events").exception("event delivery failed")
+
+        self._event_loop = threading.Thread(target=loop, name="local-events", daemon=True)
+        self._event_loop.start()
 
     def api(
         self,

@@ -1,0 +1,159 @@
+"""Events, locally: what Lambda's stream event source mapping and EventBridge's rules do in AWS,
+done by the local runtime from the same definitions the stacks deploy (``infra/catalog.py``).
+
+- ``StreamPump`` reads the workflows table's stream (moto's DynamoDB Streams) and hands each
+  batch, filtered as the event source mapping's filter would, to the stream consumer's handler.
+- ``EventRouter`` sees every ``PutEvents`` (a botocore ``after-call`` handler), keeps what was
+  published, and delivers the entries that match a rule (moto's own pattern matcher) to the
+  rule's target handler, in an EventBridge envelope. moto itself would raise for such targets.
+
+Both deliver only when drained, so tests decide when events flow; ``make local`` drains them in
+the background.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC
+from typing import Any
+
+import boto3
+
+from infra.catalog import EVENT_RULES, FUNCTIONS, STREAM_CONSUMER, STREAM_FILTER
+from infra.local import clock as virtual
+from infra.local.lambdas import LocalLambdaContext, resolve_handler
+
+logger = logging.getLogger("accu.local.events")
+STREAM_BATCH_SIZE = 100
+
+
+def _matches_filter(record: dict[str, Any]) -> bool:
+    """The stream filter of ``infra/catalog.py``, as Lambda's event filtering applies it."""
+    if record.get("eventName") not in STREAM_FILTER["eventName"]:
+        return False
+    sort_key = record.get("dynamodb", {}).get("Keys", {}).get("sk", {}).get("S", "")
+    prefixes = [rule["prefix"] for rule in STREAM_FILTER["dynamodb"]["Keys"]["sk"]["S"]]
+    return any(sort_key.startswith(prefix) for prefix in prefixes)
+
+
+class StreamPump:
+    def __init__(self, table_name: str, account: str, region: str):
+        self.table_name = table_name
+        self.context_arn = f"arn:aws:lambda:{region}:{account}:function:{STREAM_CONSUMER}"
+        self._iterators: dict[str, str] = {}
+        self._stream_arn: str | None = None
+        self.delivered = 0
+
+    def _streams(self) -> Any:
+        return boto3.client("dynamodbstreams")
+
+    def drain(self) -> int:
+        """Deliver every record written so far; answers how many were delivered."""
+        if self._stream_arn is None:
+            self._stream_arn = boto3.client("dynamodb").describe_table(TableName=self.table_name)["Table"][
+                "LatestStreamArn"
+            ]
+        streams = self._streams()
+        shards = streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"]
+        delivered = 0
+        for shard in shards:
+            shard_id = shard["ShardId"]
+            iterator = (
+                self._iterators.get(shard_id)
+                or streams.get_shard_iterator(
+                    StreamArn=self._stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+            )
+            while True:
+                response = streams.get_records(ShardIterator=iterator, Limit=STREAM_BATCH_SIZE)
+                iterator = response["NextShardIterator"]
+                self._iterators[shard_id] = iterator
+                records = [{**record, "eventSourceARN": self._stream_arn} for record in response["Records"]]
+                wanted = [record for record in records if _matches_filter(record)]
+                if wanted:
+                    self._deliver(wanted)
+                    delivered += len(wanted)
+                if not records:
+                    break
+        self.delivered += delivered
+        return delivered
+
+    def _deliver(self, records: list[dict[str, Any]]) -> None:
+        spec = FUNCTIONS[STREAM_CONSUMER]
+        answer = resolve_handler(spec)({"Records": records}, LocalLambdaContext(spec, self.context_arn))
+        failures = (answer or {}).get("batchItemFailures") or []
+        if failures:
+            # Lambda would retry from the first failure; locally, say so loudly and go on.
+            logger.error("the stream consumer failed %d records: %s", len(failures), failures)
+
+
+class EventRouter:
+    """The ``after-call.events.PutEvents`` handler and the deliveries it queues."""
+
+    def __init__(self, account: str, region: str, invoke: Callable[[str, dict[str, Any]], Any] | None = None):
+        self.account = account
+        self.region = region
+        self.published: list[dict[str, Any]] = []
+        self._pending: deque[tuple[str, dict[str, Any]]] = deque()
+        self._lock = threading.Lock()
+        self._invoke = invoke or self._invoke_handler
+        from moto.events.models import EventPattern
+
+        self._rules = [(rule, EventPattern.load(json.dumps(rule.pattern))) for rule in EVENT_RULES]
+
+    def remember_params(self, params: dict[str, Any], context: dict[str, Any], **kwargs: Any) -> None:
+        context["router_entries"] = [dict(entry) for entry in params.get("Entries", [])]
+
+    def __call__(self, http_response: Any, parsed: dict[str, Any], model: Any, **kwargs: Any) -> None:
+        entries = kwargs.get("context", {}).get("router_entries") or []
+        results = parsed.get("Entries") or [{} for _ in entries]
+        for entry, result in zip(entries, results, strict=False):
+            if result.get("ErrorCode"):
+                continue
+            event = self._envelope(entry, result.get("EventId"))
+            with self._lock:
+                self.published.append(event)
+                for rule, pattern in self._rules:
+                    if pattern.matches_event(event):  # type: ignore[arg-type]
+                        self._pending.append((rule.target, event))
+
+    def _envelope(self, entry: dict[str, Any], event_id: str | None) -> dict[str, Any]:
+        return {
+            "version": "0",
+            "id": event_id or str(uuid.uuid4()),
+            "detail-type": entry.get("DetailType"),
+            "source": entry.get("Source"),
+            "account": self.account,
+            "time": virtual.current().now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": self.region,
+            "resources": entry.get("Resources") or [],
+            "detail": json.loads(entry.get("Detail") or "{}"),
+            "event-bus-name": entry.get("EventBusName"),
+        }
+
+    def drain(self) -> int:
+        delivered = 0
+        while True:
+            with self._lock:
+                if not self._pending:
+                    return delivered
+                target, event = self._pending.popleft()
+            try:
+                self._invoke(target, event)
+            except Exception:  # EventBridge would retry, then dead-letter: say it loudly
+                logger.exception("delivering %s to %s failed", event.get("detail-type"), target)
+            delivered += 1
+
+    def _invoke_handler(self, target: str, event: dict[str, Any]) -> Any:
+        spec = FUNCTIONS[target]
+        arn = f"arn:aws:lambda:{self.region}:{self.account}:function:{target}"
+        return resolve_handler(spec)(event, LocalLambdaContext(spec, arn))
+
+    def events(self, detail_type: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [event for event in self.published if detail_type in (None, event["detail-type"])]
