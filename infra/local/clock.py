@@ -116,6 +116,7 @@ class VirtualClock:
         what else the platform runs: event deliveries)."""
         if seconds < 0:
             raise ValueError("time only moves forward")
+
         def settled() -> None:
             if settle is None:
                 self.wait_until_quiet()

@@ -45,7 +45,10 @@ class StreamPump:
     def __init__(self, table_name: str, account: str, region: str):
         self.table_name = table_name
         self.context_arn = f"arn:aws:lambda:{region}:{account}:function:{STREAM_CONSUMER}"
-        self._iterators: dict[str, str] = {}
+        # Where each shard was read up to. Iterators are made afresh each time from these, as a
+        # consumer must (they expire in AWS; moto swaps a table's stream object on a rolled-back
+        # transaction, leaving older iterators reading a stale copy).
+        self._positions: dict[str, str] = {}
         self._stream_arn: str | None = None
         self.delivered = 0
 
@@ -55,31 +58,30 @@ class StreamPump:
     def drain(self) -> int:
         """Deliver every record written so far; answers how many were delivered."""
         if self._stream_arn is None:
-            self._stream_arn = boto3.client("dynamodb").describe_table(TableName=self.table_name)["Table"][
-                "LatestStreamArn"
-            ]
+            table = boto3.client("dynamodb").describe_table(TableName=self.table_name)["Table"]
+            self._stream_arn = table["LatestStreamArn"]
         streams = self._streams()
         shards = streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"]
         delivered = 0
         for shard in shards:
             shard_id = shard["ShardId"]
-            iterator = (
-                self._iterators.get(shard_id)
-                or streams.get_shard_iterator(
-                    StreamArn=self._stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
-            )
             while True:
-                response = streams.get_records(ShardIterator=iterator, Limit=STREAM_BATCH_SIZE)
-                iterator = response["NextShardIterator"]
-                self._iterators[shard_id] = iterator
+                position = self._positions.get(shard_id)
+                start = (
+                    {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position}
+                    if position
+                    else {"ShardIteratorType": "TRIM_HORIZON"}
+                )
+                iterator = streams.get_shard_iterator(StreamArn=self._stream_arn, ShardId=shard_id, **start)
+                response = streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=STREAM_BATCH_SIZE)
                 records = [{**record, "eventSourceARN": self._stream_arn} for record in response["Records"]]
+                if not records:
+                    break
+                self._positions[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
                 wanted = [record for record in records if _matches_filter(record)]
                 if wanted:
                     self._deliver(wanted)
                     delivered += len(wanted)
-                if not records:
-                    break
         self.delivered += delivered
         return delivered
 

@@ -3,7 +3,8 @@ API function gets in AWS. ``X-User-Id`` and ``X-User-Groups`` stand in for the C
 become the same ``claims`` the authorizer would pass.
 
 Local-only routes (never deployed): ``GET /local/clock``, ``POST /local/clock/advance``
-``{"seconds": N}``, ``GET|POST|DELETE /local/faults``.
+``{"seconds": N}``, ``GET|POST|DELETE /local/faults``, ``GET /local/events`` (what was published
+on the event bus; ``?detailType=&workflowId=&limit=``).
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ class LocalApi:
         parts = urlsplit(target)
         path = parts.path
         if path.startswith("/local/"):
+            if (method, path) == ("GET", "/local/events"):
+                return self._events(dict(parse_qsl(parts.query)))
             return self._local(method, path, body)
         lowered = {key.lower(): value for key, value in headers.items()}
         passed = {
@@ -74,6 +77,14 @@ class LocalApi:
             headers=passed,
             query=query,
         )
+
+    def _events(self, query: dict[str, str]) -> tuple[int, Any]:
+        self.platform.settle()
+        events = self.platform.router.events(query.get("detailType") or None)
+        if query.get("workflowId"):
+            events = [event for event in events if event["detail"].get("workflowId") == query["workflowId"]]
+        limit = int(query["limit"]) if query.get("limit", "").isdigit() else 100
+        return 200, {"items": events[-limit:], "total": len(events)}
 
     def _local(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
         clock = self.platform.clock

@@ -32,6 +32,7 @@ class LocalHttp:
     base: str
     outbox: Path
     aws_endpoint: str
+    log: Path
 
     def request(
         self,
@@ -46,7 +47,9 @@ class LocalHttp:
     ) -> tuple[int, Any]:
         url = self.base + path
         if query:
-            url += "?" + "&".join(f"{key}={urllib.request.quote(value)}" for key, value in query.items())
+            url += ("&" if "?" in url else "?") + "&".join(
+                f"{key}={urllib.request.quote(value)}" for key, value in query.items()
+            )
         all_headers = {"Content-Type": "application/json", **(headers or {})}
         if user:
             all_headers["X-User-Id"] = user
@@ -74,15 +77,13 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalHttp]:
         "OUTBOX_DIR": str(outbox),
         "PYTHONPATH": str(ROOT),
     }
+    # The platform's output goes to a file beside the outbox: read it when a test fails.
+    log_path = outbox.parent / "local-platform.log"
+    log = log_path.open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "infra.local"],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        [sys.executable, "-m", "infra.local"], cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
     )
-    http = LocalHttp(f"http://127.0.0.1:{port}", outbox, f"http://127.0.0.1:{aws_port}")
+    http = LocalHttp(f"http://127.0.0.1:{port}", outbox, f"http://127.0.0.1:{aws_port}", log_path)
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -91,8 +92,8 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalHttp]:
         except (urllib.error.URLError, ConnectionError):
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            output = process.stdout.read() if process.stdout else ""
             process.kill()
+            output = log_path.read_text()
             raise RuntimeError(f"the local platform did not start:\n{output}")
         time.sleep(0.2)
     try:
@@ -103,3 +104,4 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalHttp]:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()

@@ -24,8 +24,29 @@ def eventually_status(local, workflow_id: str, status: str) -> dict:
         time.sleep(0.05)
 
 
+def active_project(local, project_id: str, units: int) -> None:
+    """A project ACTIVE with ``units`` available: registered, assessed, approved, one accepted report."""
+    input = {"name": "Riverina soil carbon", "methodologyId": "ERF-soil-carbon", "reportingPeriodMonths": 12}
+    assert (
+        local("POST", "/workflows", {"type": "project", "workflowId": project_id, "input": input}, **APPLICANT)[0]
+        == 201
+    )
+    report = {"periodStart": "2025-07-01", "periodEnd": "2026-06-30", "unitsClaimed": units}
+    for actor, signal, payload, expected in [
+        (APPLICANT, "submitRegistration", {}, "REGISTRATION_SUBMITTED"),
+        (REVIEWER, "assignAssessor", {}, "UNDER_ASSESSMENT"),
+        (APPROVER, "approveRegistration", {}, "ACTIVE"),
+        (APPLICANT, "submitOffsetsReport", report, "REPORT_UNDER_REVIEW"),
+        (APPROVER, "acceptReport", {}, "ACTIVE"),
+    ]:
+        code, state = local("POST", f"/workflows/{project_id}/signals/{signal}", payload, **actor)
+        assert code in (200, 202), state
+        assert eventually_status(local, project_id, expected)["status"] == expected
+
+
 def test_an_application_is_driven_from_draft_to_issued_over_http(local):
-    # Given a new application
+    # Given an active project with units, and a new application on it
+    active_project(local, "project-1", 500)
     code, state = local(
         "POST", "/workflows", {"type": "accu-application", "workflowId": "e2e-happy", "input": INPUT}, **APPLICANT
     )
