@@ -118,3 +118,12 @@ def test_calendar_input_is_validated(platform, operator, applicant):
         code, error = operator.start(None, "calendar", {**base, **bad})
         assert code == 422 and field in {d["field"] for d in error["details"]}, (bad, error)
     assert applicant.start(None, "calendar", base)[0] == 403
+
+
+def test_an_obligation_completed_early_never_reminds(platform, operator):
+    start_calendar(platform, operator, "cal-5", 10)
+    code, state = operator.signal("cal-5", "completeEvent")
+    platform.settle()
+    assert (code, state["status"], state["completedBy"]) == (200, "COMPLETED", "olga")
+    platform.advance(20 * DAY)
+    assert not [m for m in platform.outbox.messages() if "Reminder" in m.read_text()]

@@ -155,3 +155,21 @@ def test_document_input_is_validated(platform, applicant, reviewer):
         )[0]
         == 403
     )
+
+
+def test_a_document_can_be_rejected_for_good(platform, applicant, reviewer, approver):
+    start_document(platform, applicant, "doc-no", upload(applicant, b"wrong document"))
+    state = drive(
+        platform,
+        "doc-no",
+        [
+            (reviewer, "startReview", {"reviewerId": "rita"}),
+            (approver, "rejectDocument", {"reason": "not a land title"}),
+        ],
+    )
+    assert (state["status"], state["rejectionReason"], state["executionStatus"]) == (
+        "REJECTED",
+        "not a land title",
+        "COMPLETED",
+    )
+    assert applicant.signal("doc-no", "uploadRevision", {})[1]["error"] == "WORKFLOW_CLOSED"

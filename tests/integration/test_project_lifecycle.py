@@ -164,3 +164,12 @@ def test_an_active_project_without_a_report_for_its_period_escalates_then_again_
     assert applicant.get("proj-7")[1]["escalationLevel"] == 2
     # (its report calendar went overdue meanwhile, escalating on its own)
     assert applicant.get("proj-7-report-1")[1]["status"] == "OVERDUE"
+
+
+def test_an_operator_revokes_an_active_project_and_its_calendar_is_cancelled(
+    platform, applicant, reviewer, approver, operator
+):
+    active_project(platform, applicant, reviewer, approver, "proj-8", units=10)
+    state = drive(platform, "proj-8", [(operator, "revokeProject", {"reason": "non-compliance"})])
+    assert (state["status"], state["executionStatus"]) == ("REVOKED", "COMPLETED")
+    assert operator.get("proj-8-report-2")[1]["status"] == "CANCELLED"
