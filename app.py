@@ -4,10 +4,13 @@ into ``cdk.out``). Synthesis is offline: no lookups, no AWS credentials.
 
 Two stacks per stage:
 
-- ``AccuWorkflows-<stage>-Storage``: the workflows and idempotency DynamoDB tables (stateful).
+- ``AccuWorkflows-<stage>-Storage``: the workflows table (with a NEW_IMAGE stream) and the idempotency table,
+  the documents bucket (``accuworkflows-<stage>-docs-<account>-<region>``) and its access-logs bucket (stateful).
 - ``AccuWorkflows-<stage>-Platform``: the Lambda functions, one Step Functions state machine per lifecycle of
-  ``infra/catalog.py`` (published behind a ``live`` alias), the alerts SNS topic, the Cognito user pool and
-  the REST API.
+  ``infra/catalog.py`` (published behind a ``live`` alias), the alerts and notifications SNS topics, the
+  ``AccuWorkflows-<stage>-Events`` EventBridge bus (archived; one rule per ``EVENT_RULES`` entry), the stream's
+  event source mapping into ``PublishEvents``, the Cognito user pool and the REST API. It reads the stream's ARN
+  from the storage stack's outputs (``Fn::GetStackOutput``, no export).
 
 cdk-nag's AwsSolutions checks run as a validation plugin: synthesis fails on any unacknowledged finding.
 
@@ -17,9 +20,17 @@ Context values (``cdk.json``, ``-c key=value`` or ``build_app(context=...)``; al
     Target environment. Default: ``CDK_DEFAULT_ACCOUNT`` / ``CDK_DEFAULT_REGION``, else ``123456789012`` /
     ``ap-southeast-2``.
 ``stage``
-    Names the stacks and resources (``AccuWorkflows-<stage>-...``) and the API stage. Default ``dev``.
+    Names the stacks and resources (``AccuWorkflows-<stage>-...``) and the API stage. Default ``dev``. Letters,
+    digits and hyphens, short enough for the documents bucket's name (at most 63 characters).
 ``alertEmail``
-    An e-mail address subscribed to the alerts topic. Default: no subscription.
+    An e-mail address subscribed to the alerts topic (operations: escalations, failures). Default: no subscription.
+``notificationEmail``
+    An e-mail address subscribed to the notifications topic (reminders to a workflow's people). Default: no
+    subscription.
+``uploadAllowedOrigins``
+    Browser origins (``scheme://host[:port]``) that may ``PUT`` files to the documents bucket with the API's
+    presigned URLs: a list, a JSON list or a comma-separated string (``-c``). Default: none, i.e. no CORS rule
+    (scripts and servers can still upload; browsers cannot).
 ``lifecycleTimeouts``
     Per workflow type, timeouts overriding the lifecycle's defaults, as JSON or a dict:
     ``{"<workflow type>": {"<timeout name>": <seconds>}}``. Unknown types or names fail the synthesis.

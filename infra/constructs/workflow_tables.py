@@ -35,8 +35,9 @@ class TableRef:
 
 
 class WorkflowTables(Construct):
-    """The workflows table (pk/sk, four sparse GSIs sorted on ``startKey``, PITR, deletion protection)
-    and the idempotency table (``id`` key, TTL on ``expiration``); both on-demand and KMS-encrypted."""
+    """The workflows table (pk/sk, four sparse GSIs sorted on ``startKey``, PITR, deletion protection, a
+    NEW_IMAGE stream that domain events are published from) and the idempotency table (``id`` key, TTL on
+    ``expiration``); both on-demand and KMS-encrypted."""
 
     def __init__(self, scope: Construct, construct_id: str, *, name_prefix: str) -> None:
         super().__init__(scope, construct_id)
@@ -54,6 +55,8 @@ class WorkflowTables(Construct):
             ),
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
+            # New items only: history events become domain events (infra/catalog.STREAM_FILTER).
+            stream=dynamodb.StreamViewType.NEW_IMAGE,
         )
         for index_name, partition_attribute in INDEXES.items():
             self.workflows_table.add_global_secondary_index(
@@ -79,4 +82,8 @@ class WorkflowTables(Construct):
         )
 
         self.workflows = TableRef(name=f"{name_prefix}-Workflows", index_names=tuple(INDEXES))
+        # The stream's ARN has a label set at creation: other stacks take it as a (weak) cross-stack reference.
+        stream_arn = self.workflows_table.table_stream_arn
+        assert stream_arn is not None
+        self.workflows_stream_arn: str = stream_arn
         self.idempotency = TableRef(name=f"{name_prefix}-Idempotency")

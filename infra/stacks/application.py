@@ -37,7 +37,7 @@ def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = Non
         f"{config.name_prefix}-Storage",
         config=config,
         env=env,
-        description="ACCU workflow platform: workflow and idempotency tables (stateful)",
+        description="ACCU workflow platform: workflow and idempotency tables, documents bucket (stateful)",
         termination_protection=True,
         tags=_tags(config),
     )
@@ -46,12 +46,14 @@ def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = Non
         f"{config.name_prefix}-Platform",
         config=config,
         workflows_table=storage.tables.workflows,
+        workflows_stream_arn=storage.tables.workflows_stream_arn,
         idempotency_table=storage.tables.idempotency,
+        documents_bucket=storage.documents.ref,
         env=env,
-        description="ACCU workflow platform: functions, lifecycle state machines, alerts and REST API",
+        description="ACCU workflow platform: functions, lifecycle state machines, topics, event bus and REST API",
         tags=_tags(config),
     )
-    # The platform reaches the tables by name: deploy them first.
+    # The platform reaches the tables and the bucket by name, and reads the stream ARN: deploy them first.
     platform.add_stack_dependency(storage)
 
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
@@ -63,6 +65,8 @@ CONTEXT_KEYS = (
     "region",
     "stage",
     "alertEmail",
+    "notificationEmail",
+    "uploadAllowedOrigins",
     "lifecycleTimeouts",
     "apiThrottleRateLimit",
     "apiThrottleBurstLimit",

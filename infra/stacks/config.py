@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,9 @@ DEFAULT_POWERTOOLS_VERSION = "3.37.0"
 DEFAULT_THROTTLE_RATE_LIMIT = 50.0
 DEFAULT_THROTTLE_BURST_LIMIT = 100
 DEFAULT_SIGNAL_APPLY_WAIT_SECONDS = 5.0
+# S3 bucket names: 3 to 63 lowercase letters, digits and hyphens (no dots: TLS to virtual-hosted URLs).
+BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+ORIGIN = re.compile(r"^(\*|https?://[^/\s]+)$")
 
 
 def _json_or_value(value: Any) -> Any:
@@ -29,6 +33,9 @@ class DeploymentConfig:
     region: str = DEFAULT_REGION
     stage: str = DEFAULT_STAGE
     alert_email: str | None = None
+    notification_email: str | None = None
+    # Browser origins that may PUT files to the documents bucket with a presigned URL (CORS); none by default.
+    upload_allowed_origins: tuple[str, ...] = ()
     # Workflow type → timeout name → seconds, overriding the lifecycle's defaults.
     lifecycle_timeouts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     api_throttle_rate_limit: float = DEFAULT_THROTTLE_RATE_LIMIT
@@ -40,6 +47,15 @@ class DeploymentConfig:
     @property
     def name_prefix(self) -> str:
         return f"AccuWorkflows-{self.stage}"
+
+    @property
+    def documents_bucket_name(self) -> str:
+        """S3 bucket names are global: the account and region make this one unique, and known to both stacks."""
+        return f"accuworkflows-{self.stage}-docs-{self.account}-{self.region}".lower()
+
+    @property
+    def event_bus_name(self) -> str:
+        return f"{self.name_prefix}-Events"
 
     def timeouts(self) -> dict[str, dict[str, int]]:
         """Workflow type → timeout name → seconds: every lifecycle's defaults with this deployment's overrides."""
@@ -70,6 +86,8 @@ class DeploymentConfig:
             region=str(get("region") or environ.get("CDK_DEFAULT_REGION") or DEFAULT_REGION),
             stage=str(get("stage") or DEFAULT_STAGE),
             alert_email=get("alertEmail"),
+            notification_email=get("notificationEmail"),
+            upload_allowed_origins=_origins(get("uploadAllowedOrigins")),
             lifecycle_timeouts=timeouts,
             api_throttle_rate_limit=float(get("apiThrottleRateLimit") or DEFAULT_THROTTLE_RATE_LIMIT),
             api_throttle_burst_limit=int(get("apiThrottleBurstLimit") or DEFAULT_THROTTLE_BURST_LIMIT),
@@ -78,4 +96,24 @@ class DeploymentConfig:
             signal_apply_wait_seconds=float(get("signalApplyWaitSeconds") or DEFAULT_SIGNAL_APPLY_WAIT_SECONDS),
         )
         config.timeouts()  # fail at synth on a timeout name the lifecycle does not have
+        if not BUCKET_NAME.match(config.documents_bucket_name) or "--" in config.documents_bucket_name:
+            raise ValueError(
+                f"stage {config.stage!r} makes an invalid documents bucket name {config.documents_bucket_name!r}: "
+                "use letters, digits and single hyphens, and keep it short (the name has at most 63 characters)"
+            )
         return config
+
+
+def _origins(value: Any) -> tuple[str, ...]:
+    """A list (cdk.json, ``App(context=...)``), a JSON list or comma-separated origins (``-c``)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = json.loads(value) if value.lstrip().startswith("[") else value.split(",")
+    if not isinstance(value, list | tuple) or not all(isinstance(origin, str) for origin in value):
+        raise ValueError('uploadAllowedOrigins must be a list of origins, e.g. ["https://app.example.com"]')
+    origins = tuple(origin.strip().rstrip("/") for origin in value if origin.strip())
+    invalid = [origin for origin in origins if not ORIGIN.match(origin)]
+    if invalid:
+        raise ValueError(f"uploadAllowedOrigins has invalid origins (scheme://host[:port] or *): {invalid}")
+    return origins

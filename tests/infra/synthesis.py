@@ -10,6 +10,8 @@ ACCOUNT = "123456789012"
 REGION = "ap-southeast-2"
 STAGE = "test"
 ALERT_EMAIL = "alerts@example.com"
+NOTIFICATION_EMAIL = "people@example.com"
+UPLOAD_ALLOWED_ORIGINS = ["https://workflows.example.com", "http://localhost:5173"]
 # A deployment's override of one catalog timeout, to see it reach both the ASL and the functions.
 REVIEWER_ASSIGNMENT_SECONDS = 3600
 CONTEXT: dict[str, Any] = {
@@ -17,12 +19,18 @@ CONTEXT: dict[str, Any] = {
     "region": REGION,
     "stage": STAGE,
     "alertEmail": ALERT_EMAIL,
+    "notificationEmail": NOTIFICATION_EMAIL,
+    "uploadAllowedOrigins": UPLOAD_ALLOWED_ORIGINS,
     "lifecycleTimeouts": {"accu-application": {"reviewerAssignment": REVIEWER_ASSIGNMENT_SECONDS}},
     "apiThrottleRateLimit": 25,
     "apiThrottleBurstLimit": 40,
 }
 STORAGE_STACK = f"AccuWorkflows-{STAGE}-Storage"
 PLATFORM_STACK = f"AccuWorkflows-{STAGE}-Platform"
+WORKFLOWS_TABLE = f"AccuWorkflows-{STAGE}-Workflows"
+IDEMPOTENCY_TABLE = f"AccuWorkflows-{STAGE}-Idempotency"
+EVENT_BUS = f"AccuWorkflows-{STAGE}-Events"
+DOCUMENTS_BUCKET = f"accuworkflows-{STAGE}-docs-{ACCOUNT}-{REGION}"
 
 
 @dataclass(frozen=True)
@@ -53,3 +61,13 @@ class Synthesized:
                     }
                 )
         return found
+
+    def functions(self) -> dict[str, tuple[str, dict[str, Any]]]:
+        """Catalog function name → (logical id, resource), of the platform's Lambda functions."""
+        return {
+            f["Properties"]["FunctionName"].rsplit("-", 1)[1]: (logical_id, f)
+            for logical_id, f in self.resources("AWS::Lambda::Function", PLATFORM_STACK).items()
+        }
+
+    def function_id(self, name: str) -> str:
+        return self.functions()[name][0]

@@ -42,3 +42,37 @@ def test_given_cli_strings_then_numbers_and_json_are_parsed() -> None:
 def test_given_unknown_lifecycle_timeouts_then_reading_the_context_fails(timeouts: object) -> None:
     with pytest.raises(ValueError):
         DeploymentConfig.from_context({"lifecycleTimeouts": timeouts}, environ={})
+
+
+def test_given_no_context_then_there_is_no_notification_subscription_and_no_upload_origin() -> None:
+    config = DeploymentConfig.from_context({}, environ={})
+    assert config.notification_email is None
+    assert config.upload_allowed_origins == ()
+    assert config.documents_bucket_name == "accuworkflows-dev-docs-123456789012-ap-southeast-2"
+    assert config.event_bus_name == "AccuWorkflows-dev-Events"
+
+
+@pytest.mark.parametrize(
+    "origins",
+    [
+        ["https://app.example.com", "http://localhost:5173"],
+        '["https://app.example.com", "http://localhost:5173"]',
+        "https://app.example.com, http://localhost:5173/",
+    ],
+)
+def test_given_upload_origins_as_a_list_json_or_cli_string_then_they_are_read(origins: object) -> None:
+    config = DeploymentConfig.from_context({"uploadAllowedOrigins": origins, "notificationEmail": "a@b.c"}, environ={})
+    assert config.upload_allowed_origins == ("https://app.example.com", "http://localhost:5173")
+    assert config.notification_email == "a@b.c"
+
+
+@pytest.mark.parametrize("origins", [["app.example.com"], ["https://app.example.com/path"], '{"a": 1}', [1]])
+def test_given_invalid_upload_origins_then_reading_the_context_fails(origins: object) -> None:
+    with pytest.raises(ValueError):
+        DeploymentConfig.from_context({"uploadAllowedOrigins": origins}, environ={})
+
+
+@pytest.mark.parametrize("stage", ["a-very-long-stage-name-indeed", "dev_1", "-dev"])
+def test_given_a_stage_that_cannot_name_the_documents_bucket_then_reading_the_context_fails(stage: str) -> None:
+    with pytest.raises(ValueError, match="documents bucket"):
+        DeploymentConfig.from_context({"stage": stage}, environ={})

@@ -2,28 +2,49 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.util
+import inspect
 import json
+import textwrap
+from typing import Any
 
-from infra.catalog import CATALOG, FUNCTIONS
-from tests.infra.synthesis import ALERT_EMAIL, PLATFORM_STACK, Synthesized
+from functions.models.settings import Settings
+from infra.catalog import CATALOG, FUNCTIONS, SIGNAL_INTAKE
+from tests.infra.synthesis import (
+    ALERT_EMAIL,
+    DOCUMENTS_BUCKET,
+    EVENT_BUS,
+    IDEMPOTENCY_TABLE,
+    NOTIFICATION_EMAIL,
+    PLATFORM_STACK,
+    WORKFLOWS_TABLE,
+    Synthesized,
+)
 
-SETTINGS = {
-    "WORKFLOWS_TABLE_NAME",
-    "ALERTS_TOPIC_ARN",
-    "STATE_MACHINE_ARNS",
-    "LIFECYCLE_TIMEOUTS",
-    "SIGNAL_APPLY_WAIT_SECONDS",
-    "POWERTOOLS_SERVICE_NAME",
-    "POWERTOOLS_METRICS_NAMESPACE",
-    "POWERTOOLS_LOG_LEVEL",
-}
+POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
+# Read by the functions, set only by the local runtime (presigned URLs that name the emulated endpoint).
+LOCAL_ONLY = {"S3_PRESIGN_ENDPOINT"}
+# Functions that keep idempotency records: the API's requests and the bus's SignalRequested events.
+IDEMPOTENT = {"Api", SIGNAL_INTAKE.name}
 
 
-def _functions(synthesized: Synthesized) -> dict[str, dict]:
-    return {
-        f["Properties"]["FunctionName"].rsplit("-", 1)[1]: f
-        for f in synthesized.resources("AWS::Lambda::Function", PLATFORM_STACK).values()
-    }
+def _settings_read() -> set[str]:
+    """The environment variables Settings.from_environment reads: the values of its ``names`` mapping."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(Settings.from_environment)))
+    (mapping,) = (
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and any(isinstance(target, ast.Name) and target.id == "names" for target in node.targets)
+        and isinstance(node.value, ast.Dict)
+    )
+    assert isinstance(mapping, ast.Dict)
+    return {value.value for value in mapping.values if isinstance(value, ast.Constant) and isinstance(value.value, str)}
+
+
+def _functions(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
+    return {name: resource for name, (_, resource) in synthesized.functions().items()}
 
 
 def test_given_the_catalog_then_each_function_spec_becomes_one_traced_python_function(
@@ -34,6 +55,8 @@ def test_given_the_catalog_then_each_function_spec_becomes_one_traced_python_fun
     for name, spec in FUNCTIONS.items():
         properties = functions[name]["Properties"]
         assert properties["Handler"] == spec.handler
+        module, _, attribute = spec.handler.rpartition(".")
+        assert attribute == "handler" and importlib.util.find_spec(module) is not None, spec.handler
         assert properties["Runtime"] == "python3.14"
         assert properties["Timeout"] == spec.timeout_seconds
         assert properties["MemorySize"] == spec.memory_mb
@@ -41,15 +64,47 @@ def test_given_the_catalog_then_each_function_spec_becomes_one_traced_python_fun
         assert "LogGroup" in properties["LoggingConfig"]
 
 
-def test_given_each_function_then_its_environment_holds_the_settings_it_reads(synthesized: Synthesized) -> None:
+def test_given_the_settings_module_then_the_infra_knows_every_variable_it_reads() -> None:
+    read = _settings_read()
+    assert "WORKFLOWS_TABLE_NAME" in read and "EVENT_BUS_NAME" in read
+    assert read >= LOCAL_ONLY
+
+
+def test_given_each_function_then_its_environment_holds_every_setting_the_functions_read(
+    synthesized: Synthesized,
+) -> None:
+    read = _settings_read()
     for name, function in _functions(synthesized).items():
         variables = function["Properties"]["Environment"]["Variables"]
-        expected = SETTINGS | ({"IDEMPOTENCY_TABLE_NAME"} if name == "Api" else set())
+        expected = (read - LOCAL_ONLY - {"IDEMPOTENCY_TABLE_NAME"}) | POWERTOOLS
+        if name in IDEMPOTENT:
+            expected |= {"IDEMPOTENCY_TABLE_NAME"}
         assert set(variables) == expected, name
         assert variables["POWERTOOLS_SERVICE_NAME"] == "accu-workflows"
         assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "AccuWorkflows"
+        assert variables["WORKFLOWS_TABLE_NAME"] == WORKFLOWS_TABLE
+        assert variables.get("IDEMPOTENCY_TABLE_NAME", IDEMPOTENCY_TABLE) == IDEMPOTENCY_TABLE
+        assert variables["DOCUMENTS_BUCKET_NAME"] == DOCUMENTS_BUCKET
+        assert variables["EVENT_BUS_NAME"] == EVENT_BUS
         assert set(json.loads(variables["STATE_MACHINE_ARNS"])) == set(CATALOG)
         assert set(json.loads(variables["LIFECYCLE_TIMEOUTS"])) == set(CATALOG)
+        # The settings model accepts what the stack sets (tokens stand in for deploy-time ARNs).
+        resolved = {key: value if isinstance(value, str) else "arn:token" for key, value in variables.items()}
+        Settings.from_environment(resolved)
+
+
+def test_given_the_topic_variables_then_they_name_the_alerts_and_the_notifications_topic(
+    synthesized: Synthesized,
+) -> None:
+    topics = {
+        topic["Properties"]["TopicName"].rsplit("-", 1)[1]: logical_id
+        for logical_id, topic in synthesized.resources("AWS::SNS::Topic", PLATFORM_STACK).items()
+    }
+    assert set(topics) == {"Alerts", "Notifications"}
+    for function in _functions(synthesized).values():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables["ALERTS_TOPIC_ARN"] == {"Ref": topics["Alerts"]}
+        assert variables["NOTIFICATIONS_TOPIC_ARN"] == {"Ref": topics["Notifications"]}
 
 
 def test_given_the_powertools_layer_then_its_arn_is_resolved_at_deploy_time_from_the_public_ssm_parameter(
@@ -65,11 +120,26 @@ def test_given_the_powertools_layer_then_its_arn_is_resolved_at_deploy_time_from
         assert function["Properties"]["Layers"] == [{"Ref": layer_parameter}]
 
 
-def test_given_an_alert_email_in_context_then_the_encrypted_topic_has_that_subscription(
+def test_given_e_mail_addresses_in_context_then_each_encrypted_ssl_only_topic_has_its_subscription(
     synthesized: Synthesized,
 ) -> None:
-    (topic,) = synthesized.resources("AWS::SNS::Topic", PLATFORM_STACK).values()
-    assert "KmsMasterKeyId" in topic["Properties"]
-    (subscription,) = synthesized.resources("AWS::SNS::Subscription", PLATFORM_STACK).values()
-    assert subscription["Properties"]["Protocol"] == "email"
-    assert subscription["Properties"]["Endpoint"] == ALERT_EMAIL
+    topics = synthesized.resources("AWS::SNS::Topic", PLATFORM_STACK)
+    assert len(topics) == 2
+    for topic in topics.values():
+        assert "KmsMasterKeyId" in topic["Properties"]
+    subscriptions = {
+        topics[s["Properties"]["TopicArn"]["Ref"]]["Properties"]["TopicName"].rsplit("-", 1)[1]: s["Properties"]
+        for s in synthesized.resources("AWS::SNS::Subscription", PLATFORM_STACK).values()
+    }
+    assert {name: (s["Protocol"], s["Endpoint"]) for name, s in subscriptions.items()} == {
+        "Alerts": ("email", ALERT_EMAIL),
+        "Notifications": ("email", NOTIFICATION_EMAIL),
+    }
+    ssl_only = {
+        topic_ref["Ref"]
+        for policy in synthesized.resources("AWS::SNS::TopicPolicy", PLATFORM_STACK).values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Effect"] == "Deny" and statement.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+        for topic_ref in policy["Properties"]["Topics"]
+    }
+    assert ssl_only == set(topics)

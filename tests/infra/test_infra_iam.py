@@ -4,12 +4,41 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.catalog import ACTIVITY_FUNCTIONS, CATALOG
-from tests.infra.synthesis import PLATFORM_STACK, Synthesized
+from infra.catalog import CATALOG, FUNCTIONS
+from tests.infra.synthesis import (
+    DOCUMENTS_BUCKET,
+    IDEMPOTENCY_TABLE,
+    PLATFORM_STACK,
+    STORAGE_STACK,
+    WORKFLOWS_TABLE,
+    Synthesized,
+)
 
-# Actions that support no resource-level permissions, and so may (must) be granted on Resource "*":
-# X-Ray (functions and state machines) and CloudWatch Logs' vended-log delivery (state machine logging).
+# What each function does to executions: starting new workflows' executions and releasing moved workflows'
+# waits follow from committing signals (any lifecycle's: a signal may start or move another lifecycle's workflow).
+WORKFLOW_EFFECTS = {"states:StartExecution", "states:SendTaskSuccess"}
+EXPECTED_STATES_ACTIONS = {
+    "Api": WORKFLOW_EFFECTS | {"states:StopExecution"},
+    "OpenWait": WORKFLOW_EFFECTS,
+    "OnTimeout": WORKFLOW_EFFECTS,
+    "SignalIntake": WORKFLOW_EFFECTS,
+    "ValidateDocument": WORKFLOW_EFFECTS,
+    "RecordFailure": set(),
+    "PublishEvents": set(),
+}
+EXPECTED_TABLES = {name: {WORKFLOWS_TABLE} for name in FUNCTIONS} | {
+    "Api": {WORKFLOWS_TABLE, IDEMPOTENCY_TABLE},
+    "SignalIntake": {WORKFLOWS_TABLE, IDEMPOTENCY_TABLE},
+}
+UPLOADS_ARN = f"arn:aws:s3:::{DOCUMENTS_BUCKET}/uploads/*"
+EXPECTED_S3 = {"Api": {("s3:PutObject", UPLOADS_ARN)}, "ValidateDocument": {("s3:GetObject", UPLOADS_ARN)}}
+STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
+
+# Actions that support no resource-level permissions, and so may (must) be granted on Resource "*": X-Ray
+# (functions and state machines), CloudWatch Logs' vended-log delivery (state machine logging) and DynamoDB's
+# ListStreams (the stream event source of the function that publishes domain events).
 RESOURCE_STAR_ALLOW_LIST = {
+    "dynamodb:ListStreams",
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
     "xray:GetSamplingRules",
@@ -40,13 +69,9 @@ def _statements(synthesized: Synthesized) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
-def _role_of_function(synthesized: Synthesized, suffix: str) -> str:
-    function = next(
-        f
-        for f in synthesized.resources("AWS::Lambda::Function", PLATFORM_STACK).values()
-        if f["Properties"]["FunctionName"].endswith(f"-{suffix}")
-    )
-    return function["Properties"]["Role"]["Fn::GetAtt"][0]
+def _role_of_function(synthesized: Synthesized, name: str) -> str:
+    _, function = synthesized.functions()[name]
+    return str(function["Properties"]["Role"]["Fn::GetAtt"][0])
 
 
 def _policy_statements_of_role(synthesized: Synthesized, role_id: str) -> list[dict[str, Any]]:
@@ -68,7 +93,8 @@ def test_given_all_policies_then_no_statement_allows_a_service_wide_or_wildcard_
     allowed = [s for _, s in _statements(synthesized) if s["Effect"] == "Allow"]
     actions = _actions(allowed)
     assert actions, "the app has policies"
-    assert not {"dynamodb:*", "states:*", "lambda:*", "*"} & actions
+    forbidden = {"*", "dynamodb:*", "states:*", "lambda:*", "s3:*", "events:*", "sqs:*", "sns:*", "kms:*"}
+    assert not forbidden & actions
     assert not [action for action in actions if "*" in action]
 
 
@@ -89,36 +115,29 @@ def test_given_all_roles_then_none_uses_a_managed_policy(synthesized: Synthesize
         assert not role["Properties"].get("ManagedPolicyArns")
 
 
-def test_given_each_state_machine_role_then_it_may_invoke_only_the_activity_functions(
+def test_given_each_state_machine_role_then_it_may_invoke_only_its_lifecycles_functions(
     synthesized: Synthesized,
 ) -> None:
-    functions = synthesized.resources("AWS::Lambda::Function", PLATFORM_STACK)
-    activity_ids = {
-        logical_id
-        for logical_id, f in functions.items()
-        if f["Properties"]["FunctionName"].rsplit("-", 1)[-1] in ACTIVITY_FUNCTIONS
-    }
-    assert len(activity_ids) == len(ACTIVITY_FUNCTIONS)
     machines = synthesized.resources("AWS::StepFunctions::StateMachine", PLATFORM_STACK)
     assert len(machines) == len(CATALOG)
     for machine in machines.values():
+        entry = next(
+            entry
+            for entry in CATALOG.values()
+            if machine["Properties"]["StateMachineName"] == f"{PLATFORM_STACK}-{entry.state_machine_name}"
+        )
         statements = _policy_statements_of_role(synthesized, machine["Properties"]["RoleArn"]["Fn::GetAtt"][0])
         lambda_statements = [s for s in statements if any(a.startswith("lambda:") for a in _as_list(s["Action"]))]
         assert _actions(lambda_statements) == {"lambda:InvokeFunction"}
         invoked = {resource["Fn::GetAtt"][0] for s in lambda_statements for resource in _as_list(s["Resource"])}
-        assert invoked == activity_ids
+        assert invoked == {synthesized.function_id(name) for name in entry.functions}, entry.type
 
 
-def test_given_each_function_then_its_states_and_dynamodb_actions_are_what_its_handlers_need(
+def test_given_each_function_then_its_states_dynamodb_and_s3_actions_are_what_its_handlers_need(
     synthesized: Synthesized,
 ) -> None:
-    expected_states = {
-        "Api": {"states:StartExecution", "states:StopExecution", "states:SendTaskSuccess"},
-        "OpenWait": {"states:SendTaskSuccess"},
-        "OnTimeout": set(),
-        "RecordFailure": set(),
-    }
-    for name, states_actions in expected_states.items():
+    assert set(EXPECTED_STATES_ACTIONS) == set(FUNCTIONS)
+    for name, states_actions in EXPECTED_STATES_ACTIONS.items():
         statements = _policy_statements_of_role(synthesized, _role_of_function(synthesized, name))
         actions = _actions(statements)
         assert {a for a in actions if a.startswith("states:")} == states_actions, name
@@ -129,24 +148,65 @@ def test_given_each_function_then_its_states_and_dynamodb_actions_are_what_its_h
             for s in statements
             if any(a.startswith("dynamodb:") for a in _as_list(s["Action"]))
             for resource in _as_list(s["Resource"])
+            if isinstance(resource, str) and ":table/" in resource
         }
-        expected_tables = {"AccuWorkflows-test-Workflows"} | (
-            {"AccuWorkflows-test-Idempotency"} if name == "Api" else set()
-        )
-        assert tables == expected_tables, name
+        assert tables == EXPECTED_TABLES[name], name
+        s3 = {
+            (action, resource)
+            for s in statements
+            for action in _as_list(s["Action"])
+            if action.startswith("s3:")
+            for resource in _as_list(s["Resource"])
+        }
+        assert s3 == EXPECTED_S3.get(name, set()), name
 
 
-def test_given_the_api_function_then_it_starts_and_stops_only_the_platforms_state_machines(
+def test_given_each_function_that_commits_then_it_starts_and_releases_every_lifecycles_workflows_only(
     synthesized: Synthesized,
 ) -> None:
-    statements = _policy_statements_of_role(synthesized, _role_of_function(synthesized, "Api"))
     names = [f"{PLATFORM_STACK}-{entry.state_machine_name}" for entry in CATALOG.values()]
-    for statement in statements:
-        actions = set(_as_list(statement["Action"]))
-        resources = _as_list(statement["Resource"])
-        if actions == {"states:StartExecution"}:
-            assert sorted(r.rsplit(":stateMachine:", 1)[1] for r in resources) == sorted(
-                [n for n in names] + [f"{n}:live" for n in names]
-            )
-        if actions == {"states:StopExecution"}:
-            assert sorted(r.rsplit(":execution:", 1)[1] for r in resources) == sorted(f"{n}:*" for n in names)
+    for function, states_actions in EXPECTED_STATES_ACTIONS.items():
+        statements = _policy_statements_of_role(synthesized, _role_of_function(synthesized, function))
+        granted: dict[str, list[str]] = {}
+        for statement in statements:
+            for action in _as_list(statement["Action"]):
+                if action.startswith("states:"):
+                    granted.setdefault(action, []).extend(_as_list(statement["Resource"]))
+        assert set(granted) == states_actions, function
+        if "states:StartExecution" in granted:
+            assert sorted(r.rsplit(":stateMachine:", 1)[1] for r in granted["states:StartExecution"]) == sorted(
+                [*names, *(f"{n}:live" for n in names)]
+            ), function
+        if "states:SendTaskSuccess" in granted:
+            assert sorted(r.rsplit(":stateMachine:", 1)[1] for r in granted["states:SendTaskSuccess"]) == sorted(
+                [*names, *(f"{n}:*" for n in names)]
+            ), function
+        if "states:StopExecution" in granted:
+            assert sorted(r.rsplit(":execution:", 1)[1] for r in granted["states:StopExecution"]) == sorted(
+                f"{n}:*" for n in names
+            ), function
+
+
+def test_given_the_event_bus_then_only_the_publishers_put_events_and_only_on_it(synthesized: Synthesized) -> None:
+    (bus_id,) = synthesized.resources("AWS::Events::EventBus", PLATFORM_STACK)
+    putters = {}
+    for name in FUNCTIONS:
+        for statement in _policy_statements_of_role(synthesized, _role_of_function(synthesized, name)):
+            if "events:PutEvents" in _as_list(statement["Action"]):
+                assert _as_list(statement["Resource"]) == [{"Fn::GetAtt": [bus_id, "Arn"]}], name
+                putters[name] = statement
+    assert set(putters) == {"PublishEvents", "SignalIntake"}
+
+
+def test_given_the_workflows_stream_then_only_the_stream_consumer_reads_it(synthesized: Synthesized) -> None:
+    readers = {}
+    for name in FUNCTIONS:
+        statements = _policy_statements_of_role(synthesized, _role_of_function(synthesized, name))
+        stream_actions = _actions(statements) & STREAM_READ
+        if stream_actions:
+            readers[name] = stream_actions
+        for statement in statements:
+            if set(_as_list(statement["Action"])) & (STREAM_READ - {"dynamodb:ListStreams"}):
+                (resource,) = _as_list(statement["Resource"])
+                assert resource["Fn::GetStackOutput"]["StackName"] == STORAGE_STACK
+    assert readers == {"PublishEvents": STREAM_READ}

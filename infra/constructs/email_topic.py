@@ -1,4 +1,4 @@
-"""Operations' alerts: an SNS topic encrypted with its own KMS key, publishable over TLS only."""
+"""An SNS topic whose messages people read by e-mail: encrypted with its own KMS key, publishable over TLS only."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 
-class AlertsTopic(Construct):
-    """An SNS topic for escalations and failures, encrypted with a rotating customer-managed KMS key,
-    with SSL enforced by its topic policy and an optional e-mail subscription."""
+class EmailTopic(Construct):
+    """An SNS topic (operations' alerts, or reminders to a workflow's people) encrypted with a rotating
+    customer-managed KMS key, with SSL enforced by its topic policy and an optional e-mail subscription."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, topic_name: str, alert_email: str | None) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, topic_name: str, display_name: str, email: str | None
+    ) -> None:
         super().__init__(scope, construct_id)
         self.key = kms.Key(
             self,
@@ -25,12 +27,12 @@ class AlertsTopic(Construct):
             self,
             "Topic",
             topic_name=topic_name,
-            display_name="ACCU workflow alerts",
+            display_name=display_name,
             master_key=self.key,
             enforce_ssl=True,
         )
-        if alert_email:
-            self.topic.add_subscription(subscriptions.EmailSubscription(alert_email))
+        if email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(email))
 
     @property
     def topic_arn(self) -> str:

@@ -1,0 +1,116 @@
+"""The platform's EventBridge bus: domain events out, SignalRequested in, per the catalog's rules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from constructs import Construct
+
+from infra.catalog import EventRule
+from infra.constructs.dead_letter_queue import DeadLetterQueue
+from infra.constructs.platform_function import PlatformFunction
+
+# An event pattern's top-level fields (a rule's pattern in the catalog), as EventPattern's arguments.
+PATTERN_FIELDS = {
+    "account": "account",
+    "detail": "detail",
+    "detail-type": "detail_type",
+    "id": "id",
+    "region": "region",
+    "resources": "resources",
+    "source": "source",
+    "time": "time",
+    "version": "version",
+}
+# EventBridge's delivery to a target, then Lambda's asynchronous invocation: each retried, both bounded.
+DELIVERY_RETRY_ATTEMPTS = 8
+DELIVERY_MAX_EVENT_AGE = Duration.hours(1)
+INVOCATION_RETRY_ATTEMPTS = 2
+INVOCATION_MAX_EVENT_AGE = Duration.hours(1)
+
+
+def event_pattern(pattern: Mapping[str, Any]) -> events.EventPattern:
+    """A catalog rule's pattern (EventBridge's JSON form) as CDK's EventPattern, field by field."""
+    unknown = set(pattern) - set(PATTERN_FIELDS)
+    if unknown:
+        raise ValueError(f"event pattern has fields EventBridge does not match on: {sorted(unknown)}")
+    return events.EventPattern(**{PATTERN_FIELDS[field]: value for field, value in pattern.items()})
+
+
+class PlatformEvents(Construct):
+    """A custom event bus with an archive (events can be replayed within ``archive_retention``) and, for each
+    catalog rule, a rule on the bus that invokes its target function. Delivery is retried, then goes to the
+    target's dead-letter queue; so does an event whose invocation failed after Lambda's own retries."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        event_bus_name: str,
+        name_prefix: str,
+        rules: Sequence[EventRule],
+        functions: Mapping[str, PlatformFunction],
+        archive_retention: Duration,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.bus = events.EventBus(self, "Bus", event_bus_name=event_bus_name, description="ACCU workflow events")
+        self.archive = self.bus.archive(
+            "Archive",
+            description=f"Every event on {event_bus_name}, for replay",
+            event_pattern=events.EventPattern(account=[Stack.of(self).account]),
+            retention=archive_retention,
+        )
+
+        # One dead-letter queue per target function: what it was never given, and what it failed to apply.
+        self.dead_letters: dict[str, DeadLetterQueue] = {}
+        for target in dict.fromkeys(rule.target for rule in rules):
+            function = functions[target]
+            queue = DeadLetterQueue(
+                self,
+                f"{target}DeadLetters",
+                queue_name=f"{name_prefix}-{target}-DeadLetters",
+                holds=f"events from {event_bus_name} that EventBridge could not deliver to {target}, and "
+                f"invocation records of events {target} failed on after Lambda's retries",
+            )
+            lambda_.EventInvokeConfig(
+                self,
+                f"{target}Invocations",
+                function=function.function,
+                retry_attempts=INVOCATION_RETRY_ATTEMPTS,
+                max_event_age=INVOCATION_MAX_EVENT_AGE,
+                on_failure=destinations.SqsDestination(queue.queue),
+            )
+            self.dead_letters[target] = queue
+
+        self.rules: dict[str, events.Rule] = {}
+        for rule in rules:
+            self.rules[rule.name] = events.Rule(
+                self,
+                f"{rule.name}Rule",
+                rule_name=f"{name_prefix}-{rule.name}",
+                description=rule.description,
+                event_bus=self.bus,
+                event_pattern=event_pattern(rule.pattern),
+                targets=[
+                    targets.LambdaFunction(
+                        functions[rule.target].function,
+                        dead_letter_queue=self.dead_letters[rule.target].queue,
+                        retry_attempts=DELIVERY_RETRY_ATTEMPTS,
+                        max_event_age=DELIVERY_MAX_EVENT_AGE,
+                    )
+                ],
+            )
+
+    @property
+    def event_bus_arn(self) -> str:
+        return self.bus.event_bus_arn
+
+    def grant_put_events(self, function: PlatformFunction) -> None:
+        function.allow(["events:PutEvents"], [self.bus.event_bus_arn])
