@@ -3,7 +3,8 @@ done by the local runtime from the same definitions the stacks deploy (``infra/c
 
 - ``StreamPump`` reads the workflows table's stream (moto's DynamoDB Streams) and hands each
   batch, filtered as the event source mapping's filter would, to the stream consumer's handler.
-- ``EventRouter`` sees every ``PutEvents`` (a botocore ``after-call`` handler), keeps what was
+- ``EventRouter`` sees every event put on a bus, whoever puts it (the handlers in-process, or the
+  AWS CLI through the emulated endpoint: it wraps moto's EventBridge backend), keeps what was
   published, and delivers the entries that match a rule (moto's own pattern matcher) to the
   rule's target handler, in an EventBridge envelope. moto itself would raise for such targets.
 
@@ -108,12 +109,8 @@ class EventRouter:
 
         self._rules = [(rule, EventPattern.load(json.dumps(rule.pattern))) for rule in EVENT_RULES]
 
-    def remember_params(self, params: dict[str, Any], context: dict[str, Any], **kwargs: Any) -> None:
-        context["router_entries"] = [dict(entry) for entry in params.get("Entries", [])]
-
-    def __call__(self, http_response: Any, parsed: dict[str, Any], model: Any, **kwargs: Any) -> None:
-        entries = kwargs.get("context", {}).get("router_entries") or []
-        results = parsed.get("Entries") or [{} for _ in entries]
+    def record(self, entries: list[dict[str, Any]], results: list[dict[str, Any]]) -> None:
+        """Keep what was put on a bus and queue what a rule takes."""
         for entry, result in zip(entries, results, strict=False):
             if result.get("ErrorCode"):
                 continue
@@ -159,3 +156,27 @@ class EventRouter:
     def events(self, detail_type: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
             return [event for event in self.published if detail_type in (None, event["detail-type"])]
+
+
+_active_router: EventRouter | None = None
+_installed = False
+
+
+def route_puts_to(router: EventRouter | None) -> None:
+    """Send every event put on a bus in moto's EventBridge backend to ``router`` (None: nowhere)."""
+    global _active_router, _installed
+    _active_router = router
+    if _installed:
+        return
+    from moto.events.models import EventsBackend
+
+    original = EventsBackend.put_events
+
+    def put_events(self: Any, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        results = original(self, events)
+        if _active_router is not None:
+            _active_router.record(events, results)
+        return results
+
+    EventsBackend.put_events = put_events  # type: ignore[method-assign]
+    _installed = True

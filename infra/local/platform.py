@@ -24,7 +24,7 @@ from functions.dal.dynamodb import INDEXES
 from infra.catalog import API, CATALOG, EVENT_RULES
 from infra.local import clock as virtual
 from infra.local import moto_patches
-from infra.local.events import EventRouter, StreamPump
+from infra.local.events import EventRouter, StreamPump, route_puts_to
 from infra.local.lambdas import InProcessLambdas, LocalLambdaContext, resolve_handler
 from infra.local.outbox import Outbox
 
@@ -100,14 +100,13 @@ class LocalPlatform:
             config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
         )
         self._mock.start()
+        route_puts_to(self.router)
         # moto resets the default session when it starts: register the seams after it.
         boto3.setup_default_session(region_name=self.region)
         events = boto3.DEFAULT_SESSION.events  # type: ignore[union-attr]
         events.register("before-call.lambda.Invoke", self.lambdas)
         events.register("provide-client-params.sns.Publish", self.outbox.remember_params)
         events.register("after-call.sns.Publish", self.outbox)
-        events.register("provide-client-params.events.PutEvents", self.router.remember_params)
-        events.register("after-call.events.PutEvents", self.router)
         if self.aws_port is not None:
             from moto.server import ThreadedMotoServer
 
@@ -133,6 +132,7 @@ class LocalPlatform:
             self._wind_down_executions()
             self._mock.stop()
             self._mock = None
+            route_puts_to(None)
         platform_clock.use(None)
         dependencies.reset()
         self._set_environment({key: value for key, value in self._saved_environment.items()}, remember=False)

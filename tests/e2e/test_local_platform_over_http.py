@@ -151,3 +151,37 @@ def test_the_emulated_aws_endpoint_answers_like_aws(local):
     with urllib.request.urlopen(request, timeout=10) as response:
         tables = json.loads(response.read())["TableNames"]
     assert "accu-local-workflows" in tables
+
+
+def test_a_signal_requested_through_the_emulated_aws_endpoint_is_applied(local):
+    # Given a submitted application
+    local("POST", "/workflows", {"type": "accu-application", "workflowId": "e2e-bus", "input": INPUT}, **APPLICANT)
+    local("POST", "/workflows/e2e-bus/signals/submitApplication", {}, **APPLICANT)
+    eventually_status(local, "e2e-bus", "SUBMITTED")
+
+    # When automation puts a SignalRequested event with any AWS client (as `aws events put-events` would)
+    entry = {
+        "EventBusName": "accu-local-workflows",
+        "Source": "acme.crm",
+        "DetailType": "SignalRequested",
+        "Detail": json.dumps({"workflowId": "e2e-bus", "signal": "assignReviewer", "actor": "crm-sync"}),
+    }
+    request = urllib.request.Request(
+        local.aws_endpoint + "/",
+        data=json.dumps({"Entries": [entry]}).encode(),
+        method="POST",
+        headers={
+            "X-Amz-Target": "AWSEvents.PutEvents",
+            "Content-Type": "application/x-amz-json-1.1",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=local/20260101/ap-southeast-2/events/aws4_request, "
+            "SignedHeaders=host, Signature=local",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert json.loads(response.read())["FailedEntryCount"] == 0
+
+    # Then the local runtime routed it to the signal intake, which applied it
+    state = eventually_status(local, "e2e-bus", "UNDER_REVIEW")
+    assert state["reviewerId"] == "crm-sync"
+    outcomes = local("GET", "/local/events", query={"detailType": "Signal Applied"})[1]["items"]
+    assert any(o["detail"]["request"]["workflowId"] == "e2e-bus" for o in outcomes)
