@@ -10,7 +10,7 @@ RUN := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: local test lint typecheck unit integration infra e2e synth clean install
+.PHONY: local test lint typecheck unit integration infra e2e synth clean install schedule
 
 install: $(VENV)/.synced
 
@@ -45,6 +45,10 @@ infra: install
 
 e2e: install
 	$(RUN) -m pytest tests/e2e
+
+# Run one of the local platform's schedules now: make schedule NAME=HealthCheck (FailureRecovery, DailyReport)
+schedule:
+	@curl -s -X POST http://127.0.0.1:$${PORT:-8000}/local/schedules/$(NAME); echo
 
 synth: install
 	$(RUN) app.py

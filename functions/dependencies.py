@@ -19,7 +19,9 @@ from functions.dal.sns import Notifier
 from functions.dal.stepfunctions import Executions
 from functions.domain.events import SOURCE
 from functions.domain.lifecycles import LIFECYCLES
+from functions.domain.operations import Thresholds
 from functions.models.settings import Settings
+from functions.service.operations import OperationsService
 from functions.service.workflows import WorkflowService
 
 
@@ -59,6 +61,17 @@ def document_files() -> DocumentFiles | None:
 
 
 @functools.cache
+def operations() -> OperationsService:
+    config = settings()
+    thresholds = Thresholds(
+        failure_rate=config.health_failure_rate_threshold,
+        running=config.health_running_threshold,
+        stalled_hours=config.health_stalled_hours,
+    )
+    return OperationsService(service(), thresholds, config.recovery_max_retries)
+
+
+@functools.cache
 def event_bus() -> EventBus:
     config = settings()
     if not config.event_bus_name:
@@ -67,6 +80,7 @@ def event_bus() -> EventBus:
 
 
 def reset() -> None:
+    operations.cache_clear()
     event_bus.cache_clear()
     settings.cache_clear()
     service.cache_clear()

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from functions.domain.events import SIGNAL_REQUESTED
 from functions.domain.lifecycle import Lifecycle
@@ -70,9 +70,45 @@ SIGNAL_INTAKE = FunctionSpec(
     "Applies SignalRequested events from the bus with the API's signal logic, and publishes the outcome",
 )
 
+HEALTH_CHECK = FunctionSpec(
+    "HealthCheck",
+    "functions.handlers.health_check.handler",
+    "Every 5 minutes: failure rate, running count and stalled workflows against their thresholds; metrics, alerts",
+    timeout_seconds=60,
+)
+FAILURE_RECOVERY = FunctionSpec(
+    "FailureRecovery",
+    "functions.handlers.failure_recovery.handler",
+    "Every hour: a recovery decision for each failed workflow (retry from its last state, or escalate)",
+    timeout_seconds=300,
+)
+DAILY_REPORT = FunctionSpec(
+    "DailyReport",
+    "functions.handlers.daily_report.handler",
+    "Every day: the previous day's report, stored and e-mailed to the administrators",
+    timeout_seconds=60,
+)
+EXECUTION_STATUS = FunctionSpec(
+    "ExecutionStatusChanged",
+    "functions.handlers.execution_status.handler",
+    "Step Functions executions that failed, timed out or were aborted: recorded on their workflow",
+)
+
 FUNCTIONS: dict[str, FunctionSpec] = {
     spec.name: spec
-    for spec in (API, OPEN_WAIT, ON_TIMEOUT, RECORD_FAILURE, VALIDATE_DOCUMENT, PUBLISH_EVENTS, SIGNAL_INTAKE)
+    for spec in (
+        API,
+        OPEN_WAIT,
+        ON_TIMEOUT,
+        RECORD_FAILURE,
+        VALIDATE_DOCUMENT,
+        PUBLISH_EVENTS,
+        SIGNAL_INTAKE,
+        HEALTH_CHECK,
+        FAILURE_RECOVERY,
+        DAILY_REPORT,
+        EXECUTION_STATUS,
+    )
 }
 WAITS = (OPEN_WAIT.name, ON_TIMEOUT.name, RECORD_FAILURE.name)
 
@@ -158,13 +194,17 @@ CATALOG: dict[str, LifecycleEntry] = {
 
 @dataclass(frozen=True)
 class EventRule:
-    """A rule on the platform's bus: events matching ``pattern`` go to the function ``target``."""
+    """A rule: events matching ``pattern`` on ``bus`` (the platform's own bus, or the account's
+    default bus where AWS services put theirs) go to the function ``target``."""
 
     name: str
     description: str
     pattern: dict[str, Any]
     target: str
+    bus: Literal["platform", "default"] = "platform"
 
+
+EXECUTION_STATUS_CHANGE = "Step Functions Execution Status Change"
 
 EVENT_RULES: tuple[EventRule, ...] = (
     EventRule(
@@ -173,7 +213,43 @@ EVENT_RULES: tuple[EventRule, ...] = (
         pattern={"detail-type": [SIGNAL_REQUESTED]},
         target=SIGNAL_INTAKE.name,
     ),
+    EventRule(
+        name="ExecutionStatusChanged",
+        description="Executions that failed, timed out or were aborted, whatever the state machine could catch",
+        pattern={
+            "source": ["aws.states"],
+            "detail-type": [EXECUTION_STATUS_CHANGE],
+            "detail": {"status": ["FAILED", "TIMED_OUT", "ABORTED"]},
+        },
+        target=EXECUTION_STATUS.name,
+        bus="default",
+    ),
 )
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A schedule (EventBridge Scheduler in AWS, the local scheduler on the virtual clock)."""
+
+    name: str
+    description: str
+    # rate(N minutes|hours|days) or cron(minutes hours * * ? *), in UTC
+    expression: str
+    target: str
+
+
+SCHEDULES: tuple[Schedule, ...] = (
+    Schedule("HealthCheck", "Health check of the platform", "rate(5 minutes)", HEALTH_CHECK.name),
+    Schedule("FailureRecovery", "Recovery of failed workflows", "rate(1 hour)", FAILURE_RECOVERY.name),
+    Schedule("DailyReport", "The previous day's report", "cron(5 0 * * ? *)", DAILY_REPORT.name),
+)
+
+# What the health check publishes (CloudWatch embedded metric format) and the alarms watch.
+METRICS_NAMESPACE = "AccuWorkflows"
+METRICS_SERVICE = "accu-workflows"
+METRIC_FAILURE_RATE = "FailureRate"
+METRIC_RUNNING = "RunningWorkflows"
+METRIC_STALLED = "StalledWorkflows"
 
 # The workflows table's stream: only history events (new items) become domain events.
 STREAM_CONSUMER = PUBLISH_EVENTS.name

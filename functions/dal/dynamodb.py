@@ -20,7 +20,7 @@ import json
 import random
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -29,7 +29,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from functions.domain.errors import ValidationFailed
-from functions.domain.workflow import HistoryEvent, Transition, Workflow, execution_seconds
+from functions.domain.workflow import EventType, HistoryEvent, Transition, Workflow, execution_seconds
 from functions.service.ports import AlreadyExists, StaleWrite
 
 STATE_SK = "STATE"
@@ -43,14 +43,37 @@ INDEX_BY_STATUS = "byStatus"
 INDEX_BY_EXECUTION_STATUS = "byExecutionStatus"
 INDEX_BY_OWNER = "byOwner"
 INDEX_BY_SUBJECT = "bySubject"
-# Index name → the attribute that is its partition key; every index sorts on startKey.
-INDEXES = {
-    INDEX_BY_TYPE: "gsiType",
-    INDEX_BY_STATUS: "gsiTypeStatus",
-    INDEX_BY_EXECUTION_STATUS: "gsiTypeExecutionStatus",
-    INDEX_BY_OWNER: "startedBy",
-    INDEX_BY_SUBJECT: "gsiSubject",
+INDEX_STALLED = "stalled"
+INDEX_NEEDS_RECOVERY = "needsRecovery"
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """A global secondary index: its partition and sort attributes (strings), all attributes projected.
+    Every index is sparse: only the state items carrying its partition attribute are in it."""
+
+    partition: str
+    sort: str = "startKey"
+
+
+INDEXES: dict[str, IndexSpec] = {
+    INDEX_BY_TYPE: IndexSpec("gsiType"),
+    INDEX_BY_STATUS: IndexSpec("gsiTypeStatus"),
+    INDEX_BY_EXECUTION_STATUS: IndexSpec("gsiTypeExecutionStatus"),
+    INDEX_BY_OWNER: IndexSpec("startedBy"),
+    INDEX_BY_SUBJECT: IndexSpec("gsiSubject"),
+    # Running workflows that are not waiting for a signal, oldest progress first (health check).
+    INDEX_STALLED: IndexSpec("gsiStalled", "lastProgressAt"),
+    # Failed or timed-out workflows without a recovery decision yet (hourly recovery).
+    INDEX_NEEDS_RECOVERY: IndexSpec("gsiNeedsRecovery", "lastProgressAt"),
 }
+STALLED_PREFIX = "RUNNING#"
+DAILY_PREFIX = "DAILY#"
+REPORT_PREFIX = "REPORT#"
+NEEDS_RECOVERY = ("FAILED", "TIMED_OUT")
+KEY_ATTRIBUTES = sorted(
+    {"pk", "sk", *(spec.partition for spec in INDEXES.values()), *(spec.sort for spec in INDEXES.values())}
+)
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -100,6 +123,11 @@ def state_item(workflow: Workflow) -> dict[str, Any]:
     subject_type, subject_id = workflow.input.get("subjectType"), workflow.input.get("subjectId")
     if subject_type and subject_id:
         item["gsiSubject"] = f"{subject_type}#{subject_id}"
+    shard = counter_shard(workflow.workflowId)
+    if workflow.is_running and workflow.waitToken is None:
+        item["gsiStalled"] = f"{STALLED_PREFIX}{shard}"
+    if workflow.executionStatus in NEEDS_RECOVERY and not (workflow.failure or {}).get("recovery"):
+        item["gsiNeedsRecovery"] = f"{workflow.type}#{shard}"
     return item
 
 
@@ -142,6 +170,29 @@ def counter_deltas(transition: Transition) -> dict[str, int | float]:
         add("closedCount", 1)
         add("closedSeconds", round(execution_seconds(after) or 0.0, 3))
     return {name: amount for name, amount in deltas.items() if amount}
+
+
+def daily_deltas(transition: Transition) -> dict[str, int | float]:
+    """How a transition moves the counters of its day (UTC): starts, closes by execution status and
+    type, escalations and retries; what the daily report is made of."""
+    after, event = transition.after, transition.event
+    deltas: dict[str, int | float] = {}
+    if transition.before is None:
+        deltas.update({"started": 1, f"started#{after.type}": 1})
+    if transition.closed:
+        deltas.update(
+            {
+                f"closed#{after.executionStatus}": 1,
+                f"closed#{after.executionStatus}#{after.type}": 1,
+                "closedCount": 1,
+                "closedSeconds": round(execution_seconds(after) or 0.0, 3),
+            }
+        )
+    if event.type == EventType.ESCALATED or event.details.get("escalated") or event.details.get("action") == "escalate":
+        deltas["escalations"] = 1
+    if event.type == EventType.RETRIED or event.details.get("action") == "retry":
+        deltas["retries"] = 1
+    return deltas
 
 
 @dataclass(frozen=True)
@@ -282,7 +333,7 @@ class WorkflowStore:
         # so startedAfter is inclusive and startedBefore exclusive; "~" sorts after every key.
         high = min(filter(None, [upper, started_before]), default="~")
         low = started_after or "0"
-        names = {"#pk": INDEXES[index], "#sk": "startKey"}
+        names = {"#pk": INDEXES[index].partition, "#sk": INDEXES[index].sort}
         values: dict[str, Any] = {":pk": value, ":low": low, ":high": high}
         conditions = []
         for position, (attribute, expected) in enumerate(sorted(filters.items())):
@@ -332,27 +383,10 @@ class WorkflowStore:
     # ----- writes ----------------------------------------------------------------------------
 
     def create(self, transition: Transition) -> None:
-        workflow = transition.after
-        operations = [
-            {
-                "Put": {
-                    "TableName": self.table_name,
-                    "Item": serialize(state_item(workflow)),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-            {
-                "Put": {
-                    "TableName": self.table_name,
-                    "Item": serialize(history_item(workflow, transition.event)),
-                }
-            },
-            self._counter_update(transition),
-        ]
         try:
-            self._transact(operations)
+            self.commit_many([transition])
         except StaleWrite as error:
-            raise AlreadyExists(workflow.workflowId) from error
+            raise AlreadyExists(transition.after.workflowId) from error
 
     def commit(self, transition: Transition, extra: list[dict[str, Any]] | None = None) -> Workflow:
         return self.commit_many([transition], extra)[0]
@@ -363,6 +397,8 @@ class WorkflowStore:
         the counters."""
         operations: list[dict[str, Any]] = []
         written: list[Workflow] = []
+        # One update per counter item: a transaction may not touch an item twice.
+        additions: dict[tuple[str, str], dict[str, int | float]] = {}
         for transition in transitions:
             before = transition.before
             if before is None:
@@ -388,9 +424,12 @@ class WorkflowStore:
                     }
                 }
             )
-            if counter_deltas(transition):
-                operations.append(self._counter_update(transition))
+            for key, deltas in self._counter_changes(transition):
+                bucket = additions.setdefault(key, {})
+                for name, amount in deltas.items():
+                    bucket[name] = bucket.get(name, 0) + amount
             written.append(after)
+        operations.extend(self._add({"pk": pk, "sk": sk}, deltas) for (pk, sk), deltas in additions.items() if deltas)
         self._transact(operations + (extra or []))
         return written
 
@@ -432,23 +471,85 @@ class WorkflowStore:
             }
         }
 
-    def _counter_update(self, transition: Transition) -> dict[str, Any]:
-        deltas = counter_deltas(transition)
+    def _counter_changes(self, transition: Transition) -> list[tuple[tuple[str, str], dict[str, int | float]]]:
+        """The running totals of the type and the counters of the day that a transition moves."""
+        workflow = transition.after
+        shard = f"SHARD#{counter_shard(workflow.workflowId)}"
+        return [
+            ((f"COUNTER#{workflow.type}", shard), counter_deltas(transition)),
+            ((f"{DAILY_PREFIX}{transition.event.time[:10]}", shard), daily_deltas(transition)),
+        ]
+
+    def _add(self, key: dict[str, str], deltas: Mapping[str, int | float]) -> dict[str, Any]:
         names = {f"#c{position}": name for position, name in enumerate(deltas)}
         values = {f":c{position}": amount for position, amount in enumerate(deltas.values())}
-        workflow = transition.after
         return {
             "Update": {
                 "TableName": self.table_name,
-                "Key": serialize(
-                    {"pk": f"COUNTER#{workflow.type}", "sk": f"SHARD#{counter_shard(workflow.workflowId)}"}
-                ),
+                "Key": serialize(key),
                 "UpdateExpression": "ADD "
                 + ", ".join(f"{name} {value}" for name, value in zip(names, values, strict=True)),
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": serialize(values),
             }
         }
+
+    # ----- operations ------------------------------------------------------------------------
+
+    def daily_counters(self, date: str) -> dict[str, float]:
+        """One day's counters, summed over their shards: a fixed number of reads."""
+        keys = [serialize({"pk": f"{DAILY_PREFIX}{date}", "sk": f"SHARD#{shard}"}) for shard in range(COUNTER_SHARDS)]
+        totals: dict[str, float] = {}
+        request: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
+        while request:
+            response = self.client.batch_get_item(RequestItems=request)
+            for raw in response.get("Responses", {}).get(self.table_name, []):
+                for name, value in deserialize(raw).items():
+                    if name not in ("pk", "sk"):
+                        totals[name] = totals.get(name, 0) + value
+            request = response.get("UnprocessedKeys") or {}
+        return totals
+
+    def stalled(self, before: str, limit: int) -> list[Workflow]:
+        """Running workflows with no open wait whose last progress is older than ``before``."""
+        found: list[Workflow] = []
+        for shard in range(COUNTER_SHARDS):
+            response = self.client.query(
+                TableName=self.table_name,
+                IndexName=INDEX_STALLED,
+                KeyConditionExpression="gsiStalled = :shard AND lastProgressAt < :before",
+                ExpressionAttributeValues=serialize({":shard": f"{STALLED_PREFIX}{shard}", ":before": before}),
+                Limit=limit,
+            )
+            found.extend(Workflow.model_validate(_strip_keys(deserialize(item))) for item in response.get("Items", []))
+        return sorted(found, key=lambda workflow: workflow.lastProgressAt)[:limit]
+
+    def needing_recovery(self, workflow_type: str, limit: int) -> list[Workflow]:
+        """Failed or timed-out workflows of a type without a recovery decision, oldest first."""
+        found: list[Workflow] = []
+        for shard in range(COUNTER_SHARDS):
+            response = self.client.query(
+                TableName=self.table_name,
+                IndexName=INDEX_NEEDS_RECOVERY,
+                KeyConditionExpression="gsiNeedsRecovery = :partition",
+                ExpressionAttributeValues=serialize({":partition": f"{workflow_type}#{shard}"}),
+                Limit=limit,
+            )
+            found.extend(Workflow.model_validate(_strip_keys(deserialize(item))) for item in response.get("Items", []))
+        return sorted(found, key=lambda workflow: workflow.lastProgressAt)[:limit]
+
+    def put_report(self, date: str, report: dict[str, Any]) -> None:
+        item = {"pk": f"{REPORT_PREFIX}{date}", "sk": "REPORT", "report": report}
+        self.client.put_item(TableName=self.table_name, Item=serialize(item))
+
+    def get_report(self, date: str) -> dict[str, Any] | None:
+        response = self.client.get_item(
+            TableName=self.table_name,
+            Key=serialize({"pk": f"{REPORT_PREFIX}{date}", "sk": "REPORT"}),
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return deserialize(item)["report"] if item else None
 
     def _transact(self, operations: list[dict[str, Any]]) -> None:
         for attempt in range(TRANSACTION_CONFLICT_RETRIES):
@@ -468,7 +569,7 @@ class WorkflowStore:
 
 
 # Key and index attributes of the stored item that are not fields of the workflow.
-STORAGE_ONLY = frozenset({"pk", "sk", "startKey", *INDEXES.values()}) - {"startedBy"}
+STORAGE_ONLY = frozenset(KEY_ATTRIBUTES) - {"startedBy", "lastProgressAt"}
 
 
 def _strip_keys(item: dict[str, Any]) -> dict[str, Any]:

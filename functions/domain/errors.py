@@ -85,6 +85,16 @@ class WorkflowClosed(DomainError):
         )
 
 
+class NotRetryable(DomainError):
+    status_code = 409
+    code = "NOT_RETRYABLE"
+
+
+class ReportNotFound(DomainError):
+    status_code = 404
+    code = "REPORT_NOT_FOUND"
+
+
 class BusinessRuleViolation(DomainError):
     """Business rules that are not met; details list every unmet rule."""
 

@@ -7,6 +7,7 @@ transaction, conditional on the version it read.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,8 +17,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from functions.domain.common import METADATA_MAX_BYTES, merge_patch
 from functions.domain.errors import (
     BusinessRuleViolation,
+    NotRetryable,
     SignalNotAllowed,
     UnknownSignal,
     ValidationFailed,
@@ -279,15 +282,86 @@ def escalate(
     reason: str,
     level: int | None = None,
     fields: Mapping[str, Any] | None = None,
+    event_type: EventType = EventType.ESCALATED,
+    failure: Mapping[str, Any] | None = None,
     **details: Any,
 ) -> Transition:
+    """Hand the workflow to people: the level rises (or is set), operations are alerted."""
     new_level = level if level is not None else workflow.escalationLevel + 1
-    after = _next(workflow, now, escalationLevel=new_level, fields={**workflow.fields, **(fields or {})})
-    return Transition(
+    changes: dict[str, Any] = {"escalationLevel": new_level, "fields": {**workflow.fields, **(fields or {})}}
+    if failure is not None:
+        changes["failure"] = dict(failure)
+    after = _next(workflow, now, **changes)
+    event = _event(
         workflow,
         after,
-        _event(workflow, after, now, EventType.ESCALATED, actor, reason=reason, level=new_level, **details),
+        now,
+        event_type,
+        actor,
+        reason=reason,
+        level=new_level,
+        previousLevel=workflow.escalationLevel,
+        **details,
     )
+    return Transition(workflow, after, event)
+
+
+RETRYABLE = (ExecutionStatus.FAILED, ExecutionStatus.TIMED_OUT, ExecutionStatus.TERMINATED)
+
+
+def retry(
+    workflow: Workflow,
+    now: datetime,
+    actor: str,
+    event_type: EventType = EventType.RETRIED,
+    **details: Any,
+) -> Transition:
+    """Run a closed (failed, timed-out, terminated) workflow again from its last persisted state."""
+    if workflow.executionStatus not in RETRYABLE:
+        raise NotRetryable(
+            f"only FAILED, TIMED_OUT or TERMINATED workflows can be retried; {workflow.workflowId} is "
+            f"{workflow.executionStatus}",
+            [{"field": "executionStatus", "value": workflow.executionStatus}],
+        )
+    attempt = workflow.retryCount + 1
+    after = _next(
+        workflow,
+        now,
+        executionStatus=ExecutionStatus.RUNNING,
+        closeTime=None,
+        failure=None,
+        retryCount=attempt,
+        executionName=f"{workflow.workflowId}--retry-{attempt}",
+        waitToken=None,
+        waitStatus=None,
+    )
+    event = _event(
+        workflow,
+        after,
+        now,
+        event_type,
+        actor,
+        attempt=attempt,
+        previousExecutionStatus=workflow.executionStatus,
+        previousFailure=workflow.failure,
+        **details,
+    )
+    return Transition(workflow, after, event)
+
+
+def patch_metadata(workflow: Workflow, now: datetime, actor: str, patch: Mapping[str, Any], reason: str) -> Transition:
+    """An operator's correction of the metadata, whatever the workflow's state."""
+    merged = merge_patch(dict(workflow.metadata), dict(patch))
+    if len(json.dumps(merged)) > METADATA_MAX_BYTES:
+        raise ValidationFailed(
+            "metadata after the merge is too large",
+            [{"field": "metadata", "message": f"at most {METADATA_MAX_BYTES} bytes"}],
+        )
+    after = _next(workflow, now, metadata=merged)
+    event = _event(
+        workflow, after, now, EventType.INTERVENTION, actor, action="patchMetadata", reason=reason, patch=dict(patch)
+    )
+    return Transition(workflow, after, event)
 
 
 def time_out(
@@ -396,13 +470,20 @@ def fail(
     )
 
 
-def terminate(workflow: Workflow, now: datetime, actor: str, reason: str) -> Transition:
+def terminate(
+    workflow: Workflow,
+    now: datetime,
+    actor: str,
+    reason: str,
+    event_type: EventType = EventType.TERMINATED,
+    **details: Any,
+) -> Transition:
     if not workflow.is_running:
         raise WorkflowClosed(workflow.workflowId, workflow.executionStatus)
     after = _next(
         workflow, now, executionStatus=ExecutionStatus.TERMINATED, closeTime=iso(now), waitToken=None, waitStatus=None
     )
-    return Transition(workflow, after, _event(workflow, after, now, EventType.TERMINATED, actor, reason=reason))
+    return Transition(workflow, after, _event(workflow, after, now, event_type, actor, reason=reason, **details))
 
 
 def execution_seconds(workflow: Workflow) -> float | None:

@@ -38,7 +38,15 @@ from functions.domain.errors import (
 )
 from functions.domain.identity import Identity, parse_groups
 from functions.handlers.observability import logger, tracer
-from functions.models.api import WORKFLOW_ID_PATTERN, StartWorkflowRequest, TerminateRequest, UploadRequest
+from functions.models.api import (
+    WORKFLOW_ID_PATTERN,
+    EscalateRequest,
+    InterventionRequest,
+    RetryRequest,
+    StartWorkflowRequest,
+    TerminateRequest,
+    UploadRequest,
+)
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.enable_swagger(path="/swagger", title="ACCU workflow platform", version="1.0.0")
@@ -230,13 +238,56 @@ def send_signal(
 def terminate_workflow(
     workflowId: WorkflowIdPath, request: Annotated[TerminateRequest, Body()]
 ) -> Response[dict[str, Any]]:
-    identity = caller()
-    if not identity.is_operator:
-        raise Forbidden("only operators may terminate workflows")
+    identity = operator()
     return once_per_key(
         lambda: (200, dependencies.service().terminate(identity, workflowId, request.reason)),
         {"route": "terminate", "workflowId": workflowId, "reason": request.reason},
     )
+
+
+def operator() -> Identity:
+    identity = caller()
+    if not identity.is_operator:
+        raise Forbidden("only operators may do this")
+    return identity
+
+
+@app.post("/workflows/<workflowId>/retry", summary="Run a failed, timed-out or terminated workflow again (operators)")
+def retry_workflow(
+    workflowId: WorkflowIdPath, request: Annotated[RetryRequest | None, Body()] = None
+) -> Response[dict[str, Any]]:
+    identity = operator()
+    reason = request.reason if request else None
+    return once_per_key(
+        lambda: (200, dependencies.service().retry(identity, workflowId, reason)),
+        {"route": "retry", "workflowId": workflowId, "reason": reason},
+    )
+
+
+@app.post("/workflows/<workflowId>/escalate", summary="Escalate a workflow to manual handling (operators)")
+def escalate_workflow(
+    workflowId: WorkflowIdPath, request: Annotated[EscalateRequest, Body()]
+) -> Response[dict[str, Any]]:
+    identity = operator()
+    return once_per_key(
+        lambda: (200, dependencies.service().escalate(identity, workflowId, request.reason, request.level)),
+        {"route": "escalate", "workflowId": workflowId, **request.model_dump()},
+    )
+
+
+@app.post("/workflows/<workflowId>/interventions", summary="A manual intervention, audited (operators)")
+def intervene(workflowId: WorkflowIdPath, request: Annotated[InterventionRequest, Body()]) -> Response[dict[str, Any]]:
+    identity = operator()
+    return once_per_key(
+        lambda: dependencies.service().intervene(identity, workflowId, request),
+        {"route": "intervention", "workflowId": workflowId, **request.model_dump()},
+    )
+
+
+@app.get("/reports/daily/<date>", summary="A stored daily report (operators)")
+def daily_report(date: Annotated[str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$")]) -> dict[str, Any]:
+    operator()
+    return dependencies.operations().report(date)
 
 
 @app.post("/documents/uploads", summary="A presigned URL to upload a document's file to", responses={201: {}})
@@ -247,9 +298,7 @@ def request_upload(request: Annotated[UploadRequest, Body()]) -> Response[dict[s
 
 @app.get("/metrics", summary="Totals by execution status and type (operators)")
 def metrics(type: Annotated[str | None, Query(description="workflow type")] = None) -> dict[str, Any]:
-    identity = caller()
-    if not identity.is_operator:
-        raise Forbidden("only operators may read metrics")
+    operator()
     return dependencies.service().metrics(type)
 
 

@@ -1,5 +1,7 @@
 """The events the state machines send to the activity functions."""
 
+import datetime
+
 from pydantic import BaseModel, Field
 
 
@@ -24,3 +26,19 @@ class CaughtError(BaseModel):
 class FailureEvent(BaseModel):
     workflowId: str
     error: CaughtError = Field(default_factory=CaughtError)
+
+
+class ReportRequest(BaseModel):
+    date: datetime.date | None = None
+    schedule: str | None = None
+
+
+class ExecutionStatusChange(BaseModel):
+    """The detail of a "Step Functions Execution Status Change" event."""
+
+    executionArn: str
+    name: str
+    status: str
+    stateMachineArn: str | None = None
+    error: str | None = None
+    cause: str | None = None

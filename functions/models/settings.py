@@ -24,6 +24,11 @@ class Settings(BaseModel):
     lifecycle_timeouts: dict[str, dict[str, int]] = Field(default_factory=dict)
     # How long a signal kept between two waits may hold the API's answer before it says 202.
     signal_apply_wait_seconds: float = 5.0
+    # Operations (DESIGN §6, the seed's numbers): health thresholds and the retry cap of recovery.
+    health_failure_rate_threshold: float = Field(default=0.10, ge=0, le=1)
+    health_running_threshold: int = Field(default=100, ge=0)
+    health_stalled_hours: float = Field(default=24, gt=0)
+    recovery_max_retries: int = Field(default=3, ge=0)
 
     @field_validator("state_machine_arns", "lifecycle_timeouts", mode="before")
     @classmethod
@@ -44,5 +49,9 @@ class Settings(BaseModel):
             "s3_presign_endpoint": "S3_PRESIGN_ENDPOINT",
             "lifecycle_timeouts": "LIFECYCLE_TIMEOUTS",
             "signal_apply_wait_seconds": "SIGNAL_APPLY_WAIT_SECONDS",
+            "health_failure_rate_threshold": "HEALTH_FAILURE_RATE_THRESHOLD",
+            "health_running_threshold": "HEALTH_RUNNING_THRESHOLD",
+            "health_stalled_hours": "HEALTH_STALLED_HOURS",
+            "recovery_max_retries": "RECOVERY_MAX_RETRIES",
         }
         return cls.model_validate({field: environ[name] for field, name in names.items() if environ.get(name)})

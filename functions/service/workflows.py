@@ -31,7 +31,7 @@ from functions.domain.identity import SYSTEM, Identity
 from functions.domain.lifecycle import Lifecycle, SignalContext
 from functions.domain.lifecycles import document
 from functions.domain.time import iso
-from functions.domain.workflow import EventType, Transition, Workflow, public_view
+from functions.domain.workflow import EventType, ExecutionStatus, Transition, Workflow, public_view
 from functions.service.ports import AlreadyExists, Executions, Files, Notifier, ObjectMissing, StaleWrite, Store
 
 # How often a use case reads again after losing a race before it gives up (each loss means another
@@ -219,10 +219,17 @@ class WorkflowService:
             "waitSeconds": rules.wait_seconds(lifecycle, workflow, self.now(), self.timeouts[workflow.type]),
         }
 
-    def terminate(self, actor: Identity, workflow_id: str, reason: str) -> dict[str, Any]:
+    def terminate(
+        self,
+        actor: Identity,
+        workflow_id: str,
+        reason: str,
+        event_type: EventType = EventType.TERMINATED,
+        **details: Any,
+    ) -> dict[str, Any]:
         for _ in range(MAX_ATTEMPTS):
             workflow = self.read(actor, workflow_id)
-            transition = rules.terminate(workflow, self.now(), actor.user_id, reason)
+            transition = rules.terminate(workflow, self.now(), actor.user_id, reason, event_type, **details)
             try:
                 after = self.commit([transition])
             except StaleWrite:
@@ -230,6 +237,120 @@ class WorkflowService:
             self.executions.stop(self.executions.execution_arn(workflow.type, workflow.executionName), reason)
             return self.view(after)
         raise ConcurrentModification(f"workflow {workflow_id!r} kept changing; try again")
+
+    # ----- operations on one workflow (operators) -----------------------------------------------
+
+    def _change(self, actor: Identity, workflow_id: str, decide: Callable[[Workflow], Transition]) -> Workflow:
+        """Read, decide, commit; again if another writer got there first."""
+        for _ in range(MAX_ATTEMPTS):
+            workflow = self.read(actor, workflow_id)
+            transition = decide(workflow)
+            try:
+                return self.commit([transition])
+            except StaleWrite:
+                continue
+        raise ConcurrentModification(f"workflow {workflow_id!r} kept changing; try again")
+
+    def escalate(
+        self,
+        actor: Identity,
+        workflow_id: str,
+        reason: str,
+        level: int | None = None,
+        event_type: EventType = EventType.ESCALATED,
+        **details: Any,
+    ) -> dict[str, Any]:
+        """Hand a workflow to people: level +1 (or the level given), an e-mail, an event."""
+        after = self._change(
+            actor,
+            workflow_id,
+            lambda workflow: rules.escalate(
+                workflow, self.now(), actor.user_id, reason, level, event_type=event_type, **details
+            ),
+        )
+        return self.view(after)
+
+    def retry(
+        self,
+        actor: Identity,
+        workflow_id: str,
+        reason: str | None = None,
+        event_type: EventType = EventType.RETRIED,
+        **details: Any,
+    ) -> dict[str, Any]:
+        """Run a failed, timed-out or terminated workflow again from its last persisted state (a new
+        execution that routes to the status's wait), not from the start."""
+        after = self._change(
+            actor,
+            workflow_id,
+            lambda workflow: rules.retry(workflow, self.now(), actor.user_id, event_type, reason=reason, **details),
+        )
+        self._start_execution(after)
+        return self.view(after)
+
+    def intervene(self, actor: Identity, workflow_id: str, request: Any) -> tuple[int, dict[str, Any]]:
+        """A manual intervention (operators): each audited in the history as an INTERVENTION with the
+        operator's identity, the action and the reason."""
+        action, reason = request.action, request.reason
+        audit = {"action": action, "intervention": True}
+        if action == "signal":
+            outcome = self.signal(
+                actor,
+                workflow_id,
+                request.signal,
+                request.payload or {},
+                event_type=EventType.INTERVENTION,
+                reason=reason,
+                **audit,
+            )
+            return outcome.status_code, outcome.body
+        if action == "terminate":
+            return 200, self.terminate(actor, workflow_id, reason, event_type=EventType.INTERVENTION, **audit)
+        if action == "retry":
+            return 200, self.retry(actor, workflow_id, reason, event_type=EventType.INTERVENTION, **audit)
+        if action == "escalate":
+            return 200, self.escalate(
+                actor, workflow_id, reason, request.level, event_type=EventType.INTERVENTION, **audit
+            )
+        after = self._change(
+            actor,
+            workflow_id,
+            lambda workflow: rules.patch_metadata(workflow, self.now(), actor.user_id, request.metadata or {}, reason),
+        )
+        return 200, self.view(after)
+
+    def on_execution_status(self, execution_name: str, status: str, error: str | None, cause: str | None) -> str:
+        """An execution failed, timed out or was aborted (Step Functions' status-change event): say so on
+        its workflow if nothing did yet. Answers what was done."""
+        workflow_id = execution_name.split("--retry-")[0]
+        workflow = self.store.get(workflow_id)
+        if workflow is None or workflow.executionName != execution_name:
+            return "ignored: not the workflow's current execution"
+        if not workflow.is_running:
+            return f"ignored: already {workflow.executionStatus}"
+        if status == "ABORTED":
+            self._change(
+                SYSTEM,
+                workflow_id,
+                lambda current: rules.terminate(
+                    current, self.now(), SYSTEM.user_id, "the execution was stopped outside the platform"
+                ),
+            )
+            return "terminated"
+        execution_status = ExecutionStatus.TIMED_OUT if status == "TIMED_OUT" else ExecutionStatus.FAILED
+        name = "ExecutionTimedOut" if status == "TIMED_OUT" else (error or "ExecutionFailed")
+
+        def failed(current: Workflow) -> Transition:
+            transition = rules.fail(current, self.now(), name, cause, execution_status)
+            if transition is None:
+                raise _AlreadyClosed
+            return transition
+
+        try:
+            self._change(SYSTEM, workflow_id, failed)
+        except _AlreadyClosed:
+            return "ignored: closed meanwhile"
+        return execution_status.value.lower()
 
     # ----- signals ---------------------------------------------------------------------------
 
@@ -338,7 +459,15 @@ class WorkflowService:
             self._announce(transition)
         return committed[0]
 
-    def signal(self, actor: Identity, workflow_id: str, signal: str, payload: Any) -> SignalOutcome:
+    def signal(
+        self,
+        actor: Identity,
+        workflow_id: str,
+        signal: str,
+        payload: Any,
+        event_type: EventType = EventType.SIGNAL_APPLIED,
+        **details: Any,
+    ) -> SignalOutcome:
         for _ in range(MAX_ATTEMPTS):
             workflow = self.read(actor, workflow_id)
             lifecycle = self.lifecycles[workflow.type]
@@ -361,7 +490,7 @@ class WorkflowService:
                 except StaleWrite:
                     continue
                 return self._await_queued(workflow_id, sequence)
-            transitions = self.decide(actor, workflow, signal, payload)
+            transitions = self.decide(actor, workflow, signal, payload, event_type, **details)
             try:
                 after = self.commit(transitions)
             except StaleWrite:
@@ -613,13 +742,26 @@ class WorkflowService:
             "event": event.model_dump(mode="json"),
         }
         timed_out = event.type == EventType.TIMEOUT
-        if event.type in (EventType.ESCALATED, EventType.FAILED) or (
-            timed_out and (event.details.get("escalated") or event.signal)
-        ):
-            self.notifier.alert(f"[{event.type}] {workflow.type} {workflow.workflowId} ({workflow.status})", message)
+        subject = f"[{event.type}] {workflow.type} {workflow.workflowId} ({workflow.status})"
+        escalated = (
+            event.type == EventType.ESCALATED
+            or (timed_out and event.details.get("escalated"))
+            or event.details.get("action") == "escalate"
+        )
+        if escalated:
+            subject = f"[ESCALATED level {workflow.escalationLevel}] {workflow.type} {workflow.workflowId}"
+            self.notifier.alert(subject, message, kind="escalation", level=workflow.escalationLevel)
+        elif event.type == EventType.FAILED:
+            self.notifier.alert(subject, message, kind="failure")
+        elif timed_out and event.signal:
+            self.notifier.alert(subject, message)
         if timed_out and event.details.get("reminder"):
             title = workflow.input.get("title") or workflow.workflowId
             self.notifier.notify(f"Reminder: {title}", {**message, "fields": workflow.fields})
+
+
+class _AlreadyClosed(Exception):
+    pass
 
 
 def _with(transition: Transition, **changes: Any) -> Transition:

@@ -30,7 +30,11 @@ def main() -> int:
     )
 
     platform = LocalPlatform(
-        outbox_dir=outbox, admin_emails=emails, log_level=os.environ.get("LOG_LEVEL", "WARNING"), aws_port=aws_port
+        outbox_dir=outbox,
+        admin_emails=emails,
+        log_level=os.environ.get("LOG_LEVEL", "WARNING"),
+        aws_port=aws_port,
+        schedules=True,
     )
     platform.start()
     platform.deliver_events_in_background()
@@ -46,6 +50,8 @@ ACCU workflow platform, local
   e-mail outbox    {outbox}
   virtual clock    GET /local/clock, POST /local/clock/advance {{"seconds": N}}
   faults           POST /local/faults {{"activity"?, "workflowType"?, "count": N, "kind": "transient"|"permanent"}}
+  schedules        GET /local/schedules, POST /local/schedules/NAME (make schedule NAME=HealthCheck)
+  events           GET /local/events
 Ctrl-C stops it.
 """,
         flush=True,

@@ -25,7 +25,7 @@ from typing import Any
 
 import boto3
 
-from infra.catalog import EVENT_RULES, FUNCTIONS, STREAM_CONSUMER, STREAM_FILTER
+from infra.catalog import EVENT_RULES, EXECUTION_STATUS_CHANGE, FUNCTIONS, STREAM_CONSUMER, STREAM_FILTER
 from infra.local import clock as virtual
 from infra.local.lambdas import LocalLambdaContext, resolve_handler
 
@@ -115,11 +115,32 @@ class EventRouter:
             if result.get("ErrorCode"):
                 continue
             event = self._envelope(entry, result.get("EventId"))
+            bus = "default" if entry.get("EventBusName") in (None, "", "default") else "platform"
             with self._lock:
                 self.published.append(event)
                 for rule, pattern in self._rules:
-                    if pattern.matches_event(event):  # type: ignore[arg-type]
+                    if rule.bus == bus and pattern.matches_event(event):  # type: ignore[arg-type]
                         self._pending.append((rule.target, event))
+
+    def execution_status_changed(self, execution: Any) -> None:
+        """What Step Functions puts on the default bus when an execution ends (moto puts nothing)."""
+        status = str(getattr(execution.exec_status, "value", execution.exec_status))
+        detail = {
+            "executionArn": execution.exec_arn,
+            "stateMachineArn": execution.state_machine_arn,
+            "name": execution.name,
+            "status": status,
+            "error": getattr(execution, "error", None),
+            "cause": getattr(execution, "cause", None),
+        }
+        entry = {
+            "Source": "aws.states",
+            "DetailType": EXECUTION_STATUS_CHANGE,
+            "Detail": json.dumps(detail),
+            "Resources": [execution.exec_arn],
+            "EventBusName": "default",
+        }
+        self.record([entry], [{"EventId": str(uuid.uuid4())}])
 
     def _envelope(self, entry: dict[str, Any], event_id: str | None) -> dict[str, Any]:
         return {
@@ -163,12 +184,23 @@ _installed = False
 
 
 def route_puts_to(router: EventRouter | None) -> None:
-    """Send every event put on a bus in moto's EventBridge backend to ``router`` (None: nowhere)."""
+    """Send every event put on a bus in moto's EventBridge backend, and the status change of every
+    execution that ends, to ``router`` (None: nowhere)."""
     global _active_router, _installed
     _active_router = router
     if _installed:
         return
     from moto.events.models import EventsBackend
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+    reflect = BaseExecutionWorkerCommunication._reflect_execution_status
+
+    def reflect_and_announce(self: Any) -> None:
+        reflect(self)
+        if _active_router is not None:
+            _active_router.execution_status_changed(self.execution)
+
+    BaseExecutionWorkerCommunication._reflect_execution_status = reflect_and_announce  # type: ignore[method-assign]
 
     original = EventsBackend.put_events
 

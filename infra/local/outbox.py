@@ -6,6 +6,7 @@ moto accepts SNS publishes but delivers nothing to e-mail subscriptions; an
 
 from __future__ import annotations
 
+import json
 import re
 from email.message import EmailMessage
 from pathlib import Path
@@ -27,17 +28,30 @@ class Outbox:
         params = kwargs.get("context", {}).get("outbox_params")
         if params is None or parsed.get("ResponseMetadata", {}).get("HTTPStatusCode", 200) >= 300:
             return
-        self.deliver(params["TopicArn"], params.get("Subject") or "(no subject)", params["Message"])
+        self.deliver(
+            params["TopicArn"],
+            params.get("Subject") or "(no subject)",
+            params["Message"],
+            params.get("MessageAttributes") or {},
+        )
 
     def remember_params(self, params: dict[str, Any], context: dict[str, Any], **kwargs: Any) -> None:
         # provide-client-params runs before serialization: keep the publish's own fields for after-call.
         context["outbox_params"] = dict(params)
 
-    def deliver(self, topic_arn: str, subject: str, message: str) -> list[Path]:
-        subscriptions = self._sns().list_subscriptions_by_topic(TopicArn=topic_arn).get("Subscriptions", [])
+    def deliver(
+        self, topic_arn: str, subject: str, message: str, attributes: dict[str, dict[str, str]] | None = None
+    ) -> list[Path]:
+        sns = self._sns()
+        subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic_arn).get("Subscriptions", [])
         written = []
         for subscription in subscriptions:
             if subscription.get("Protocol") != "email":
+                continue
+            policy = sns.get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])["Attributes"].get(
+                "FilterPolicy"
+            )
+            if policy and not matches_filter_policy(json.loads(policy), attributes or {}):
                 continue
             self._count += 1
             mail = EmailMessage()
@@ -56,3 +70,33 @@ class Outbox:
 
     def messages(self) -> list[Path]:
         return sorted(self.folder.glob("*.eml"))
+
+    def to(self, address: str) -> list[str]:
+        """The e-mails one address received."""
+        return [text for text in (path.read_text() for path in self.messages()) if f"To: {address}" in text]
+
+
+def matches_filter_policy(policy: dict[str, Any], attributes: dict[str, dict[str, str]]) -> bool:
+    """SNS message-attribute filter policies, as far as the platform uses them: exact strings and
+    numeric comparisons; every key of the policy must match."""
+    for key, allowed in policy.items():
+        attribute = attributes.get(key)
+        if attribute is None:
+            return False
+        value = attribute.get("StringValue", "")
+        if not any(_matches(rule, value) for rule in allowed):
+            return False
+    return True
+
+
+def _matches(rule: Any, value: str) -> bool:
+    if isinstance(rule, str):
+        return rule == value
+    if isinstance(rule, dict) and "numeric" in rule:
+        comparisons = rule["numeric"]
+        number = float(value)
+        checks = {">=": number.__ge__, ">": number.__gt__, "<=": number.__le__, "<": number.__lt__, "=": number.__eq__}
+        return all(
+            checks[operator](float(bound)) for operator, bound in zip(comparisons[::2], comparisons[1::2], strict=True)
+        )
+    return False

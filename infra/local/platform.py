@@ -20,13 +20,14 @@ import boto3
 
 from functions import clock as platform_clock
 from functions import dependencies
-from functions.dal.dynamodb import INDEXES
+from functions.dal.dynamodb import INDEXES, KEY_ATTRIBUTES
 from infra.catalog import API, CATALOG, EVENT_RULES
 from infra.local import clock as virtual
 from infra.local import moto_patches
 from infra.local.events import EventRouter, StreamPump, route_puts_to
 from infra.local.lambdas import InProcessLambdas, LocalLambdaContext, resolve_handler
 from infra.local.outbox import Outbox
+from infra.local.scheduler import LocalScheduler
 
 ACCOUNT = "123456789012"
 WORKFLOWS_TABLE = "accu-local-workflows"
@@ -37,6 +38,9 @@ DOCUMENTS_BUCKET = "accu-local-documents"
 EVENT_BUS = "accu-local-workflows"
 DEFAULT_ADMIN_EMAILS = ("operations@accu.local",)
 DEFAULT_PEOPLE_EMAILS = ("people@accu.local",)
+# Escalation recipients by level (each hears escalations at its level and above) and report readers.
+DEFAULT_ESCALATION_RECIPIENTS = {1: ("duty-manager@accu.local",), 2: ("head-of-registry@accu.local",)}
+DEFAULT_REPORT_EMAILS = ("administrators@accu.local",)
 
 # The process environment the handlers read; set before anything builds a client.
 BASE_ENVIRONMENT = {
@@ -59,6 +63,14 @@ class LocalPlatform:
     signal_apply_wait_seconds: float = 5.0
     admin_emails: tuple[str, ...] = DEFAULT_ADMIN_EMAILS
     people_emails: tuple[str, ...] = DEFAULT_PEOPLE_EMAILS
+    escalation_recipients: Mapping[int, tuple[str, ...]] = field(
+        default_factory=lambda: dict(DEFAULT_ESCALATION_RECIPIENTS)
+    )
+    report_emails: tuple[str, ...] = DEFAULT_REPORT_EMAILS
+    # Run the catalog's schedules on the clock (``make local``); tests run them when they ask to.
+    schedules: bool = False
+    # Operations thresholds (environment of the functions), e.g. {"HEALTH_RUNNING_THRESHOLD": "5"}.
+    operations_settings: Mapping[str, str] = field(default_factory=dict)
     log_level: str = "WARNING"
     frozen_clock: bool = False
     # The emulated AWS endpoint's port (presigned uploads, the AWS CLI); None: no endpoint.
@@ -73,6 +85,7 @@ class LocalPlatform:
         self._aws_endpoint: Any = None
         self.stream = StreamPump(WORKFLOWS_TABLE, ACCOUNT, self.region)
         self.router = EventRouter(ACCOUNT, self.region)
+        self.scheduler = LocalScheduler(ACCOUNT, self.region)
         self._drain_lock = threading.RLock()
         self._event_loop_stop = threading.Event()
         self._event_loop: threading.Thread | None = None
@@ -118,9 +131,12 @@ class LocalPlatform:
 
         api._idempotency_store.cache_clear()
         signal_intake._once_per_event.cache_clear()
+        if self.schedules:
+            self.scheduler.start()
         return self
 
     def stop(self) -> None:
+        self.scheduler.stop()
         self._event_loop_stop.set()
         if self._event_loop is not None:
             self._event_loop.join(timeout=5)
@@ -169,9 +185,7 @@ class LocalPlatform:
 
     def _create_resources(self) -> None:
         dynamodb = boto3.client("dynamodb")
-        key_attributes = [
-            {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "startKey", *INDEXES.values())
-        ]
+        key_attributes = [{"AttributeName": name, "AttributeType": "S"} for name in KEY_ATTRIBUTES]
         dynamodb.create_table(
             TableName=WORKFLOWS_TABLE,
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
@@ -181,11 +195,11 @@ class LocalPlatform:
                     "IndexName": index,
                     "Projection": {"ProjectionType": "ALL"},
                     "KeySchema": [
-                        {"AttributeName": partition, "KeyType": "HASH"},
-                        {"AttributeName": "startKey", "KeyType": "RANGE"},
+                        {"AttributeName": spec.partition, "KeyType": "HASH"},
+                        {"AttributeName": spec.sort, "KeyType": "RANGE"},
                     ],
                 }
-                for index, partition in INDEXES.items()
+                for index, spec in INDEXES.items()
             ],
             BillingMode="PAY_PER_REQUEST",
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
@@ -200,6 +214,23 @@ class LocalPlatform:
         topic_arn = sns.create_topic(Name=ALERTS_TOPIC)["TopicArn"]
         for address in self.admin_emails:
             sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint=address)
+        # The same filter policies the stacks give the subscriptions (infra/constructs).
+        for level, addresses in self.escalation_recipients.items():
+            policy = {"kind": ["escalation"], "escalationLevel": [{"numeric": [">=", level]}]}
+            for address in addresses:
+                sns.subscribe(
+                    TopicArn=topic_arn,
+                    Protocol="email",
+                    Endpoint=address,
+                    Attributes={"FilterPolicy": json.dumps(policy)},
+                )
+        for address in self.report_emails:
+            sns.subscribe(
+                TopicArn=topic_arn,
+                Protocol="email",
+                Endpoint=address,
+                Attributes={"FilterPolicy": json.dumps({"kind": ["report"]})},
+            )
         notifications_arn = sns.create_topic(Name=NOTIFICATIONS_TOPIC)["TopicArn"]
         for address in self.people_emails:
             sns.subscribe(TopicArn=notifications_arn, Protocol="email", Endpoint=address)
@@ -252,6 +283,7 @@ class LocalPlatform:
                 "NOTIFICATIONS_TOPIC_ARN": notifications_arn,
                 "DOCUMENTS_BUCKET_NAME": DOCUMENTS_BUCKET,
                 "EVENT_BUS_NAME": EVENT_BUS,
+                **self.operations_settings,
                 "S3_PRESIGN_ENDPOINT": self.aws_endpoint_url or "",
                 "LIFECYCLE_TIMEOUTS": json.dumps(timeouts),
                 "SIGNAL_APPLY_WAIT_SECONDS": str(self.signal_apply_wait_seconds),

@@ -4,7 +4,8 @@ become the same ``claims`` the authorizer would pass.
 
 Local-only routes (never deployed): ``GET /local/clock``, ``POST /local/clock/advance``
 ``{"seconds": N}``, ``GET|POST|DELETE /local/faults``, ``GET /local/events`` (what was published
-on the event bus; ``?detailType=&workflowId=&limit=``).
+on the event bus; ``?detailType=&workflowId=&limit=``), ``GET /local/schedules`` and
+``POST /local/schedules/{name}`` (run a schedule now).
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class LocalApi:
         if path.startswith("/local/"):
             if (method, path) == ("GET", "/local/events"):
                 return self._events(dict(parse_qsl(parts.query)))
+            if path.startswith("/local/schedules"):
+                return self._schedules(method, path)
             return self._local(method, path, body)
         lowered = {key.lower(): value for key, value in headers.items()}
         passed = {
@@ -77,6 +80,21 @@ class LocalApi:
             headers=passed,
             query=query,
         )
+
+    def _schedules(self, method: str, path: str) -> tuple[int, Any]:
+        scheduler = self.platform.scheduler
+        if (method, path) == ("GET", "/local/schedules"):
+            return 200, {"items": scheduler.upcoming()}
+        name = path.removeprefix("/local/schedules/")
+        if method == "POST" and name and "/" not in name:
+            try:
+                result = scheduler.run_now(name)
+            except KeyError:
+                known = [item["schedule"] for item in scheduler.upcoming()]
+                return 404, {"error": "NOT_FOUND", "message": f"no schedule {name!r}", "details": [{"known": known}]}
+            self.platform.settle()
+            return 200, {"schedule": name, "result": result}
+        return 404, {"error": "NOT_FOUND", "message": f"no local route {method} {path}", "details": []}
 
     def _events(self, query: dict[str, str]) -> tuple[int, Any]:
         self.platform.settle()

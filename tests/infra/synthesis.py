@@ -11,6 +11,12 @@ REGION = "ap-southeast-2"
 STAGE = "test"
 ALERT_EMAIL = "alerts@example.com"
 NOTIFICATION_EMAIL = "people@example.com"
+# Escalation level → recipients (each hears escalations at that level and above), and the daily report's.
+ESCALATION_RECIPIENTS = {"1": ["ops@example.com"], "2": ["lead@example.com"], "3": ["director@example.com"]}
+REPORT_EMAIL = "admins@example.com"
+# Health thresholds other than the defaults, to see them reach both the alarms and the functions.
+HEALTH_FAILURE_RATE_THRESHOLD = 0.2
+HEALTH_RUNNING_THRESHOLD = 250
 UPLOAD_ALLOWED_ORIGINS = ["https://workflows.example.com", "http://localhost:5173"]
 # A deployment's override of one catalog timeout, to see it reach both the ASL and the functions.
 REVIEWER_ASSIGNMENT_SECONDS = 3600
@@ -24,6 +30,10 @@ CONTEXT: dict[str, Any] = {
     "lifecycleTimeouts": {"accu-application": {"reviewerAssignment": REVIEWER_ASSIGNMENT_SECONDS}},
     "apiThrottleRateLimit": 25,
     "apiThrottleBurstLimit": 40,
+    "escalationRecipients": ESCALATION_RECIPIENTS,
+    "reportEmail": REPORT_EMAIL,
+    "healthFailureRateThreshold": HEALTH_FAILURE_RATE_THRESHOLD,
+    "healthRunningThreshold": HEALTH_RUNNING_THRESHOLD,
 }
 STORAGE_STACK = f"AccuWorkflows-{STAGE}-Storage"
 PLATFORM_STACK = f"AccuWorkflows-{STAGE}-Platform"
@@ -31,6 +41,12 @@ WORKFLOWS_TABLE = f"AccuWorkflows-{STAGE}-Workflows"
 IDEMPOTENCY_TABLE = f"AccuWorkflows-{STAGE}-Idempotency"
 EVENT_BUS = f"AccuWorkflows-{STAGE}-Events"
 DOCUMENTS_BUCKET = f"accuworkflows-{STAGE}-docs-{ACCOUNT}-{REGION}"
+NAME_PREFIX = f"AccuWorkflows-{STAGE}"
+
+
+def state_machine_arn(state_machine_name: str) -> str:
+    """The ARN of a lifecycle's state machine (its catalog ``state_machine_name``), as deployed by the test app."""
+    return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{PLATFORM_STACK}-{state_machine_name}"
 
 
 @dataclass(frozen=True)
@@ -71,3 +87,28 @@ class Synthesized:
 
     def function_id(self, name: str) -> str:
         return self.functions()[name][0]
+
+    def topic_id(self, name: str) -> str:
+        """The logical id of the platform's ``<prefix>-<name>`` SNS topic (Alerts, Notifications)."""
+        (logical_id,) = (
+            logical_id
+            for logical_id, topic in self.resources("AWS::SNS::Topic", PLATFORM_STACK).items()
+            if topic["Properties"]["TopicName"] == f"{NAME_PREFIX}-{name}"
+        )
+        return logical_id
+
+    def assert_encrypted_ssl_only_queue(self, queue_id: str) -> None:
+        """The queue keeps messages 14 days, is encrypted and refuses requests without TLS (a DeadLetterQueue)."""
+        queues = self.resources("AWS::SQS::Queue", PLATFORM_STACK)
+        properties = queues[queue_id]["Properties"]
+        assert properties.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in properties, queue_id
+        assert properties["MessageRetentionPeriod"] == 14 * 24 * 3600
+        denials = [
+            statement
+            for policy in self.resources("AWS::SQS::QueuePolicy", PLATFORM_STACK).values()
+            if {"Ref": queue_id} in policy["Properties"]["Queues"]
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            if statement["Effect"] == "Deny"
+            and statement.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+        ]
+        assert denials, queue_id

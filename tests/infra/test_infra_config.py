@@ -76,3 +76,56 @@ def test_given_invalid_upload_origins_then_reading_the_context_fails(origins: ob
 def test_given_a_stage_that_cannot_name_the_documents_bucket_then_reading_the_context_fails(stage: str) -> None:
     with pytest.raises(ValueError, match="documents bucket"):
         DeploymentConfig.from_context({"stage": stage}, environ={})
+
+
+def test_given_no_operations_context_then_the_thresholds_are_the_settings_defaults() -> None:
+    from functions.models.settings import Settings
+
+    config = DeploymentConfig.from_context({}, environ={})
+    defaults = Settings(workflows_table_name="t")
+    assert config.health_failure_rate_threshold == defaults.health_failure_rate_threshold
+    assert config.health_running_threshold == defaults.health_running_threshold
+    assert config.health_stalled_hours == defaults.health_stalled_hours
+    assert config.recovery_max_retries == defaults.recovery_max_retries
+    assert config.escalation_recipients == {}
+    assert config.report_email is None
+
+
+def test_given_operations_context_as_cli_strings_then_numbers_and_recipients_are_parsed() -> None:
+    config = DeploymentConfig.from_context(
+        {
+            "healthFailureRateThreshold": "0.25",
+            "healthRunningThreshold": "40",
+            "healthStalledHours": "12",
+            "recoveryMaxRetries": "0",
+            "escalationRecipients": '{"2": ["lead@example.com"], "1": "ops@example.com"}',
+            "reportEmail": "admins@example.com",
+        },
+        environ={},
+    )
+    assert config.health_failure_rate_threshold == 0.25
+    assert config.health_running_threshold == 40
+    assert config.health_stalled_hours == 12
+    assert config.recovery_max_retries == 0
+    assert config.escalation_recipients == {1: ("ops@example.com",), 2: ("lead@example.com",)}
+    assert config.report_email == "admins@example.com"
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {"healthFailureRateThreshold": 1.5},
+        {"healthRunningThreshold": -1},
+        {"healthRunningThreshold": 2.5},
+        {"healthStalledHours": 0},
+        {"recoveryMaxRetries": -1},
+        {"escalationRecipients": {"0": ["ops@example.com"]}},
+        {"escalationRecipients": {"first": ["ops@example.com"]}},
+        {"escalationRecipients": {"1": ["not an address"]}},
+        {"escalationRecipients": '["ops@example.com"]'},
+        {"reportEmail": "nobody"},
+    ],
+)
+def test_given_invalid_operations_context_then_reading_the_context_fails(context: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        DeploymentConfig.from_context(context, environ={})

@@ -8,28 +8,20 @@ from typing import Any
 
 import pytest
 
-from infra.catalog import EVENT_RULES, STREAM_CONSUMER, STREAM_FILTER
-from infra.constructs.platform_events import event_pattern
-from tests.infra.synthesis import EVENT_BUS, PLATFORM_STACK, STORAGE_STACK, Synthesized
+from infra.catalog import CATALOG, EVENT_RULES, STREAM_CONSUMER, STREAM_FILTER, EventRule
+from infra.constructs.platform_events import event_pattern, rule_pattern
+from tests.infra.synthesis import (
+    EVENT_BUS,
+    NAME_PREFIX,
+    PLATFORM_STACK,
+    STORAGE_STACK,
+    Synthesized,
+    state_machine_arn,
+)
 
 
 def _queue_id(destination: Any) -> str:
     return str(destination["Fn::GetAtt"][0])
-
-
-def _assert_is_an_encrypted_ssl_only_queue(synthesized: Synthesized, queue_id: str) -> None:
-    queues = synthesized.resources("AWS::SQS::Queue", PLATFORM_STACK)
-    properties = queues[queue_id]["Properties"]
-    assert properties.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in properties, queue_id
-    assert properties["MessageRetentionPeriod"] == 14 * 24 * 3600
-    denials = [
-        statement
-        for policy in synthesized.resources("AWS::SQS::QueuePolicy", PLATFORM_STACK).values()
-        if {"Ref": queue_id} in policy["Properties"]["Queues"]
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        if statement["Effect"] == "Deny" and statement.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
-    ]
-    assert denials, queue_id
 
 
 def _mapping(synthesized: Synthesized) -> dict[str, Any]:
@@ -57,9 +49,7 @@ def test_given_the_stream_consumer_then_failures_are_per_record_bisected_bounded
     assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert properties["BisectBatchOnFunctionError"] is True
     assert 0 <= properties["MaximumRetryAttempts"] <= 100
-    _assert_is_an_encrypted_ssl_only_queue(
-        synthesized, _queue_id(properties["DestinationConfig"]["OnFailure"]["Destination"])
-    )
+    synthesized.assert_encrypted_ssl_only_queue(_queue_id(properties["DestinationConfig"]["OnFailure"]["Destination"]))
 
 
 def test_given_the_event_bus_then_it_is_the_named_custom_bus_with_an_archive(synthesized: Synthesized) -> None:
@@ -72,24 +62,52 @@ def test_given_the_event_bus_then_it_is_the_named_custom_bus_with_an_archive(syn
 
 
 @pytest.mark.parametrize("rule", EVENT_RULES, ids=[rule.name for rule in EVENT_RULES])
-def test_given_a_catalog_event_rule_then_the_bus_has_it_targeting_its_function_with_retries_and_a_dlq(
+def test_given_a_catalog_event_rule_then_its_bus_has_it_targeting_its_function_with_retries_and_a_dlq(
     synthesized: Synthesized, rule: Any
 ) -> None:
     (bus_id,) = synthesized.resources("AWS::Events::EventBus", PLATFORM_STACK)
     matching = [
         r["Properties"]
         for r in synthesized.resources("AWS::Events::Rule", PLATFORM_STACK).values()
-        if r["Properties"]["Name"].endswith(f"-{rule.name}")
+        if r["Properties"]["Name"] == f"{NAME_PREFIX}-{rule.name}"
     ]
     (properties,) = matching
-    assert properties["EventBusName"] == {"Ref": bus_id}
-    assert properties["EventPattern"] == rule.pattern
+    if rule.bus == "platform":
+        assert properties["EventBusName"] == {"Ref": bus_id}
+        assert properties["EventPattern"] == rule.pattern
+    else:
+        # The account's default bus (no EventBusName), where AWS services put their events.
+        assert properties.get("EventBusName", "default") == "default"
+        pattern = properties["EventPattern"]
+        assert {key: value for key, value in pattern.items() if key != "detail"} == {
+            key: value for key, value in rule.pattern.items() if key != "detail"
+        }
+        assert {key: value for key, value in pattern["detail"].items() if key != "stateMachineArn"} == rule.pattern.get(
+            "detail", {}
+        )
     assert properties["State"] == "ENABLED"
     (target,) = properties["Targets"]
     assert target["Arn"] == {"Fn::GetAtt": [synthesized.function_id(rule.target), "Arn"]}
     assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
     assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] > 0
-    _assert_is_an_encrypted_ssl_only_queue(synthesized, _queue_id(target["DeadLetterConfig"]["Arn"]))
+    synthesized.assert_encrypted_ssl_only_queue(_queue_id(target["DeadLetterConfig"]["Arn"]))
+
+
+@pytest.mark.parametrize(
+    "rule", [rule for rule in EVENT_RULES if rule.bus == "default"], ids=lambda rule: str(rule.name)
+)
+def test_given_a_default_bus_rule_on_step_functions_events_then_it_hears_only_this_stacks_state_machines(
+    synthesized: Synthesized, rule: Any
+) -> None:
+    assert "aws.states" in rule.pattern["source"]
+    (properties,) = (
+        r["Properties"]
+        for r in synthesized.resources("AWS::Events::Rule", PLATFORM_STACK).values()
+        if r["Properties"]["Name"] == f"{NAME_PREFIX}-{rule.name}"
+    )
+    assert sorted(properties["EventPattern"]["detail"]["stateMachineArn"]) == sorted(
+        state_machine_arn(entry.state_machine_name) for entry in CATALOG.values()
+    )
 
 
 def test_given_the_rules_then_there_is_one_per_catalog_entry_and_each_target_may_be_invoked_by_it(
@@ -118,12 +136,20 @@ def test_given_a_rules_target_function_then_its_failed_invocations_go_to_its_dea
     for rule in EVENT_RULES:
         config = configs[synthesized.function_id(rule.target)]
         assert 0 <= config["MaximumRetryAttempts"] <= 2
-        _assert_is_an_encrypted_ssl_only_queue(
-            synthesized, _queue_id(config["DestinationConfig"]["OnFailure"]["Destination"])
-        )
+        synthesized.assert_encrypted_ssl_only_queue(_queue_id(config["DestinationConfig"]["OnFailure"]["Destination"]))
 
 
 def test_given_a_pattern_with_a_field_eventbridge_does_not_match_on_then_the_synthesis_fails() -> None:
     assert event_pattern({"detail-type": ["X"], "source": ["y"]}).detail_type == ["X"]
     with pytest.raises(ValueError, match="detail_type"):
         event_pattern({"detail_type": ["X"]})
+
+
+def test_given_rules_then_only_a_default_bus_rule_on_step_functions_events_is_limited_to_the_state_machines() -> None:
+    pattern = {"source": ["aws.states"], "detail": {"status": ["FAILED"]}}
+    arns = ["arn:b", "arn:a"]
+    scoped = rule_pattern(EventRule("R", "r", pattern, "T", bus="default"), arns)
+    assert scoped == {"source": ["aws.states"], "detail": {"status": ["FAILED"], "stateMachineArn": ["arn:a", "arn:b"]}}
+    assert rule_pattern(EventRule("R", "r", pattern, "T", bus="platform"), arns) == pattern
+    other = {"source": ["aws.s3"]}
+    assert rule_pattern(EventRule("R", "r", other, "T", bus="default"), arns) == other

@@ -10,14 +10,18 @@ import textwrap
 from typing import Any
 
 from functions.models.settings import Settings
-from infra.catalog import CATALOG, FUNCTIONS, SIGNAL_INTAKE
+from infra.catalog import CATALOG, FUNCTIONS, METRICS_NAMESPACE, METRICS_SERVICE, SIGNAL_INTAKE
 from tests.infra.synthesis import (
     ALERT_EMAIL,
     DOCUMENTS_BUCKET,
+    ESCALATION_RECIPIENTS,
     EVENT_BUS,
+    HEALTH_FAILURE_RATE_THRESHOLD,
+    HEALTH_RUNNING_THRESHOLD,
     IDEMPOTENCY_TABLE,
     NOTIFICATION_EMAIL,
     PLATFORM_STACK,
+    REPORT_EMAIL,
     WORKFLOWS_TABLE,
     Synthesized,
 )
@@ -120,20 +124,21 @@ def test_given_the_powertools_layer_then_its_arn_is_resolved_at_deploy_time_from
         assert function["Properties"]["Layers"] == [{"Ref": layer_parameter}]
 
 
-def test_given_e_mail_addresses_in_context_then_each_encrypted_ssl_only_topic_has_its_subscription(
+def test_given_e_mail_addresses_in_context_then_each_encrypted_ssl_only_topic_has_its_subscriptions(
     synthesized: Synthesized,
 ) -> None:
     topics = synthesized.resources("AWS::SNS::Topic", PLATFORM_STACK)
     assert len(topics) == 2
     for topic in topics.values():
         assert "KmsMasterKeyId" in topic["Properties"]
-    subscriptions = {
-        topics[s["Properties"]["TopicArn"]["Ref"]]["Properties"]["TopicName"].rsplit("-", 1)[1]: s["Properties"]
-        for s in synthesized.resources("AWS::SNS::Subscription", PLATFORM_STACK).values()
-    }
-    assert {name: (s["Protocol"], s["Endpoint"]) for name, s in subscriptions.items()} == {
-        "Alerts": ("email", ALERT_EMAIL),
-        "Notifications": ("email", NOTIFICATION_EMAIL),
+    subscribed: dict[str, set[tuple[str, str]]] = {}
+    for s in synthesized.resources("AWS::SNS::Subscription", PLATFORM_STACK).values():
+        name = topics[s["Properties"]["TopicArn"]["Ref"]]["Properties"]["TopicName"].rsplit("-", 1)[1]
+        subscribed.setdefault(name, set()).add((s["Properties"]["Protocol"], s["Properties"]["Endpoint"]))
+    escalations = {address for addresses in ESCALATION_RECIPIENTS.values() for address in addresses}
+    assert subscribed == {
+        "Alerts": {("email", address) for address in {ALERT_EMAIL, REPORT_EMAIL, *escalations}},
+        "Notifications": {("email", NOTIFICATION_EMAIL)},
     }
     ssl_only = {
         topic_ref["Ref"]
@@ -143,3 +148,19 @@ def test_given_e_mail_addresses_in_context_then_each_encrypted_ssl_only_topic_ha
         for topic_ref in policy["Properties"]["Topics"]
     }
     assert ssl_only == set(topics)
+
+
+def test_given_the_operations_context_then_every_function_gets_the_thresholds_and_the_retry_cap(
+    synthesized: Synthesized,
+) -> None:
+    for name, function in _functions(synthesized).items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        settings = Settings.from_environment(
+            {key: value if isinstance(value, str) else "arn:token" for key, value in variables.items()}
+        )
+        assert settings.health_failure_rate_threshold == HEALTH_FAILURE_RATE_THRESHOLD, name
+        assert settings.health_running_threshold == HEALTH_RUNNING_THRESHOLD, name
+        assert settings.health_stalled_hours == 24, name
+        assert settings.recovery_max_retries == 3, name
+        assert variables["POWERTOOLS_METRICS_NAMESPACE"] == METRICS_NAMESPACE, name
+        assert variables["POWERTOOLS_SERVICE_NAME"] == METRICS_SERVICE, name

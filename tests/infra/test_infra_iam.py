@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from infra.catalog import CATALOG, FUNCTIONS
+from infra.catalog import CATALOG, FUNCTIONS, SCHEDULES
 from tests.infra.synthesis import (
+    ACCOUNT,
     DOCUMENTS_BUCKET,
     IDEMPOTENCY_TABLE,
     PLATFORM_STACK,
@@ -25,6 +27,11 @@ EXPECTED_STATES_ACTIONS = {
     "ValidateDocument": WORKFLOW_EFFECTS,
     "RecordFailure": set(),
     "PublishEvents": set(),
+    # Recovery retries a failed workflow from its last state: a new execution, whose first wait may be released.
+    "FailureRecovery": WORKFLOW_EFFECTS,
+    "HealthCheck": set(),
+    "DailyReport": set(),
+    "ExecutionStatusChanged": set(),
 }
 EXPECTED_TABLES = {name: {WORKFLOWS_TABLE} for name in FUNCTIONS} | {
     "Api": {WORKFLOWS_TABLE, IDEMPOTENCY_TABLE},
@@ -210,3 +217,57 @@ def test_given_the_workflows_stream_then_only_the_stream_consumer_reads_it(synth
                 (resource,) = _as_list(statement["Resource"])
                 assert resource["Fn::GetStackOutput"]["StackName"] == STORAGE_STACK
     assert readers == {"PublishEvents": STREAM_READ}
+
+
+def _roles_assumed_by(synthesized: Synthesized, service: str) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: role
+        for logical_id, role in synthesized.resources("AWS::IAM::Role", PLATFORM_STACK).items()
+        if any(
+            _as_list(statement["Principal"].get("Service")) == [service]
+            for statement in role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        )
+    }
+
+
+def test_given_each_schedule_then_its_role_may_only_invoke_its_function_and_write_its_dead_letters(
+    synthesized: Synthesized,
+) -> None:
+    roles = _roles_assumed_by(synthesized, "scheduler.amazonaws.com")
+    schedules = synthesized.resources("AWS::Scheduler::Schedule", PLATFORM_STACK)
+    assert len(roles) == len(schedules) == len(SCHEDULES)
+    for schedule in schedules.values():
+        target = schedule["Properties"]["Target"]
+        role_id = target["RoleArn"]["Fn::GetAtt"][0]
+        (trust,) = roles[role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNT
+        assert not roles[role_id]["Properties"].get("Policies")
+        granted = {
+            (action, json.dumps(resource))
+            for statement in _policy_statements_of_role(synthesized, role_id)
+            if statement["Effect"] == "Allow"
+            for action in _as_list(statement["Action"])
+            for resource in _as_list(statement["Resource"])
+        }
+        assert granted == {
+            ("lambda:InvokeFunction", json.dumps(target["Arn"])),
+            ("sqs:SendMessage", json.dumps(target["DeadLetterConfig"]["Arn"])),
+        }
+
+
+def test_given_all_roles_then_only_the_state_machines_and_the_schedules_may_invoke_functions(
+    synthesized: Synthesized,
+) -> None:
+    allowed = set(_roles_assumed_by(synthesized, "states.amazonaws.com")) | set(
+        _roles_assumed_by(synthesized, "scheduler.amazonaws.com")
+    )
+    invokers = {
+        role["Ref"]
+        for policy in synthesized.resources("AWS::IAM::Policy").values()
+        if any(
+            "lambda:InvokeFunction" in _as_list(statement["Action"])
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        )
+        for role in policy["Properties"]["Roles"]
+    }
+    assert invokers and invokers <= allowed

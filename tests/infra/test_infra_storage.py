@@ -9,7 +9,7 @@ from typing import Any
 from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 
-from functions.dal.dynamodb import INDEXES
+from functions.dal.dynamodb import INDEXES, KEY_ATTRIBUTES
 from infra.constructs import DocumentsBucket
 from infra.stacks import cdk_json_context
 from tests.infra.synthesis import (
@@ -75,11 +75,11 @@ def test_given_the_workflows_table_then_its_keys_and_indexes_match_the_data_acce
     assert _key_schema(properties["KeySchema"]) == {"HASH": "pk", "RANGE": "sk"}
     indexes = {index["IndexName"]: index for index in properties["GlobalSecondaryIndexes"]}
     assert set(indexes) == set(INDEXES)
-    for name, partition_attribute in INDEXES.items():
-        assert _key_schema(indexes[name]["KeySchema"]) == {"HASH": partition_attribute, "RANGE": "startKey"}
+    for name, index in INDEXES.items():
+        assert _key_schema(indexes[name]["KeySchema"]) == {"HASH": index.partition, "RANGE": index.sort}
         assert indexes[name]["Projection"] == {"ProjectionType": "ALL"}
     types = {a["AttributeName"]: a["AttributeType"] for a in properties["AttributeDefinitions"]}
-    assert types == dict.fromkeys(["pk", "sk", "startKey", *INDEXES.values()], "S")
+    assert types == dict.fromkeys(KEY_ATTRIBUTES, "S")
 
 
 def test_given_the_idempotency_table_then_it_has_the_powertools_key_and_ttl(synthesized: Synthesized) -> None:

@@ -122,8 +122,10 @@ def test_fourteen_days_without_a_reviewer_escalate_and_the_application_keeps_wai
         "system",
         "reviewerAssignment",
     )
-    mails = platform.outbox.messages()
-    assert len(mails) == 1 and "ESCALATED" in mails[0].read_text() and "app-late" in mails[0].read_text()
+    mails = platform.outbox.to("operations@accu.local")
+    assert len(mails) == 1 and "ESCALATED" in mails[0] and "app-late" in mails[0]
+    assert len(platform.outbox.to("duty-manager@accu.local")) == 1  # level-1 escalation recipients
+    assert platform.outbox.to("head-of-registry@accu.local") == []  # level 2 and above only
 
     # And another 14 days escalate again; a reviewer can still take it
     platform.advance(14 * DAY)

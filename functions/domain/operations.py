@@ -1,0 +1,184 @@
+"""Operations rules (DESIGN §6, with the seed's numbers): health thresholds, the recovery decision
+for a failed workflow, and the daily report with its recommendations. Pure functions of counters
+and workflows; the service layer reads them and acts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from functions.domain.workflow import Workflow
+
+# Failures that may pass by themselves: an activity's transient error once its retries ran out,
+# an execution that timed out, an execution that could not start.
+TRANSIENT_ERRORS = frozenset(
+    {
+        "TransientActivityError",
+        "Lambda.ServiceException",
+        "Lambda.AWSLambdaException",
+        "Lambda.SdkClientException",
+        "Lambda.TooManyRequestsException",
+        "Lambda.Unknown",
+        "States.Timeout",
+        "States.TaskFailed",
+        "StartExecutionFailed",
+        "ExecutionTimedOut",
+    }
+)
+# Lifecycles whose transient failures are retried automatically (documents, and the notification-like
+# calendar); the others (applications, projects) go to people at once.
+AUTOMATICALLY_RETRIED = frozenset({"document", "calendar"})
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    failure_rate: float = 0.10
+    running: int = 100
+    stalled_hours: float = 24.0
+
+
+@dataclass(frozen=True)
+class HealthFinding:
+    check: str
+    message: str
+    value: float
+    threshold: float
+
+
+def health_findings(
+    total: int, failed: int, running: int, stalled: list[Workflow], thresholds: Thresholds
+) -> list[HealthFinding]:
+    """What is wrong, if anything: a high failure rate, too many running workflows, stalled ones."""
+    findings = []
+    rate = failed / total if total else 0.0
+    if rate > thresholds.failure_rate:
+        findings.append(
+            HealthFinding(
+                "failureRate",
+                f"{rate:.1%} of workflows failed (over {thresholds.failure_rate:.0%})",
+                round(rate, 4),
+                thresholds.failure_rate,
+            )
+        )
+    if running > thresholds.running:
+        findings.append(
+            HealthFinding(
+                "runningWorkflows",
+                f"{running} workflows running (over {thresholds.running})",
+                running,
+                thresholds.running,
+            )
+        )
+    if stalled:
+        names = ", ".join(workflow.workflowId for workflow in stalled[:10])
+        findings.append(
+            HealthFinding(
+                "stalledWorkflows",
+                f"{len(stalled)} running workflow(s) with no progress for over {thresholds.stalled_hours:g} h and no "
+                f"open wait: {names}",
+                len(stalled),
+                0,
+            )
+        )
+    return findings
+
+
+Decision = Literal["retry", "escalate"]
+
+
+def recovery_decision(workflow: Workflow, max_retries: int) -> tuple[Decision, str]:
+    """What to do with a failed workflow, and why (recorded in its history)."""
+    error = str((workflow.failure or {}).get("error") or "")
+    transient = error in TRANSIENT_ERRORS or workflow.executionStatus == "TIMED_OUT"
+    if workflow.type not in AUTOMATICALLY_RETRIED:
+        return "escalate", f"{workflow.type} failures go to manual handling at once ({error or 'unknown error'})"
+    if not transient:
+        return "escalate", f"{error or 'the failure'} is not transient: retrying cannot fix it"
+    if workflow.retryCount >= max_retries:
+        return "escalate", f"still failing after {workflow.retryCount} automatic retries (the maximum is {max_retries})"
+    return "retry", f"{error} is transient: retry {workflow.retryCount + 1} of {max_retries}"
+
+
+def daily_report(
+    date: str,
+    day: Mapping[str, float],
+    totals: Mapping[str, Mapping[str, float]],
+    thresholds: Thresholds,
+    generated_at: str,
+) -> dict[str, Any]:
+    """The report of one day (UTC) from that day's counters and the running totals now."""
+    types = sorted(totals)
+
+    def count(name: str) -> int:
+        return int(day.get(name, 0))
+
+    closed = {status: count(f"closed#{status}") for status in ("COMPLETED", "FAILED", "TERMINATED", "TIMED_OUT")}
+    running_now = sum(int(totals[name].get("exec_RUNNING", 0)) for name in types)
+    by_type = {
+        name: {
+            "started": count(f"started#{name}"),
+            "completed": count(f"closed#COMPLETED#{name}"),
+            "failed": count(f"closed#FAILED#{name}") + count(f"closed#TIMED_OUT#{name}"),
+            "terminated": count(f"closed#TERMINATED#{name}"),
+            "running": int(totals[name].get("exec_RUNNING", 0)),
+            "byStatus": {
+                key.removeprefix("status_"): int(value)
+                for key, value in sorted(totals[name].items())
+                if key.startswith("status_") and value
+            },
+        }
+        for name in types
+    }
+    failed = closed["FAILED"] + closed["TIMED_OUT"]
+    finished = sum(closed.values())
+    average = round(day.get("closedSeconds", 0) / day["closedCount"], 3) if day.get("closedCount") else None
+    report = {
+        "date": date,
+        "generatedAt": generated_at,
+        "totals": {
+            "started": count("started"),
+            "completed": closed["COMPLETED"],
+            "failed": failed,
+            "terminated": closed["TERMINATED"],
+            "running": running_now,
+            "escalations": count("escalations"),
+            "retries": count("retries"),
+        },
+        "failureRate": round(failed / finished, 4) if finished else 0.0,
+        "averageExecutionSeconds": average,
+        "byType": by_type,
+    }
+    report["recommendations"] = recommendations(report, thresholds)
+    return report
+
+
+def recommendations(report: Mapping[str, Any], thresholds: Thresholds) -> list[str]:
+    totals = report["totals"]
+    advice = []
+    if report["failureRate"] > thresholds.failure_rate:
+        worst = max(report["byType"].items(), key=lambda item: item[1]["failed"], default=(None, {}))[0]
+        advice.append(
+            f"Failure rate {report['failureRate']:.1%} is over {thresholds.failure_rate:.0%}: "
+            f"look at the failed {worst} workflows first (GET /workflows?executionStatus=FAILED)."
+        )
+    if totals["running"] > thresholds.running:
+        advice.append(
+            f"{totals['running']} workflows are running (over {thresholds.running}): check reviewer "
+            "capacity and the oldest waiting workflows."
+        )
+    if totals["escalations"]:
+        advice.append(f"{totals['escalations']} escalation(s) yesterday: assign owners to the escalated workflows.")
+    if totals["retries"]:
+        advice.append(
+            f"{totals['retries']} automatic retr{'y' if totals['retries'] == 1 else 'ies'}: a dependency "
+            "may be flaky; check the failed activities' errors."
+        )
+    for name, figures in report["byType"].items():
+        if figures["started"] and not figures["completed"] and figures["running"] > 2 * figures["started"]:
+            advice.append(f"{name}: more workflows are piling up than finishing; review the backlog.")
+    if not totals["started"] and not any(figures["completed"] for figures in report["byType"].values()):
+        advice.append("No workflow started or completed: check that clients can reach the API.")
+    if not advice:
+        advice.append("All figures are within their thresholds: no action needed.")
+    return advice

@@ -1,0 +1,129 @@
+"""The scheduled operations (DESIGN §6): health check, failed-workflow recovery, daily report.
+
+They read counters and sparse indexes only, so each costs the same however many workflows exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from functions.domain import operations as rules
+from functions.domain import workflow as workflows
+from functions.domain.errors import DomainError, ReportNotFound
+from functions.domain.identity import SYSTEM
+from functions.domain.time import iso
+from functions.domain.workflow import ExecutionStatus
+from functions.service.ports import StaleWrite
+from functions.service.workflows import WorkflowService
+
+STALLED_REPORTED = 25
+RECOVERED_PER_TYPE = 25
+
+
+@dataclass
+class HealthReport:
+    checkedAt: str
+    total: int
+    running: int
+    failed: int
+    failureRate: float
+    stalled: list[dict[str, Any]]
+    findings: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return not self.findings
+
+
+class OperationsService:
+    def __init__(self, workflows: WorkflowService, thresholds: rules.Thresholds, max_retries: int):
+        self.workflows = workflows
+        self.store = workflows.store
+        self.thresholds = thresholds
+        self.max_retries = max_retries
+
+    def health_check(self) -> HealthReport:
+        """Failure rate, running count and stalled workflows against their thresholds; an alert if any fails."""
+        now = self.workflows.now()
+        counters = self.store.counters(sorted(self.workflows.lifecycles))
+        total = int(sum(counts.get("total", 0) for counts in counters.values()))
+        running = int(sum(counts.get(f"exec_{ExecutionStatus.RUNNING}", 0) for counts in counters.values()))
+        failed = int(
+            sum(
+                counts.get(f"exec_{status}", 0)
+                for counts in counters.values()
+                for status in (ExecutionStatus.FAILED, ExecutionStatus.TIMED_OUT)
+            )
+        )
+        cutoff = iso(now - timedelta(hours=self.thresholds.stalled_hours))
+        stalled = self.store.stalled(cutoff, STALLED_REPORTED)
+        findings = rules.health_findings(total, failed, running, stalled, self.thresholds)
+        report = HealthReport(
+            checkedAt=iso(now),
+            total=total,
+            running=running,
+            failed=failed,
+            failureRate=round(failed / total, 4) if total else 0.0,
+            stalled=[
+                {"workflowId": w.workflowId, "type": w.type, "status": w.status, "lastProgressAt": w.lastProgressAt}
+                for w in stalled
+            ],
+            findings=[finding.__dict__ for finding in findings],
+        )
+        if findings:
+            self.workflows.notifier.alert(
+                "[HEALTH] " + "; ".join(finding.check for finding in findings), report.__dict__, kind="health"
+            )
+        return report
+
+    def recover_failed(self) -> list[dict[str, Any]]:
+        """For each failed workflow without a decision yet: retry it from its last state, or escalate it.
+        Every decision is in the workflow's history."""
+        decisions = []
+        for workflow_type in sorted(self.workflows.lifecycles):
+            for workflow in self.store.needing_recovery(workflow_type, RECOVERED_PER_TYPE):
+                decision, reason = rules.recovery_decision(workflow, self.max_retries)
+                outcome: str = decision
+                try:
+                    if decision == "retry":
+                        self.workflows.retry(SYSTEM, workflow.workflowId, reason, recovery="automatic")
+                    else:
+                        self._escalate_failed(workflow.workflowId, reason)
+                except (StaleWrite, DomainError) as error:  # changed meanwhile: the next run decides
+                    outcome, reason = "skipped", str(error)
+                decisions.append(
+                    {"workflowId": workflow.workflowId, "type": workflow.type, "decision": outcome, "reason": reason}
+                )
+        return decisions
+
+    def _escalate_failed(self, workflow_id: str, reason: str) -> None:
+        def escalation(workflow: workflows.Workflow) -> workflows.Transition:
+            failure = {**(workflow.failure or {}), "recovery": "escalated"}
+            return workflows.escalate(
+                workflow, self.workflows.now(), SYSTEM.user_id, reason, failure=failure, recovery="escalate"
+            )
+
+        self.workflows._change(SYSTEM, workflow_id, escalation)
+
+    def daily_report(self, date: str | None = None) -> dict[str, Any]:
+        """The report of ``date`` (default: yesterday, UTC): stored, and e-mailed to the administrators."""
+        now = self.workflows.now()
+        day = date or (now - timedelta(days=1)).date().isoformat()
+        report = rules.daily_report(
+            day,
+            self.store.daily_counters(day),
+            self.store.counters(sorted(self.workflows.lifecycles)),
+            self.thresholds,
+            iso(now),
+        )
+        self.store.put_report(day, report)
+        self.workflows.notifier.alert(f"ACCU workflows daily report {day}", report, kind="report")
+        return report
+
+    def report(self, date: str) -> dict[str, Any]:
+        report = self.store.get_report(date)
+        if report is None:
+            raise ReportNotFound(f"no daily report for {date}", [{"field": "date", "value": date}])
+        return report
