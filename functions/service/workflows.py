@@ -382,12 +382,13 @@ class WorkflowService:
         signal: str,
         payload: Any,
         event_type: EventType = EventType.SIGNAL_APPLIED,
+        **details: Any,
     ) -> list[Transition]:
         """A signal's transition and those of the workflows it brings along, not yet committed."""
         lifecycle = self.lifecycles[workflow.type]
         spec = rules.signal_spec(lifecycle, signal)
         context = self.context(actor, workflow, spec.facts)
-        transition = rules.apply_signal(lifecycle, workflow, signal, payload, context, event_type)
+        transition = rules.apply_signal(lifecycle, workflow, signal, payload, context, event_type, **details)
         return [transition, *self._follow_ups(transition, context)]
 
     def _follow_ups(self, transition: Transition, context: SignalContext) -> list[Transition]:
@@ -486,7 +487,7 @@ class WorkflowService:
                 # Between two waits: check it against the state it will meet, then keep it in order.
                 self.decide(actor, self._projected(lifecycle, workflow), signal, payload)
                 try:
-                    sequence = self._enqueue(workflow, actor, signal, payload)
+                    sequence = self._enqueue(workflow, actor, signal, payload, event_type, details)
                 except StaleWrite:
                     continue
                 return self._await_queued(workflow_id, sequence)
@@ -515,7 +516,15 @@ class WorkflowService:
                     continue
         return projected
 
-    def _enqueue(self, workflow: Workflow, actor: Identity, signal: str, payload: Any) -> int:
+    def _enqueue(
+        self,
+        workflow: Workflow,
+        actor: Identity,
+        signal: str,
+        payload: Any,
+        event_type: EventType = EventType.SIGNAL_APPLIED,
+        details: dict[str, Any] | None = None,
+    ) -> int:
         sequence = workflow.signalSeq + 1
         record = {
             "signal": signal,
@@ -525,6 +534,9 @@ class WorkflowService:
             "receivedAt": iso(self.now()),
             "actor": actor.user_id,
             "actorGroups": sorted(actor.groups),
+            # How the history records it when applied (an operator's intervention stays one).
+            "eventType": event_type.value,
+            "details": details or {},
         }
         after = workflow.model_copy(update={"pendingSignals": workflow.pendingSignals + 1, "signalSeq": sequence})
         self.store.save_bookkeeping(
@@ -591,7 +603,14 @@ class WorkflowService:
         record = queued[0]
         key = (workflow.workflowId, int(record["sequence"]))
         try:
-            transitions = self.decide(_identity(record), workflow, record["signal"], record.get("payload"))
+            transitions = self.decide(
+                _identity(record),
+                workflow,
+                record["signal"],
+                record.get("payload"),
+                EventType(record.get("eventType", EventType.SIGNAL_APPLIED)),
+                **record.get("details", {}),
+            )
         except DomainError as error:
             rejected = {
                 **record,
