@@ -8,9 +8,11 @@ Two stacks per stage:
   the documents bucket (``accuworkflows-<stage>-docs-<account>-<region>``) and its access-logs bucket (stateful).
 - ``AccuWorkflows-<stage>-Platform``: the Lambda functions, one Step Functions state machine per lifecycle of
   ``infra/catalog.py`` (published behind a ``live`` alias), the alerts and notifications SNS topics, the
-  ``AccuWorkflows-<stage>-Events`` EventBridge bus (archived; one rule per ``EVENT_RULES`` entry), the stream's
-  event source mapping into ``PublishEvents``, the Cognito user pool and the REST API. It reads the stream's ARN
-  from the storage stack's outputs (``Fn::GetStackOutput``, no export).
+  ``AccuWorkflows-<stage>-Events`` EventBridge bus (archived) and one rule per ``EVENT_RULES`` entry (on that bus,
+  or on the account's default bus for AWS services' events), one EventBridge Scheduler schedule per ``SCHEDULES``
+  entry, the stream's event source mapping into ``PublishEvents``, the Cognito user pool, the REST API, and
+  operations' CloudWatch alarms (notifying the alerts topic) and ``AccuWorkflows-<stage>-Operations`` dashboard.
+  It reads the stream's ARN from the storage stack's outputs (``Fn::GetStackOutput``, no export).
 
 cdk-nag's AwsSolutions checks run as a validation plugin: synthesis fails on any unacknowledged finding.
 
@@ -23,7 +25,16 @@ Context values (``cdk.json``, ``-c key=value`` or ``build_app(context=...)``; al
     Names the stacks and resources (``AccuWorkflows-<stage>-...``) and the API stage. Default ``dev``. Letters,
     digits and hyphens, short enough for the documents bucket's name (at most 63 characters).
 ``alertEmail``
-    An e-mail address subscribed to the alerts topic (operations: escalations, failures). Default: no subscription.
+    An e-mail address subscribed to the alerts topic, hearing every alert (escalations, failures, health, reports,
+    alarms). Default: no subscription.
+``escalationRecipients``
+    Escalation level → e-mail addresses, as JSON or a dict: ``{"1": ["ops@x"], "2": ["lead@x"], "3": ["dir@x"]}``.
+    Each address is subscribed to the alerts topic with a filter policy: it hears escalations (message attribute
+    ``kind`` = ``escalation``) whose ``escalationLevel`` is its level or above. Default: none.
+``reportEmail``
+    An e-mail address subscribed to the alerts topic for the daily reports only (``kind`` = ``report``). An address
+    named more than once (here, in ``escalationRecipients``, as ``alertEmail``) gets one subscription hearing what
+    each mention asks for. Default: none.
 ``notificationEmail``
     An e-mail address subscribed to the notifications topic (reminders to a workflow's people). Default: no
     subscription.
@@ -45,6 +56,13 @@ Context values (``cdk.json``, ``-c key=value`` or ``build_app(context=...)``; al
     ``arn:aws:lambda:<region>:017000801446:layer:AWSLambdaPowertoolsPythonV3-python314-x86_64:<N>``.
 ``signalApplyWaitSeconds``
     How long the API waits for a kept signal to be applied before answering 202. Default 5.
+``healthFailureRateThreshold``, ``healthRunningThreshold``, ``healthStalledHours``
+    The health check's thresholds: the share of finished workflows that failed or timed out (0 to 1; default 0.1),
+    the number of running workflows (default 100), the hours without progress after which a running workflow
+    that is not waiting for a signal is stalled (default 24). The FailureRate and RunningWorkflows alarms use the
+    first two.
+``recoveryMaxRetries``
+    How many times the hourly recovery retries a failed workflow before escalating it. Default 3.
 """
 
 import os

@@ -10,7 +10,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions import dependencies
 from functions.handlers.observability import logger, tracer
 
-metrics = Metrics(namespace="AccuWorkflows", service="accu-workflows")
+# Namespace and service from POWERTOOLS_METRICS_NAMESPACE / POWERTOOLS_SERVICE_NAME (set by the stacks
+# from infra/catalog.py, where the alarms read them too).
+metrics = Metrics()
 
 
 @metrics.log_metrics

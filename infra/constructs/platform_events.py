@@ -1,4 +1,5 @@
-"""The platform's EventBridge bus: domain events out, SignalRequested in, per the catalog's rules."""
+"""The platform's EventBridge bus (domain events out, SignalRequested in) and the catalog's rules, on that bus or on
+the account's default bus (where AWS services put their events)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,21 @@ INVOCATION_RETRY_ATTEMPTS = 2
 INVOCATION_MAX_EVENT_AGE = Duration.hours(1)
 
 
+STEP_FUNCTIONS_SOURCE = "aws.states"
+
+
+def rule_pattern(rule: EventRule, state_machine_arns: Sequence[str]) -> dict[str, Any]:
+    """The catalog rule's pattern; on the default bus, a rule on Step Functions events hears only the events of
+    ``state_machine_arns`` (``detail.stateMachineArn``), not those of the account's other state machines."""
+    pattern = dict(rule.pattern)
+    if rule.bus == "default" and STEP_FUNCTIONS_SOURCE in pattern.get("source", ()):
+        detail = dict(pattern.get("detail", {}))
+        if "stateMachineArn" in detail:
+            raise ValueError(f"rule {rule.name}: the stack sets detail.stateMachineArn to its own state machines")
+        pattern["detail"] = {**detail, "stateMachineArn": sorted(state_machine_arns)}
+    return pattern
+
+
 def event_pattern(pattern: Mapping[str, Any]) -> events.EventPattern:
     """A catalog rule's pattern (EventBridge's JSON form) as CDK's EventPattern, field by field."""
     unknown = set(pattern) - set(PATTERN_FIELDS)
@@ -45,8 +61,9 @@ def event_pattern(pattern: Mapping[str, Any]) -> events.EventPattern:
 
 class PlatformEvents(Construct):
     """A custom event bus with an archive (events can be replayed within ``archive_retention``) and, for each
-    catalog rule, a rule on the bus that invokes its target function. Delivery is retried, then goes to the
-    target's dead-letter queue; so does an event whose invocation failed after Lambda's own retries."""
+    catalog rule, a rule on that bus or on the account's default bus that invokes its target function (a default
+    bus rule on Step Functions events is limited to ``state_machine_arns``). Delivery is retried, then goes to
+    the target's dead-letter queue; so does an event whose invocation failed after Lambda's own retries."""
 
     def __init__(
         self,
@@ -58,6 +75,7 @@ class PlatformEvents(Construct):
         rules: Sequence[EventRule],
         functions: Mapping[str, PlatformFunction],
         archive_retention: Duration,
+        state_machine_arns: Sequence[str],
     ) -> None:
         super().__init__(scope, construct_id)
         self.bus = events.EventBus(self, "Bus", event_bus_name=event_bus_name, description="ACCU workflow events")
@@ -70,13 +88,15 @@ class PlatformEvents(Construct):
 
         # One dead-letter queue per target function: what it was never given, and what it failed to apply.
         self.dead_letters: dict[str, DeadLetterQueue] = {}
+        bus_names = {"platform": event_bus_name, "default": "the default event bus"}
         for target in dict.fromkeys(rule.target for rule in rules):
             function = functions[target]
+            sources = " and ".join(dict.fromkeys(bus_names[rule.bus] for rule in rules if rule.target == target))
             queue = DeadLetterQueue(
                 self,
                 f"{target}DeadLetters",
                 queue_name=f"{name_prefix}-{target}-DeadLetters",
-                holds=f"events from {event_bus_name} that EventBridge could not deliver to {target}, and "
+                holds=f"events from {sources} that EventBridge could not deliver to {target}, and "
                 f"invocation records of events {target} failed on after Lambda's retries",
             )
             lambda_.EventInvokeConfig(
@@ -96,8 +116,9 @@ class PlatformEvents(Construct):
                 f"{rule.name}Rule",
                 rule_name=f"{name_prefix}-{rule.name}",
                 description=rule.description,
-                event_bus=self.bus,
-                event_pattern=event_pattern(rule.pattern),
+                # No bus: the account's default event bus.
+                event_bus=self.bus if rule.bus == "platform" else None,
+                event_pattern=event_pattern(rule_pattern(rule, state_machine_arns)),
                 targets=[
                     targets.LambdaFunction(
                         functions[rule.target].function,

@@ -10,14 +10,15 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.catalog import FunctionSpec
+from infra.catalog import METRICS_NAMESPACE, METRICS_SERVICE, FunctionSpec
 from infra.constructs.acknowledgments import acknowledge
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 
+# The service name is also Powertools Metrics' default ``service`` dimension, which the alarms select on.
 POWERTOOLS_ENVIRONMENT = {
-    "POWERTOOLS_SERVICE_NAME": "accu-workflows",
-    "POWERTOOLS_METRICS_NAMESPACE": "AccuWorkflows",
+    "POWERTOOLS_SERVICE_NAME": METRICS_SERVICE,
+    "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
     "POWERTOOLS_LOG_LEVEL": "INFO",
 }
 

@@ -10,8 +10,6 @@ from constructs import Construct
 
 from functions.dal.dynamodb import INDEXES
 
-# Every global secondary index of the workflows table sorts on this attribute.
-INDEX_SORT_KEY = "startKey"
 # Powertools' DynamoDBPersistenceLayer defaults.
 IDEMPOTENCY_KEY = "id"
 IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
@@ -35,9 +33,13 @@ class TableRef:
 
 
 class WorkflowTables(Construct):
-    """The workflows table (pk/sk, four sparse GSIs sorted on ``startKey``, PITR, deletion protection, a
-    NEW_IMAGE stream that domain events are published from) and the idempotency table (``id`` key, TTL on
-    ``expiration``); both on-demand and KMS-encrypted."""
+    """The workflows table (pk/sk; the data access layer's sparse GSIs, ``INDEXES``, each with a string partition
+    and sort key and all attributes projected; PITR, deletion protection, a NEW_IMAGE stream that domain events
+    are published from) and the idempotency table (``id`` key, TTL on ``expiration``); both on-demand and
+    KMS-encrypted.
+
+    CloudFormation creates or deletes at most one GSI per update of a deployed table: adding several indexes to
+    ``INDEXES`` at once fails the update, so add them over successive deployments."""
 
     def __init__(self, scope: Construct, construct_id: str, *, name_prefix: str) -> None:
         super().__init__(scope, construct_id)
@@ -58,11 +60,11 @@ class WorkflowTables(Construct):
             # New items only: history events become domain events (infra/catalog.STREAM_FILTER).
             stream=dynamodb.StreamViewType.NEW_IMAGE,
         )
-        for index_name, partition_attribute in INDEXES.items():
+        for index_name, index in INDEXES.items():
             self.workflows_table.add_global_secondary_index(
                 index_name=index_name,
-                partition_key=dynamodb.Attribute(name=partition_attribute, type=dynamodb.AttributeType.STRING),
-                sort_key=dynamodb.Attribute(name=INDEX_SORT_KEY, type=dynamodb.AttributeType.STRING),
+                partition_key=dynamodb.Attribute(name=index.partition, type=dynamodb.AttributeType.STRING),
+                sort_key=dynamodb.Attribute(name=index.sort, type=dynamodb.AttributeType.STRING),
                 projection_type=dynamodb.ProjectionType.ALL,
             )
 

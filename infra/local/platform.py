@@ -21,7 +21,7 @@ import boto3
 from functions import clock as platform_clock
 from functions import dependencies
 from functions.dal.dynamodb import INDEXES, KEY_ATTRIBUTES
-from infra.catalog import API, CATALOG, EVENT_RULES
+from infra.catalog import API, CATALOG, EVENT_RULES, METRICS_NAMESPACE, METRICS_SERVICE
 from infra.local import clock as virtual
 from infra.local import moto_patches
 from infra.local.events import EventRouter, StreamPump, route_puts_to
@@ -50,7 +50,8 @@ BASE_ENVIRONMENT = {
     "TZ": "UTC",  # moto compares Wait timestamps with naive local time
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
-    "POWERTOOLS_SERVICE_NAME": "accu-workflows",
+    "POWERTOOLS_SERVICE_NAME": METRICS_SERVICE,
+    "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
     "POWERTOOLS_LOG_LEVEL": "WARNING",
 }
 

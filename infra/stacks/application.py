@@ -73,6 +73,12 @@ CONTEXT_KEYS = (
     "powertoolsVersion",
     "powertoolsLayerArn",
     "signalApplyWaitSeconds",
+    "healthFailureRateThreshold",
+    "healthRunningThreshold",
+    "healthStalledHours",
+    "recoveryMaxRetries",
+    "escalationRecipients",
+    "reportEmail",
 )
 
 

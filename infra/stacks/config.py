@@ -18,9 +18,15 @@ DEFAULT_POWERTOOLS_VERSION = "3.37.0"
 DEFAULT_THROTTLE_RATE_LIMIT = 50.0
 DEFAULT_THROTTLE_BURST_LIMIT = 100
 DEFAULT_SIGNAL_APPLY_WAIT_SECONDS = 5.0
+# Operations: the health check's thresholds (and the alarms on its metrics), recovery's retry cap.
+DEFAULT_HEALTH_FAILURE_RATE_THRESHOLD = 0.1
+DEFAULT_HEALTH_RUNNING_THRESHOLD = 100
+DEFAULT_HEALTH_STALLED_HOURS = 24.0
+DEFAULT_RECOVERY_MAX_RETRIES = 3
 # S3 bucket names: 3 to 63 lowercase letters, digits and hyphens (no dots: TLS to virtual-hosted URLs).
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 ORIGIN = re.compile(r"^(\*|https?://[^/\s]+)$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _json_or_value(value: Any) -> Any:
@@ -43,6 +49,14 @@ class DeploymentConfig:
     powertools_version: str = DEFAULT_POWERTOOLS_VERSION
     powertools_layer_arn: str | None = None
     signal_apply_wait_seconds: float = DEFAULT_SIGNAL_APPLY_WAIT_SECONDS
+    health_failure_rate_threshold: float = DEFAULT_HEALTH_FAILURE_RATE_THRESHOLD
+    health_running_threshold: int = DEFAULT_HEALTH_RUNNING_THRESHOLD
+    health_stalled_hours: float = DEFAULT_HEALTH_STALLED_HOURS
+    recovery_max_retries: int = DEFAULT_RECOVERY_MAX_RETRIES
+    # Escalation level → e-mail addresses that hear escalations at that level and above.
+    escalation_recipients: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+    # An e-mail address that receives the daily report.
+    report_email: str | None = None
 
     @property
     def name_prefix(self) -> str:
@@ -94,6 +108,14 @@ class DeploymentConfig:
             powertools_version=str(get("powertoolsVersion") or DEFAULT_POWERTOOLS_VERSION),
             powertools_layer_arn=get("powertoolsLayerArn"),
             signal_apply_wait_seconds=float(get("signalApplyWaitSeconds") or DEFAULT_SIGNAL_APPLY_WAIT_SECONDS),
+            health_failure_rate_threshold=_float(
+                get("healthFailureRateThreshold"), DEFAULT_HEALTH_FAILURE_RATE_THRESHOLD
+            ),
+            health_running_threshold=_int(get("healthRunningThreshold"), DEFAULT_HEALTH_RUNNING_THRESHOLD),
+            health_stalled_hours=_float(get("healthStalledHours"), DEFAULT_HEALTH_STALLED_HOURS),
+            recovery_max_retries=_int(get("recoveryMaxRetries"), DEFAULT_RECOVERY_MAX_RETRIES),
+            escalation_recipients=_escalation_recipients(get("escalationRecipients")),
+            report_email=_email("reportEmail", get("reportEmail")),
         )
         config.timeouts()  # fail at synth on a timeout name the lifecycle does not have
         if not BUCKET_NAME.match(config.documents_bucket_name) or "--" in config.documents_bucket_name:
@@ -101,7 +123,51 @@ class DeploymentConfig:
                 f"stage {config.stage!r} makes an invalid documents bucket name {config.documents_bucket_name!r}: "
                 "use letters, digits and single hyphens, and keep it short (the name has at most 63 characters)"
             )
+        if not 0 <= config.health_failure_rate_threshold <= 1:
+            raise ValueError("healthFailureRateThreshold is a share of finished workflows: between 0 and 1")
+        if config.health_running_threshold < 0 or config.recovery_max_retries < 0:
+            raise ValueError("healthRunningThreshold and recoveryMaxRetries cannot be negative")
+        if config.health_stalled_hours <= 0:
+            raise ValueError("healthStalledHours must be positive")
         return config
+
+
+def _float(value: Any, default: float) -> float:
+    """A number from cdk.json or ``App(context=...)`` (a number) or ``-c`` (a string)."""
+    return default if value is None else float(value)
+
+
+def _int(value: Any, default: int) -> int:
+    number = float(_float(value, default))
+    if not number.is_integer():
+        raise ValueError(f"expected a whole number, got {value!r}")
+    return int(number)
+
+
+def _email(key: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not EMAIL.match(value.strip()):
+        raise ValueError(f"{key} must be an e-mail address, got {value!r}")
+    return value.strip()
+
+
+def _escalation_recipients(value: Any) -> dict[int, tuple[str, ...]]:
+    """``{"<level>": ["<address>", ...]}``, a dict (cdk.json) or JSON (``-c``); a level's single address may be a
+    string. Levels are whole numbers from 1 (the workflows' ``escalationLevel`` after their first escalation)."""
+    value = _json_or_value(value) or {}
+    if not isinstance(value, dict):
+        raise ValueError('escalationRecipients must map a level to addresses, e.g. {"1": ["ops@example.com"]}')
+    recipients: dict[int, tuple[str, ...]] = {}
+    for level, addresses in value.items():
+        if not str(level).strip().isdigit() or int(level) < 1:
+            raise ValueError(f"escalationRecipients levels are whole numbers from 1, got {level!r}")
+        listed = [addresses] if isinstance(addresses, str) else addresses
+        if not isinstance(listed, list | tuple):
+            raise ValueError(f"escalationRecipients[{level!r}] must be a list of e-mail addresses")
+        emails = [_email(f"escalationRecipients[{level!r}]", address or "") for address in listed]
+        recipients[int(level)] = tuple(dict.fromkeys(email for email in emails if email))
+    return dict(sorted(recipients.items()))
 
 
 def _origins(value: Any) -> tuple[str, ...]:

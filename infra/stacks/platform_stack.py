@@ -1,4 +1,5 @@
-"""The stateless stack: the functions, the lifecycles' state machines, the topics, the event bus and the API."""
+"""The stateless stack: the functions, the lifecycles' state machines, the topics, the event bus and its rules, the
+schedules, the API, and operations' alarms and dashboard."""
 
 from __future__ import annotations
 
@@ -16,22 +17,28 @@ from infra.catalog import (
     API,
     CATALOG,
     EVENT_RULES,
+    FAILURE_RECOVERY,
     FUNCTIONS,
     ON_TIMEOUT,
     OPEN_WAIT,
     PUBLISH_EVENTS,
     ROOT,
+    SCHEDULES,
     SIGNAL_INTAKE,
     STREAM_CONSUMER,
     STREAM_FILTER,
     VALIDATE_DOCUMENT,
 )
 from infra.constructs import (
+    AlertRecipients,
     BucketRef,
     EmailTopic,
     LifecycleStateMachine,
+    OperationsAlarms,
+    OperationsDashboard,
     PlatformEvents,
     PlatformFunction,
+    PlatformSchedules,
     PowertoolsLayer,
     StateMachineArns,
     StreamPublisher,
@@ -52,7 +59,15 @@ CODE_EXCLUDE = ["*", ".*", "!functions", "!functions/**", "**/__pycache__", "**/
 
 # Functions whose commits have effects on workflows' executions: a new workflow (of any lifecycle) starts its
 # execution, a workflow that moved releases its open wait. A signal may start or move another lifecycle's workflow.
-WORKFLOW_EFFECTS = (API.name, OPEN_WAIT.name, ON_TIMEOUT.name, SIGNAL_INTAKE.name, VALIDATE_DOCUMENT.name)
+# Recovery retries a failed workflow from its last state with a new execution.
+WORKFLOW_EFFECTS = (
+    API.name,
+    OPEN_WAIT.name,
+    ON_TIMEOUT.name,
+    SIGNAL_INTAKE.name,
+    VALIDATE_DOCUMENT.name,
+    FAILURE_RECOVERY.name,
+)
 # Functions that keep idempotency records (Powertools): the API's requests, the bus's SignalRequested events.
 IDEMPOTENT = (API.name, SIGNAL_INTAKE.name)
 # Functions that put events on the bus: domain events from the stream, the outcome of requested signals.
@@ -81,8 +96,17 @@ class PlatformStack(Stack):
         state_machine_names = {kind: f"{self.stack_name}-{entry.state_machine_name}" for kind, entry in CATALOG.items()}
         state_machines = {kind: StateMachineArns.of(self, name) for kind, name in state_machine_names.items()}
 
+        # The alerts topic's recipients hear what their subscription's filter lets through (AlertRecipients).
         self.alerts = EmailTopic(
-            self, "Alerts", topic_name=f"{prefix}-Alerts", display_name="ACCU workflow alerts", email=config.alert_email
+            self, "Alerts", topic_name=f"{prefix}-Alerts", display_name="ACCU workflow alerts", email=None
+        )
+        self.alert_recipients = AlertRecipients(
+            self,
+            "AlertRecipients",
+            topic=self.alerts.topic,
+            everything=config.alert_email,
+            escalation_recipients=config.escalation_recipients,
+            report_email=config.report_email,
         )
         self.notifications = EmailTopic(
             self,
@@ -109,6 +133,10 @@ class PlatformStack(Stack):
             "STATE_MACHINE_ARNS": json.dumps({kind: arns.live_alias for kind, arns in state_machines.items()}),
             "LIFECYCLE_TIMEOUTS": json.dumps(timeouts, sort_keys=True),
             "SIGNAL_APPLY_WAIT_SECONDS": str(config.signal_apply_wait_seconds),
+            "HEALTH_FAILURE_RATE_THRESHOLD": f"{config.health_failure_rate_threshold:g}",
+            "HEALTH_RUNNING_THRESHOLD": str(config.health_running_threshold),
+            "HEALTH_STALLED_HOURS": f"{config.health_stalled_hours:g}",
+            "RECOVERY_MAX_RETRIES": str(config.recovery_max_retries),
         }
         code = lambda_.Code.from_asset(str(ROOT), exclude=CODE_EXCLUDE)
         self.functions: dict[str, PlatformFunction] = {}
@@ -173,6 +201,7 @@ class PlatformStack(Stack):
             rules=EVENT_RULES,
             functions=self.functions,
             archive_retention=EVENT_ARCHIVE_RETENTION,
+            state_machine_arns=[arns.state_machine for arns in state_machines.values()],
         )
         for name in EVENT_PUBLISHERS:
             self.events.grant_put_events(self.functions[name])
@@ -184,6 +213,14 @@ class PlatformStack(Stack):
             filter_pattern=STREAM_FILTER,
             dead_letter_queue_name=f"{prefix}-{STREAM_CONSUMER}-DeadLetters",
             retry_attempts=STREAM_RETRY_ATTEMPTS,
+        )
+
+        # A function has one asynchronous-invocation configuration: the schedules' and the rules' targets differ.
+        shared = {schedule.target for schedule in SCHEDULES} & {rule.target for rule in EVENT_RULES}
+        if shared:
+            raise ValueError(f"{sorted(shared)} are the target of both a schedule and an event rule")
+        self.schedules = PlatformSchedules(
+            self, "Schedules", name_prefix=prefix, schedules=SCHEDULES, functions=self.functions
         )
 
         self.user_pool = WorkflowUserPool(self, "Users", user_pool_name=f"{prefix}-Users", groups=GROUPS)
@@ -199,6 +236,8 @@ class PlatformStack(Stack):
             log_retention=LOG_RETENTION,
         )
 
+        self._operations(config)
+
         CfnOutput(self, "ApiUrl", value=self.api.url)
         CfnOutput(self, "UserPoolId", value=self.user_pool.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=self.user_pool.client.user_pool_client_id)
@@ -207,6 +246,43 @@ class PlatformStack(Stack):
         CfnOutput(self, "EventBusName", value=self.events.bus.event_bus_name)
         for kind, arns in state_machines.items():
             CfnOutput(self, f"{CATALOG[kind].state_machine_name}LiveAlias", value=arns.live_alias)
+
+    def _operations(self, config: DeploymentConfig) -> None:
+        """Alarms on what can fail (to the alerts topic), and the dashboard that shows it all."""
+        state_machines = {
+            CATALOG[kind].state_machine_name: machine.state_machine for kind, machine in self.state_machines.items()
+        }
+        functions = {name: function.function for name, function in self.functions.items()}
+        dead_letter_queues = {
+            f"{STREAM_CONSUMER}Stream": self.stream_publisher.dead_letters.queue,
+            **{f"{target}Events": queue.queue for target, queue in self.events.dead_letters.items()},
+            **{f"{name}Schedule": queue.queue for name, queue in self.schedules.dead_letters.items()},
+        }
+        self.alerts.allow_cloudwatch_alarms()
+        self.alarms = OperationsAlarms(
+            self,
+            "Alarms",
+            name_prefix=config.name_prefix,
+            topic=self.alerts.topic,
+            failure_rate_threshold=config.health_failure_rate_threshold,
+            running_threshold=config.health_running_threshold,
+            state_machines=state_machines,
+            functions=functions,
+            api_stage=self.api.rest_api.deployment_stage,
+            dead_letter_queues=dead_letter_queues,
+        )
+        self.dashboard = OperationsDashboard(
+            self,
+            "Dashboard",
+            dashboard_name=f"{config.name_prefix}-Operations",
+            failure_rate_threshold=config.health_failure_rate_threshold,
+            running_threshold=config.health_running_threshold,
+            state_machines=state_machines,
+            functions=functions,
+            api_stage=self.api.rest_api.deployment_stage,
+            dead_letter_queues=dead_letter_queues,
+            alarms=list(self.alarms.alarms.values()),
+        )
 
     def _grant_workflow_effects(self, function: PlatformFunction, state_machines: dict[str, StateMachineArns]) -> None:
         """Starts a new workflow's execution (on its lifecycle's live alias) and releases a moved workflow's

@@ -122,6 +122,7 @@ def test_given_operations_context_as_cli_strings_then_numbers_and_recipients_are
         {"escalationRecipients": {"0": ["ops@example.com"]}},
         {"escalationRecipients": {"first": ["ops@example.com"]}},
         {"escalationRecipients": {"1": ["not an address"]}},
+        {"escalationRecipients": {"1": [None]}},
         {"escalationRecipients": '["ops@example.com"]'},
         {"reportEmail": "nobody"},
     ],

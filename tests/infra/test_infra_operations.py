@@ -60,7 +60,8 @@ def _assert_alarm(
     properties: dict[str, Any], synthesized: Synthesized, namespace: str, metric: str, comparison: str, threshold: float
 ) -> None:
     assert (properties["Namespace"], properties["MetricName"]) == (namespace, metric)
-    assert (properties["ComparisonOperator"], properties["Threshold"]) == (comparison, threshold)
+    assert properties["ComparisonOperator"] == comparison
+    assert properties["Threshold"] == pytest.approx(threshold)
     assert properties["Period"] == 300
     assert properties["EvaluationPeriods"] == 1
     assert properties["TreatMissingData"] == "notBreaching"
@@ -121,7 +122,8 @@ def test_given_a_scheduled_function_then_the_runs_it_failed_go_to_the_schedules_
 @pytest.mark.parametrize(
     ("metric", "comparison", "threshold"),
     [
-        (METRIC_FAILURE_RATE, ABOVE, HEALTH_FAILURE_RATE_THRESHOLD),
+        # Published in percent; the threshold is a fraction.
+        (METRIC_FAILURE_RATE, ABOVE, HEALTH_FAILURE_RATE_THRESHOLD * 100),
         (METRIC_RUNNING, ABOVE, HEALTH_RUNNING_THRESHOLD),
         (METRIC_STALLED, AT_LEAST_ONE, 1),
     ],
