@@ -42,6 +42,8 @@ class VirtualClock:
     _lock: threading.Condition = field(default_factory=lambda: threading.Condition(threading.RLock()))
     _waiters: set[_Waiter] = field(default_factory=set)
     _runnable: int = 0
+    # While ``advance`` runs: the time it moves to (a scheduler may coalesce snapshot runs up to it).
+    skipping_to: float | None = None
 
     # ----- reading ---------------------------------------------------------------------------
 
@@ -124,6 +126,13 @@ class VirtualClock:
                 settle()
 
         target = self.time() + seconds
+        self.skipping_to = target
+        try:
+            return self._advance_to(target, settled)
+        finally:
+            self.skipping_to = None
+
+    def _advance_to(self, target: float, settled: Callable[[], None]) -> datetime:
         while True:
             settled()
             with self._lock:
