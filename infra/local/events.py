@@ -25,9 +25,8 @@ from typing import Any
 
 import boto3
 
-from infra.catalog import EVENT_RULES, EXECUTION_STATUS_CHANGE, FUNCTIONS, STREAM_CONSUMER, STREAM_FILTER
+from infra.catalog import EVENT_RULES, EXECUTION_STATUS_CHANGE, STREAM_CONSUMER, STREAM_FILTER
 from infra.local import clock as virtual
-from infra.local.lambdas import LocalLambdaContext, resolve_handler
 
 logger = logging.getLogger("accu.local.events")
 STREAM_BATCH_SIZE = 100
@@ -42,10 +41,13 @@ def _matches_filter(record: dict[str, Any]) -> bool:
     return any(sort_key.startswith(prefix) for prefix in prefixes)
 
 
+Invoke = Callable[[str, Any], Any]
+
+
 class StreamPump:
-    def __init__(self, table_name: str, account: str, region: str):
+    def __init__(self, table_name: str, invoke: Invoke):
         self.table_name = table_name
-        self.context_arn = f"arn:aws:lambda:{region}:{account}:function:{STREAM_CONSUMER}"
+        self._invoke = invoke
         # Where each shard was read up to. Iterators are made afresh each time from these, as a
         # consumer must (they expire in AWS; moto swaps a table's stream object on a rolled-back
         # transaction, leaving older iterators reading a stale copy).
@@ -87,8 +89,7 @@ class StreamPump:
         return delivered
 
     def _deliver(self, records: list[dict[str, Any]]) -> None:
-        spec = FUNCTIONS[STREAM_CONSUMER]
-        answer = resolve_handler(spec)({"Records": records}, LocalLambdaContext(spec, self.context_arn))
+        answer = self._invoke(STREAM_CONSUMER, {"Records": records})
         failures = (answer or {}).get("batchItemFailures") or []
         if failures:
             # Lambda would retry from the first failure; locally, say so loudly and go on.
@@ -98,13 +99,13 @@ class StreamPump:
 class EventRouter:
     """The ``after-call.events.PutEvents`` handler and the deliveries it queues."""
 
-    def __init__(self, account: str, region: str, invoke: Callable[[str, dict[str, Any]], Any] | None = None):
+    def __init__(self, account: str, region: str, invoke: Invoke):
         self.account = account
         self.region = region
         self.published: list[dict[str, Any]] = []
         self._pending: deque[tuple[str, dict[str, Any]]] = deque()
         self._lock = threading.Lock()
-        self._invoke = invoke or self._invoke_handler
+        self._invoke = invoke
         from moto.events.models import EventPattern
 
         self._rules = [(rule, EventPattern.load(json.dumps(rule.pattern))) for rule in EVENT_RULES]
@@ -168,11 +169,6 @@ class EventRouter:
             except Exception:  # EventBridge would retry, then dead-letter: say it loudly
                 logger.exception("delivering %s to %s failed", event.get("detail-type"), target)
             delivered += 1
-
-    def _invoke_handler(self, target: str, event: dict[str, Any]) -> Any:
-        spec = FUNCTIONS[target]
-        arn = f"arn:aws:lambda:{self.region}:{self.account}:function:{target}"
-        return resolve_handler(spec)(event, LocalLambdaContext(spec, arn))
 
     def events(self, detail_type: str | None = None) -> list[dict[str, Any]]:
         with self._lock:

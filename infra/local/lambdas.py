@@ -110,6 +110,11 @@ class InProcessLambdas:
     def function_arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
 
+    def invoke(self, name: str, event: Any) -> Any:
+        """Run a catalog function's handler in-process, as Lambda would (its exceptions propagate)."""
+        spec = FUNCTIONS[name]
+        return resolve_handler(spec)(event, LocalLambdaContext(spec, self.function_arn(name)))
+
     def __call__(self, model: Any, params: dict[str, Any], **kwargs: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
         name = function_name_from_path(params["url_path"])
         spec = FUNCTIONS.get(name)
@@ -120,7 +125,7 @@ class InProcessLambdas:
         self.invocations += 1
         try:
             self._inject_fault(spec.name, event)
-            result = resolve_handler(spec)(event, LocalLambdaContext(spec, self.function_arn(name)))
+            result = self.invoke(spec.name, event)
             return _invoke_response(json.dumps(result).encode())
         except Exception as error:  # Lambda turns an unhandled exception into a function error
             failure = {

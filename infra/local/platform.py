@@ -25,7 +25,7 @@ from infra.catalog import API, CATALOG, EVENT_RULES, METRICS_NAMESPACE, METRICS_
 from infra.local import clock as virtual
 from infra.local import moto_patches
 from infra.local.events import EventRouter, StreamPump, route_puts_to
-from infra.local.lambdas import InProcessLambdas, LocalLambdaContext, resolve_handler
+from infra.local.lambdas import InProcessLambdas
 from infra.local.outbox import Outbox
 from infra.local.scheduler import LocalScheduler
 
@@ -84,9 +84,9 @@ class LocalPlatform:
         self.state_machine_arns: dict[str, str] = {}
         self._mock: Any = None
         self._aws_endpoint: Any = None
-        self.stream = StreamPump(WORKFLOWS_TABLE, ACCOUNT, self.region)
-        self.router = EventRouter(ACCOUNT, self.region)
-        self.scheduler = LocalScheduler(ACCOUNT, self.region)
+        self.stream = StreamPump(WORKFLOWS_TABLE, self.lambdas.invoke)
+        self.router = EventRouter(ACCOUNT, self.region, self.lambdas.invoke)
+        self.scheduler = LocalScheduler(self.lambdas.invoke)
         self._drain_lock = threading.RLock()
         self._event_loop_stop = threading.Event()
         self._event_loop: threading.Thread | None = None
@@ -345,7 +345,7 @@ class LocalPlatform:
     ) -> tuple[int, Any]:
         """Call the API function as API Gateway would, with the identity a Cognito authorizer gives."""
         event = api_gateway_event(method, path, body, user=user, groups=groups, headers=headers, query=query)
-        response = resolve_handler(API)(event, LocalLambdaContext(API, self.lambdas.function_arn(API.name)))
+        response = self.lambdas.invoke(API.name, event)
         text = response.get("body") or "null"
         return int(response["statusCode"]), json.loads(text) if text else None
 

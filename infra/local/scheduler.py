@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from infra.catalog import FUNCTIONS, SCHEDULES, Schedule
+from infra.catalog import SCHEDULES, Schedule
 from infra.local import clock as virtual
-from infra.local.lambdas import LocalLambdaContext, resolve_handler
 
 logger = logging.getLogger("accu.local.scheduler")
 
@@ -48,9 +48,8 @@ class ScheduleRun:
 
 
 class LocalScheduler:
-    def __init__(self, account: str, region: str):
-        self.account = account
-        self.region = region
+    def __init__(self, invoke: Callable[[str, Any], Any]):
+        self._invoke = invoke
         self.runs: list[ScheduleRun] = []
         self._stop = virtual.ClockEvent()
         self._thread: virtual.AccountedThread | None = None
@@ -113,9 +112,7 @@ class LocalScheduler:
         return last
 
     def _run(self, schedule: Schedule) -> Any:
-        spec = FUNCTIONS[schedule.target]
-        arn = f"arn:aws:lambda:{self.region}:{self.account}:function:{spec.name}"
-        result = resolve_handler(spec)({"schedule": schedule.name}, LocalLambdaContext(spec, arn))
+        result = self._invoke(schedule.target, {"schedule": schedule.name})
         with self._lock:
             self.runs.append(ScheduleRun(schedule.name, virtual.current().now().isoformat(), result))
         return result

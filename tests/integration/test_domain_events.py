@@ -7,8 +7,6 @@ import json
 
 import boto3
 
-from infra.catalog import FUNCTIONS
-from infra.local.lambdas import LocalLambdaContext, resolve_handler
 from infra.local.platform import EVENT_BUS
 from tests.support.scenarios import application_in
 
@@ -117,8 +115,7 @@ def test_a_redelivered_signal_event_is_applied_once(platform, applicant, reviewe
     request_signal("app-twice", "assignReviewer")
     platform.settle()
     (delivered,) = [e for e in platform.router.events() if e["detail-type"] == "SignalRequested"]
-    spec = FUNCTIONS["SignalIntake"]
-    again = resolve_handler(spec)(delivered, LocalLambdaContext(spec, "arn"))
+    again = platform.lambdas.invoke("SignalIntake", delivered)
 
     # Then the second delivery answers the first outcome and nothing is applied twice
     assert again["detailType"] == "Signal Applied"

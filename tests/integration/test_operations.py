@@ -287,7 +287,9 @@ def test_the_daily_report_is_stored_readable_and_emailed_to_administrators(
     application_in("UNDER_REVIEW", "app-d1", applicant, reviewer, approver, platform)
     drive(platform, "app-d1", [(approver, "rejectApplication", {"reason": "no"})])
     applicant.start("app-d2")
+    platform.settle()
     operator.call("POST", "/workflows/app-d2/terminate", {"reason": "dup"})
+    platform.settle()  # so that the fault below meets app-d3's activity, not app-d2's
     platform.lambdas.faults.add(Fault(count=1, kind="permanent", activity="OpenWait"))
     applicant.start("app-d3")
     applicant.start("app-d4")
