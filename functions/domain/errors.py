@@ -102,6 +102,11 @@ class BusinessRuleViolation(DomainError):
     code = "BUSINESS_RULE_VIOLATION"
 
 
+class NotConfigured(DomainError):
+    status_code = 503
+    code = "NOT_CONFIGURED"
+
+
 class ConcurrentModification(DomainError):
     status_code = 409
     code = "CONCURRENT_MODIFICATION"

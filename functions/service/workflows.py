@@ -20,6 +20,7 @@ from functions.domain.errors import (
     BusinessRuleViolation,
     ConcurrentModification,
     DomainError,
+    NotConfigured,
     Forbidden,
     PermanentActivityError,
     TransientActivityError,
@@ -717,7 +718,7 @@ class WorkflowService:
         if not actor.may(self.lifecycle(document.TYPE).starters):
             raise Forbidden("the caller's groups may not upload documents")
         if self.files is None:
-            raise ConcurrentModification("document uploads are not configured on this deployment")
+            raise NotConfigured("document uploads are not configured on this deployment (no documents bucket)")
         safe_name = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in file_name)[-120:] or "file"
         key = f"uploads/{actor.user_id}/{uuid.uuid4().hex}/{safe_name}"
         expires = UPLOAD_URL_SECONDS
