@@ -50,6 +50,8 @@ class ScheduleRun:
 class LocalScheduler:
     def __init__(self, invoke: Callable[[str, Any], Any]):
         self._invoke = invoke
+        # When the schedules started (rates count from it); set by the scheduler's thread.
+        self._origin: datetime | None = None
         self.runs: list[ScheduleRun] = []
         self._stop = virtual.ClockEvent()
         self._thread: virtual.AccountedThread | None = None
@@ -71,7 +73,7 @@ class LocalScheduler:
                 "schedule": s.name,
                 "expression": s.expression,
                 "target": s.target,
-                "next": next_fire(s.expression, now, self._origin if self._thread else now).isoformat(),
+                "next": next_fire(s.expression, now, self._origin or now).isoformat(),
             }
             for s in SCHEDULES
         ]
@@ -84,8 +86,8 @@ class LocalScheduler:
 
     def _loop(self) -> None:
         clock = virtual.current()
-        self._origin = clock.now()
-        due = {s.name: next_fire(s.expression, self._origin, self._origin) for s in SCHEDULES}
+        origin = self._origin = clock.now()
+        due = {s.name: next_fire(s.expression, origin, origin) for s in SCHEDULES}
         while True:
             name = min(due, key=lambda key: due[key])
             wait = (due[name] - clock.now()).total_seconds()
@@ -101,13 +103,14 @@ class LocalScheduler:
             due[name] = self._next(schedule, due[name], clock)
 
     def _next(self, schedule: Schedule, fired: datetime, clock: virtual.VirtualClock) -> datetime:
-        following = next_fire(schedule.expression, fired, self._origin)
+        origin = self._origin or fired
+        following = next_fire(schedule.expression, fired, origin)
         target = clock.skipping_to
         if not schedule.snapshot or target is None:
             return following
         # Skipping over many runs of a snapshot: run it once more, at the last one in the span.
         last = following
-        while (candidate := next_fire(schedule.expression, last, self._origin)).timestamp() <= target:
+        while (candidate := next_fire(schedule.expression, last, origin)).timestamp() <= target:
             last = candidate
         return last
 
@@ -116,5 +119,3 @@ class LocalScheduler:
         with self._lock:
             self.runs.append(ScheduleRun(schedule.name, virtual.current().now().isoformat(), result))
         return result
-
-    _origin: datetime = datetime.now(tz=UTC)

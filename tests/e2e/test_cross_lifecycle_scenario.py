@@ -4,9 +4,7 @@ the events emitted."""
 
 from __future__ import annotations
 
-import hashlib
-import time
-import urllib.request
+from tests.support.http import upload_file, wait_for
 
 APPLICANT = {"user": "alice", "groups": "applicants"}
 REVIEWER = {"user": "rita", "groups": "reviewers"}
@@ -15,13 +13,13 @@ OPERATOR = {"user": "olga", "groups": "operators"}
 
 
 def until(local, workflow_id: str, status: str) -> dict:
-    deadline = time.monotonic() + 15
-    while True:
-        state = local("GET", f"/workflows/{workflow_id}", **OPERATOR)[1]
-        if state.get("status") == status or time.monotonic() > deadline:
-            assert state.get("status") == status, state
-            return state
-        time.sleep(0.05)
+    state = wait_for(
+        lambda: local("GET", f"/workflows/{workflow_id}", **OPERATOR)[1],
+        lambda state: state.get("status") == status,
+        15,
+    )
+    assert state.get("status") == status, state
+    return state
 
 
 def signal(local, actor: dict, workflow_id: str, name: str, payload: dict | None = None, expect: str | None = None):
@@ -31,22 +29,7 @@ def signal(local, actor: dict, workflow_id: str, name: str, payload: dict | None
 
 
 def upload(local, content: bytes, name: str) -> dict:
-    code, ticket = local(
-        "POST",
-        "/documents/uploads",
-        {"fileName": name, "contentType": "application/pdf", "sizeBytes": len(content)},
-        **APPLICANT,
-    )
-    assert code == 201, ticket
-    request = urllib.request.Request(ticket["uploadUrl"], data=content, method="PUT", headers=ticket["headers"])
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
-    return {
-        "fileName": name,
-        "objectKey": ticket["objectKey"],
-        "sha256": hashlib.sha256(content).hexdigest(),
-        "sizeBytes": len(content),
-    }
+    return upload_file(lambda method, path, body: local(method, path, body, **APPLICANT), content, name)
 
 
 def test_project_documents_and_application_to_issued_with_units_and_events(local):

@@ -7,6 +7,8 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
+from tests.support.http import wait_for
+
 APPLICANT = {"user": "alice", "groups": "applicants"}
 REVIEWER = {"user": "rita", "groups": "reviewers"}
 APPROVER = {"user": "paul", "groups": "approvers"}
@@ -16,12 +18,9 @@ DAY = 24 * 3600
 
 
 def eventually_status(local, workflow_id: str, status: str) -> dict:
-    deadline = time.monotonic() + 10
-    while True:
-        state = local("GET", f"/workflows/{workflow_id}", **OPERATOR)[1]
-        if state["status"] == status or time.monotonic() > deadline:
-            return state
-        time.sleep(0.05)
+    return wait_for(
+        lambda: local("GET", f"/workflows/{workflow_id}", **OPERATOR)[1], lambda state: state["status"] == status, 10
+    )
 
 
 def active_project(local, project_id: str, units: int) -> None:

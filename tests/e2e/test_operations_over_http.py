@@ -5,8 +5,9 @@ the application escalated (e-mails, history); skip a day and read the daily repo
 from __future__ import annotations
 
 import hashlib
-import time
 import urllib.request
+
+from tests.support.http import wait_for
 
 APPLICANT = {"user": "alice", "groups": "applicants"}
 OPERATOR = {"user": "olga", "groups": "operators"}
@@ -18,13 +19,9 @@ def state_of(local, workflow_id: str) -> dict:
 
 
 def until(local, workflow_id: str, check, seconds: float = 15) -> dict:
-    deadline = time.monotonic() + seconds
-    while True:
-        state = state_of(local, workflow_id)
-        if check(state) or time.monotonic() > deadline:
-            assert check(state), state
-            return state
-        time.sleep(0.1)
+    state = wait_for(lambda: state_of(local, workflow_id), check, seconds, pause=0.1)
+    assert check(state), state
+    return state
 
 
 def test_recovery_escalation_and_the_daily_report_over_http(local):

@@ -4,44 +4,20 @@ its timeouts; and a file that is not what was declared."""
 
 from __future__ import annotations
 
-import hashlib
-import socket
-import urllib.request
-
 import pytest
 
 from infra.local.lambdas import Fault
+from tests.support.http import free_port, upload_file
 from tests.support.scenarios import drive
 
 DAY = 24 * 3600
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 pytestmark = pytest.mark.parametrize("platform", [{"aws_port": free_port()}], indirect=True)
 
 
 def upload(client, content: bytes, file_name: str = "title.pdf") -> dict:
-    """Ask for an upload URL and PUT the file there, over HTTP, as a client would."""
-    code, ticket = client.call(
-        "POST",
-        "/documents/uploads",
-        {"fileName": file_name, "contentType": "application/pdf", "sizeBytes": len(content)},
-    )
-    assert code == 201, ticket
-    request = urllib.request.Request(ticket["uploadUrl"], data=content, method="PUT", headers=ticket["headers"])
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
-    return {
-        "fileName": file_name,
-        "objectKey": ticket["objectKey"],
-        "sha256": hashlib.sha256(content).hexdigest(),
-        "sizeBytes": len(content),
-    }
+    return upload_file(client.call, content, file_name)
 
 
 def start_document(
