@@ -362,18 +362,20 @@ class WorkflowStore:
 
     def counters(self, workflow_types: Iterable[str]) -> dict[str, dict[str, float]]:
         """The running totals of each type, summed over its shards: a fixed number of reads."""
-        keys = [
-            serialize({"pk": f"COUNTER#{workflow_type}", "sk": f"SHARD#{shard}"})
-            for workflow_type in workflow_types
-            for shard in range(COUNTER_SHARDS)
-        ]
-        totals: dict[str, dict[str, float]] = {workflow_type: {} for workflow_type in workflow_types}
-        request = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
-        while request and keys:
+        types = list(workflow_types)
+        sums = self._sum_shards([f"COUNTER#{workflow_type}" for workflow_type in types])
+        return {workflow_type: sums.get(f"COUNTER#{workflow_type}", {}) for workflow_type in types}
+
+    def _sum_shards(self, partitions: list[str]) -> dict[str, dict[str, float]]:
+        """Counter items (every shard of each partition), summed per partition."""
+        keys = [serialize({"pk": pk, "sk": f"SHARD#{shard}"}) for pk in partitions for shard in range(COUNTER_SHARDS)]
+        totals: dict[str, dict[str, float]] = {}
+        request: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": True}} if keys else {}
+        while request:
             response = self.client.batch_get_item(RequestItems=request)
             for raw in response.get("Responses", {}).get(self.table_name, []):
                 item = deserialize(raw)
-                bucket = totals[item["pk"].removeprefix("COUNTER#")]
+                bucket = totals.setdefault(item["pk"], {})
                 for name, value in item.items():
                     if name not in ("pk", "sk"):
                         bucket[name] = bucket.get(name, 0) + value
@@ -498,41 +500,29 @@ class WorkflowStore:
 
     def daily_counters(self, date: str) -> dict[str, float]:
         """One day's counters, summed over their shards: a fixed number of reads."""
-        keys = [serialize({"pk": f"{DAILY_PREFIX}{date}", "sk": f"SHARD#{shard}"}) for shard in range(COUNTER_SHARDS)]
-        totals: dict[str, float] = {}
-        request: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
-        while request:
-            response = self.client.batch_get_item(RequestItems=request)
-            for raw in response.get("Responses", {}).get(self.table_name, []):
-                for name, value in deserialize(raw).items():
-                    if name not in ("pk", "sk"):
-                        totals[name] = totals.get(name, 0) + value
-            request = response.get("UnprocessedKeys") or {}
-        return totals
+        return self._sum_shards([f"{DAILY_PREFIX}{date}"]).get(f"{DAILY_PREFIX}{date}", {})
 
     def stalled(self, before: str, limit: int) -> list[Workflow]:
         """Running workflows with no open wait whose last progress is older than ``before``."""
-        found: list[Workflow] = []
-        for shard in range(COUNTER_SHARDS):
-            response = self.client.query(
-                TableName=self.table_name,
-                IndexName=INDEX_STALLED,
-                KeyConditionExpression="gsiStalled = :shard AND lastProgressAt < :before",
-                ExpressionAttributeValues=serialize({":shard": f"{STALLED_PREFIX}{shard}", ":before": before}),
-                Limit=limit,
-            )
-            found.extend(Workflow.model_validate(_strip_keys(deserialize(item))) for item in response.get("Items", []))
-        return sorted(found, key=lambda workflow: workflow.lastProgressAt)[:limit]
+        return self._oldest(INDEX_STALLED, STALLED_PREFIX, limit, before)
 
     def needing_recovery(self, workflow_type: str, limit: int) -> list[Workflow]:
         """Failed or timed-out workflows of a type without a recovery decision, oldest first."""
+        return self._oldest(INDEX_NEEDS_RECOVERY, f"{workflow_type}#", limit)
+
+    def _oldest(self, index: str, partition_prefix: str, limit: int, before: str | None = None) -> list[Workflow]:
+        """The ``limit`` least recently progressed workflows of a sharded index (sorted on lastProgressAt)."""
+        spec = INDEXES[index]
+        condition = "#pk = :pk" + (" AND #sk < :before" if before else "")
         found: list[Workflow] = []
         for shard in range(COUNTER_SHARDS):
+            values = {":pk": f"{partition_prefix}{shard}", **({":before": before} if before else {})}
             response = self.client.query(
                 TableName=self.table_name,
-                IndexName=INDEX_NEEDS_RECOVERY,
-                KeyConditionExpression="gsiNeedsRecovery = :partition",
-                ExpressionAttributeValues=serialize({":partition": f"{workflow_type}#{shard}"}),
+                IndexName=index,
+                KeyConditionExpression=condition,
+                ExpressionAttributeNames={"#pk": spec.partition, **({"#sk": spec.sort} if before else {})},
+                ExpressionAttributeValues=serialize(values),
                 Limit=limit,
             )
             found.extend(Workflow.model_validate(_strip_keys(deserialize(item))) for item in response.get("Items", []))
