@@ -1,35 +1,54 @@
-"""A virtual clock for the local platform and the tests: wall-clock time plus an offset that only
-grows, and a way to jump it forward so that every timer due in the jump fires, in order.
+"""A virtual clock for the local platform and the tests, and the engine that runs moto's Step
+Functions threads on it.
 
-The Step Functions engine (moto) waits on ``threading.Event`` objects and ``time.sleep``; the
-patches in ``moto_time.py`` give it ``ClockEvent`` and ``AccountedThread`` instead, so that
+The clock is wall-clock time plus an offset that only grows, and a way to jump it forward so that
+every timer due in the jump fires, in order. The Step Functions engine (moto) waits on
+``threading.Event`` objects and ``time.sleep`` and runs each execution on threads; the seams in
+``moto_stepfunctions.py`` give it ``ClockEvent`` and ``EngineThread`` instead, so that
 
-- a wait with a timeout ends when the *virtual* deadline passes, and
-- the clock knows when the engine is quiet: every engine thread is parked in a wait. ``advance``
-  waits for quiet before each jump, so a timer set by a step that has just run is not jumped over.
+- a wait with a timeout ends when the *virtual* deadline passes;
+- an engine thread is a greenlet on one OS thread (``GreenEngine``), not an OS thread: a waiting
+  execution holds a few suspended greenlets (some kilobytes), never a thread, so ten thousand
+  waiting executions cost what their data costs;
+- the clock knows when the engine is quiet: every engine thread is suspended in a wait.
+  ``advance`` waits for quiet before each jump, so a timer set by a step that has just run is not
+  jumped over.
 
-A thread is marked runnable again by whoever wakes it (``set``, or the jump that passes its
-deadline), synchronously, so there is no gap in which the engine looks quiet but is about to run.
+An engine thread is marked runnable again by whoever wakes it (``set``, or the jump that passes
+its deadline), synchronously, so there is no gap in which the engine looks quiet but is about to
+run. ``ClockEvent`` waits from ordinary threads (the API's, the tests') block as ``threading.Event``
+waits do, on the virtual clock.
 """
 
 from __future__ import annotations
 
+import itertools
+import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
+
+import greenlet
 
 QUIET_TIMEOUT_SECONDS = 30.0
+logger = logging.getLogger("accu.local.engine")
 
 
 @dataclass(eq=False)
 class _Waiter:
     event: ClockEvent
     deadline: float | None
-    accounted: bool
-    owner: object | None = None
+    # The engine thread waiting (None: an ordinary OS thread, blocked on the event's condition).
+    engine_thread: EngineThread | None
     parked: bool = True
+
+    @property
+    def owner(self) -> object | None:
+        return self.engine_thread.owner if self.engine_thread is not None else None
 
 
 @dataclass
@@ -44,6 +63,9 @@ class VirtualClock:
     _runnable: int = 0
     # While ``advance`` runs: the time it moves to (a scheduler may coalesce snapshot runs up to it).
     skipping_to: float | None = None
+
+    def __post_init__(self) -> None:
+        self.engine = GreenEngine(self)
 
     # ----- reading ---------------------------------------------------------------------------
 
@@ -71,14 +93,15 @@ class VirtualClock:
             self._runnable -= 1
             self._lock.notify_all()
 
-    def _park(self, event: ClockEvent, timeout: float | None) -> _Waiter:
-        thread = threading.current_thread()
-        accounted = isinstance(thread, AccountedThread)
-        owner = thread.owner if isinstance(thread, AccountedThread) else None
-        waiter = _Waiter(event, None if timeout is None else self.time() + timeout, accounted, owner)
+    @property
+    def runnable(self) -> int:
+        return self._runnable
+
+    def _park(self, event: ClockEvent, timeout: float | None, engine_thread: EngineThread | None) -> _Waiter:
+        waiter = _Waiter(event, None if timeout is None else self.time() + timeout, engine_thread)
         with self._lock:
             self._waiters.add(waiter)
-            if accounted:
+            if engine_thread is not None:
                 self._runnable -= 1
                 self._lock.notify_all()
         return waiter
@@ -86,7 +109,7 @@ class VirtualClock:
     def _unpark(self, waiter: _Waiter) -> None:
         with self._lock:
             self._waiters.discard(waiter)
-            if waiter.accounted and waiter.parked:
+            if waiter.engine_thread is not None and waiter.parked:
                 self._runnable += 1
             waiter.parked = False
 
@@ -95,8 +118,9 @@ class VirtualClock:
         for waiter in waiters:
             if waiter.parked:
                 waiter.parked = False
-                if waiter.accounted:
+                if waiter.engine_thread is not None:
                     self._runnable += 1
+                    self.engine.resume(waiter.engine_thread)
 
     def _event_set(self, event: ClockEvent) -> None:
         with self._lock:
@@ -136,12 +160,15 @@ class VirtualClock:
         while True:
             settled()
             with self._lock:
-                due = [w for w in self._waiters if w.parked and w.deadline is not None and w.deadline <= target]
-                if not due:
+                earliest = min(
+                    (w.deadline for w in self._waiters if w.parked and w.deadline is not None and w.deadline <= target),
+                    default=None,
+                )
+                if earliest is None:
                     break
-                earliest = min(w.deadline for w in due if w.deadline is not None)
                 self.offset = max(self.offset, earliest - self._base())
-                fired = [w for w in due if w.deadline is not None and w.deadline <= self.time()]
+                now = self.time()
+                fired = [w for w in self._waiters if w.parked and w.deadline is not None and w.deadline <= now]
                 self._wake(fired)
             self._notify(fired)
         with self._lock:
@@ -156,8 +183,11 @@ class VirtualClock:
             with self._lock:
                 waiters = [w for w in self._waiters if w.parked and w.deadline is not None]
         for waiter in waiters:
-            with waiter.event._cond:  # type: ignore[attr-defined]
-                waiter.event._cond.notify_all()  # type: ignore[attr-defined]
+            if waiter.engine_thread is not None:
+                self.engine.resume(waiter.engine_thread)
+            else:
+                with waiter.event._cond:
+                    waiter.event._cond.notify_all()
 
     def expire_all(self, owner: object | None = None) -> None:
         """End every timed wait now, or every one of ``owner``'s threads (an execution being stopped)."""
@@ -172,12 +202,28 @@ class VirtualClock:
             self._wake(timed)
         self._notify(timed)
 
+    def _expire_due(self) -> float | None:
+        """Wake the engine threads whose deadline has passed; answers the seconds until the next one
+        (None: no engine thread waits with a deadline)."""
+        with self._lock:
+            now = self.time()
+            timed = [w for w in self._waiters if w.parked and w.engine_thread is not None and w.deadline is not None]
+            self._wake([w for w in timed if w.deadline is not None and w.deadline <= now])
+            upcoming = [w.deadline - now for w in timed if w.parked and w.deadline is not None]
+        if not upcoming or self.frozen:
+            return None
+        return max(0.0, min(upcoming))
+
     def sleep(self, seconds: float) -> None:
         ClockEvent().wait(seconds)
 
+    def close(self) -> None:
+        self.engine.stop()
+
 
 class ClockEvent(threading.Event):
-    """A ``threading.Event`` whose timeouts run on the virtual clock.
+    """A ``threading.Event`` whose timeouts run on the virtual clock, and whose waits suspend an
+    engine thread (a greenlet) instead of blocking the engine's OS thread.
 
     Like ``threading.Event``, a ``set`` wakes the waiters even when a ``clear`` follows at once
     (moto pulses its program-state event that way)."""
@@ -191,11 +237,14 @@ class ClockEvent(threading.Event):
 
     def wait(self, timeout: float | None = None) -> bool:
         clock = current()
+        engine_thread = clock.engine.current_thread()
+        if engine_thread is not None:
+            return self._wait_suspended(clock, engine_thread, timeout)
         with self._cond:
             if self._flag:
                 return True
             pulses = self._pulses
-            waiter = clock._park(self, timeout)
+            waiter = clock._park(self, timeout, None)
             try:
                 while not self._flag and self._pulses == pulses:
                     if waiter.deadline is None:
@@ -209,41 +258,80 @@ class ClockEvent(threading.Event):
             finally:
                 clock._unpark(waiter)
 
+    def _wait_suspended(self, clock: VirtualClock, engine_thread: EngineThread, timeout: float | None) -> bool:
+        if self._flag:
+            return True
+        clock.engine.check_may_suspend()
+        pulses = self._pulses
+        waiter = clock._park(self, timeout, engine_thread)
+        try:
+            while not self._flag and self._pulses == pulses:
+                if waiter.deadline is not None and waiter.deadline <= clock.time():
+                    break
+                clock.engine.suspend()
+            return self._flag or self._pulses != pulses
+        finally:
+            clock._unpark(waiter)
+
     def set(self) -> None:
-        current()._event_set(self)
+        # The flag first, then the waiters are marked runnable (an engine thread resumed at once
+        # must see it), both before anything waiting on the condition can run on.
         with self._cond:
             self._pulses += 1
             self._flag = True
+            current()._event_set(self)
             self._cond.notify_all()
 
 
-class AccountedThread(threading.Thread):
-    """An engine thread: the clock counts it as runnable from ``start`` until it ends, except
-    while it is parked in a ``ClockEvent`` wait (a ``join`` is such a wait)."""
+_thread_numbers = itertools.count(1)
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
+
+class EngineThread:
+    """What moto's engine gets for ``threading.Thread``: the same interface, run as a greenlet by
+    the clock's ``GreenEngine``. The clock counts it as runnable from ``start`` until it ends,
+    except while it is suspended in a ``ClockEvent`` wait (a ``join`` is such a wait)."""
+
+    def __init__(
+        self,
+        group: None = None,
+        target: Callable[..., Any] | None = None,
+        name: str | None = None,
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+        *,
+        daemon: bool | None = None,
+    ):
+        self._target = target
+        self._args = args
+        self._kwargs = kwargs or {}
+        self.name = name or f"engine-{next(_thread_numbers)}"
+        self.daemon = True
+        self._alive = False
         self._finished_event = ClockEvent()
+        self.greenlet: greenlet.greenlet | None = None
         # The execution a thread works for: inherited from the engine thread that made it; the
         # first thread of an execution is made with the execution worker's bound method as target.
-        parent = threading.current_thread()
-        target = kwargs.get("target")
-        self.owner: object | None = (
-            parent.owner if isinstance(parent, AccountedThread) else getattr(target, "__self__", None)
-        )
+        parent = current().engine.current_thread()
+        self.owner: object | None = parent.owner if parent is not None else getattr(target, "__self__", None)
 
     def start(self) -> None:
         current().thread_started()
-        try:
-            super().start()
-        except BaseException:
-            current().thread_finished()
-            raise
+        self._alive = True
+        current().engine.launch(self)
 
     def run(self) -> None:
+        if self._target is not None:
+            self._target(*self._args, **self._kwargs)
+
+    def _bootstrap(self) -> None:
         try:
-            super().run()
+            self.run()
+        except greenlet.GreenletExit:
+            pass
+        except BaseException:  # as threading does: report it, the thread ends
+            logger.exception("engine thread %s failed", self.name)
         finally:
+            self._alive = False
             # Wake the joiners before this thread stops counting, so the engine never looks quiet
             # between the end of a thread and its joiner moving on.
             self._finished_event.set()
@@ -251,6 +339,104 @@ class AccountedThread(threading.Thread):
 
     def join(self, timeout: float | None = None) -> None:
         self._finished_event.wait(timeout)
+
+    def is_alive(self) -> bool:
+        return self._alive
+
+
+class GreenEngine:
+    """One OS thread that runs every engine thread as a greenlet, one at a time (the GIL allows
+    no more), switching when a thread waits. Greenlets belong to the OS thread that runs them, so
+    threads are started and resumed through a queue this thread reads."""
+
+    def __init__(self, clock: VirtualClock):
+        self.clock = clock
+        self._queue: deque[EngineThread] = deque()
+        self._signal = threading.Condition(threading.Lock())
+        self._thread: threading.Thread | None = None
+        self._thread_id: int | None = None
+        self._loop: greenlet.greenlet | None = None
+        self._live: set[EngineThread] = set()
+        self._stopping = False
+        # Conditions under which an engine thread must not be suspended (a lock it holds would be
+        # re-entered by the next thread on the same OS thread): checks that raise.
+        self.suspend_guards: list[Callable[[], None]] = []
+
+    def current_thread(self) -> EngineThread | None:
+        if threading.get_ident() != self._thread_id:
+            return None
+        return getattr(greenlet.getcurrent(), "engine_thread", None)
+
+    def launch(self, thread: EngineThread) -> None:
+        self._enqueue(thread)
+
+    def resume(self, thread: EngineThread) -> None:
+        self._enqueue(thread)
+
+    def _enqueue(self, thread: EngineThread) -> None:
+        with self._signal:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="local-engine", daemon=True)
+                self._thread.start()
+            self._queue.append(thread)
+            self._signal.notify()
+
+    def check_may_suspend(self) -> None:
+        for guard in self.suspend_guards:
+            guard()
+
+    def suspend(self) -> None:
+        """From an engine thread: give the OS thread back until this thread is resumed."""
+        assert self._loop is not None
+        self._loop.switch()
+
+    @property
+    def threads(self) -> int:
+        """Engine threads started and not yet ended (running, runnable or suspended)."""
+        return len(self._live)
+
+    def stop(self) -> None:
+        with self._signal:
+            self._stopping = True
+            self._signal.notify()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        self._thread_id = threading.get_ident()
+        self._loop = greenlet.getcurrent()
+        while True:
+            with self._signal:
+                thread = self._queue.popleft() if self._queue else None
+                stopping = self._stopping
+            if stopping:
+                break
+            if thread is not None:
+                self._step(thread)
+                continue
+            wait = self.clock._expire_due()
+            with self._signal:
+                if not self._queue and not self._stopping:
+                    self._signal.wait(5.0 if wait is None else min(wait, 5.0))
+        # Let what is still suspended end here, on its own OS thread.
+        for thread in list(self._live):
+            if thread.greenlet is not None and not thread.greenlet.dead:
+                thread.greenlet.throw(greenlet.GreenletExit)
+        self._live.clear()
+
+    def _step(self, thread: EngineThread) -> None:
+        if thread.greenlet is None:
+            if not thread._alive:
+                return
+            thread.greenlet = greenlet.greenlet(run=thread._bootstrap, parent=self._loop)
+            thread.greenlet.engine_thread = thread  # type: ignore[attr-defined]
+            self._live.add(thread)
+        elif thread.greenlet.dead:
+            return
+        thread.greenlet.switch()
+        if thread.greenlet.dead:
+            self._live.discard(thread)
+            thread.greenlet = None
 
 
 _current = VirtualClock()

@@ -109,7 +109,7 @@ class LocalPlatform:
         logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").setLevel(logging.CRITICAL)
         virtual.install(self.clock)
         platform_clock.use(self.clock.time)
-        moto_patches.install()
+        moto_patches.install(self.clock)
         self._mock = mock_aws(
             config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
         )
@@ -151,6 +151,7 @@ class LocalPlatform:
             self._mock = None
             route_puts_to(None)
         platform_clock.use(None)
+        self.clock.close()
         dependencies.reset()
         self._set_environment({key: value for key, value in self._saved_environment.items()}, remember=False)
 

@@ -54,13 +54,13 @@ class LocalScheduler:
         self._origin: datetime | None = None
         self.runs: list[ScheduleRun] = []
         self._stop = virtual.ClockEvent()
-        self._thread: virtual.AccountedThread | None = None
+        self._thread: virtual.EngineThread | None = None
         self._lock = threading.Lock()
         for schedule in SCHEDULES:
             next_fire(schedule.expression, datetime.now(tz=UTC), datetime.now(tz=UTC))  # fail early if unreadable
 
     def start(self) -> None:
-        self._thread = virtual.AccountedThread(target=self._loop, name="local-scheduler", daemon=True)
+        self._thread = virtual.EngineThread(target=self._loop, name="local-scheduler", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:

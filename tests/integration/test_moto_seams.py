@@ -4,10 +4,13 @@ shown to work on a minimal state machine: if a moto upgrade moves one, this fail
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import boto3
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from infra.local.platform import LocalPlatform
 
@@ -140,3 +143,372 @@ def test_stopping_an_execution_ends_its_wait_at_once_and_it_is_aborted(platform,
     stepfunctions.stop_execution(executionArn=arn, cause="test")
     platform.settle()
     assert status(stepfunctions, arn) == "ABORTED"
+
+
+def token_wait_machine(stepfunctions, name: str) -> str:
+    """A state machine whose one state waits for its task token (published to a topic)."""
+    topic = boto3.client("sns").create_topic(Name=f"{name}-tokens")["TopicArn"]
+    definition = {
+        "StartAt": "Wait",
+        "States": {
+            "Wait": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+                "Parameters": {"TopicArn": topic, "Message.$": "$$.Task.Token"},
+                "End": True,
+            }
+        },
+    }
+    role = "arn:aws:iam::123456789012:role/accu-local-state-machines"
+    return str(
+        stepfunctions.create_state_machine(name=name, definition=json.dumps(definition), roleArn=role)[
+            "stateMachineArn"
+        ]
+    )
+
+
+def task_token(stepfunctions, execution_arn: str) -> str:
+    events = stepfunctions.get_execution_history(executionArn=execution_arn)["events"]
+    scheduled = next(event for event in events if event["type"] == "TaskScheduled")
+    return str(json.loads(scheduled["taskScheduledEventDetails"]["parameters"])["Message"])
+
+
+def test_waiting_executions_hold_no_os_thread_and_each_moves_on_its_own_token(platform, stepfunctions):
+    # Given 200 executions, each waiting for its task token
+    machine = token_wait_machine(stepfunctions, "seam-tokens")
+    threads_before = threading.active_count()
+    arns = [
+        stepfunctions.start_execution(stateMachineArn=machine, name=f"wait-{n}")["executionArn"] for n in range(200)
+    ]
+    platform.settle()
+    assert {status(stepfunctions, arn) for arn in arns} == {"RUNNING"}
+
+    # Then they hold no OS thread (at most the engine's own one, started by the first execution)
+    assert threading.active_count() <= threads_before + 1
+    assert platform.clock.engine.threads >= 200
+
+    # When each one's token is sent back
+    tokens = [task_token(stepfunctions, arn) for arn in arns]
+    for token in tokens:
+        stepfunctions.send_task_success(taskToken=token, output="{}")
+    platform.settle()
+
+    # Then each one succeeded, and nothing of them is left on the engine
+    assert {status(stepfunctions, arn) for arn in arns} == {"SUCCEEDED"}
+    assert platform.clock.engine.threads == 0
+    # And a token whose execution has ended is refused, as in AWS
+    with pytest.raises(stepfunctions.exceptions.InvalidToken):
+        stepfunctions.send_task_success(taskToken=tokens[0], output="{}")
+
+
+def test_executions_of_one_definition_share_one_parse_and_a_name_is_used_once(platform, stepfunctions):
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    machine = token_wait_machine(stepfunctions, "seam-parse")
+    first = stepfunctions.start_execution(stateMachineArn=machine, name="one", input="{}")["executionArn"]
+    second = stepfunctions.start_execution(stateMachineArn=machine, name="two", input="{}")["executionArn"]
+    backend = stepfunctions_parser_backends["123456789012"][platform.region]
+    programs = {id(backend.describe_execution(arn).exec_worker._get_evaluation_entrypoint()) for arn in (first, second)}
+    assert len(programs) == 1
+
+    # The same name and input is the same execution (idempotent); another input is refused
+    again = stepfunctions.start_execution(stateMachineArn=machine, name="one", input="{}")["executionArn"]
+    assert again == first
+    with pytest.raises(stepfunctions.exceptions.ExecutionAlreadyExists):
+        stepfunctions.start_execution(stateMachineArn=machine, name="one", input='{"other": 1}')
+
+
+# ----- DynamoDB (infra/local/moto_dynamodb.py) ---------------------------------------------------
+
+REGION = "ap-southeast-2"
+ACCOUNT = "123456789012"
+
+
+@pytest.fixture
+def table():
+    """A table shaped like the platform's (pk/sk, a sparse index on gsi/startKey, a stream), on moto
+    with the seams installed."""
+    from moto import mock_aws
+
+    from infra.local import moto_patches
+
+    moto_patches.install()
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name=REGION)
+        client.create_table(
+            TableName="seams",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[
+                {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "gsi", "startKey")
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "byGsi",
+                    "KeySchema": [
+                        {"AttributeName": "gsi", "KeyType": "HASH"},
+                        {"AttributeName": "startKey", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        )
+        yield client
+
+
+def moto_table():
+    from moto.dynamodb.models import dynamodb_backends
+
+    return dynamodb_backends[ACCOUNT][REGION].get_table("seams")
+
+
+def store_directly(count: int, partition: str = "bulk") -> None:
+    """``count`` items written straight into moto's table (through the seam's bookkeeping), fast."""
+    stored = moto_table()
+    for number in range(count):
+        stored.put_item(
+            {
+                "pk": {"S": f"WF#{partition}-{number:06d}"},
+                "sk": {"S": "STATE"},
+                "gsi": {"S": partition},
+                "startKey": {"S": f"2026-01-01T00:00:00Z#{number:06d}"},
+            }
+        )
+
+
+def everything(client) -> dict:
+    """Every item, every index entry, and the stream's length: what a cancelled transaction must not change."""
+    items = sorted(client.scan(TableName="seams")["Items"], key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
+    partitions = {
+        value: client.query(
+            TableName="seams",
+            IndexName="byGsi",
+            KeyConditionExpression="gsi = :g",
+            ExpressionAttributeValues={":g": {"S": value}},
+        )["Items"]
+        for value in ("a", "b", "c")
+    }
+    return {"items": items, "index": partitions, "stream": len(moto_table().stream_shard.items)}
+
+
+def moto_calls(operation) -> int:
+    """How many Python calls moto's DynamoDB code makes for ``operation``: its cost, deterministically."""
+    import sys
+
+    calls = 0
+
+    def count(frame, event, _argument):
+        nonlocal calls
+        if event == "call" and "moto/dynamodb" in frame.f_code.co_filename:
+            calls += 1
+
+    sys.setprofile(count)
+    try:
+        operation()
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def test_a_cancelled_transaction_leaves_every_item_and_index_entry_as_it_was(table):
+    # Given items in two index partitions, and a counter
+    for number, partition in enumerate(["a", "a", "b"]):
+        table.put_item(
+            TableName="seams",
+            Item={
+                "pk": {"S": f"WF#{number}"},
+                "sk": {"S": "STATE"},
+                "gsi": {"S": partition},
+                "startKey": {"S": f"2026-01-0{number + 1}#{number}"},
+                "revision": {"N": "1"},
+            },
+        )
+    table.put_item(TableName="seams", Item={"pk": {"S": "COUNTER"}, "sk": {"S": "SHARD#0"}, "total": {"N": "3"}})
+    before = everything(table)
+
+    # When a transaction moves one item to another partition, adds one, counts, deletes one, and
+    # then fails a condition on its last item
+    with pytest.raises(table.exceptions.TransactionCanceledException) as cancelled:
+        table.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": "seams",
+                        "Item": {
+                            "pk": {"S": "WF#0"},
+                            "sk": {"S": "STATE"},
+                            "gsi": {"S": "c"},
+                            "startKey": {"S": "2026-01-01#0"},
+                            "revision": {"N": "2"},
+                        },
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": "seams",
+                        "Item": {
+                            "pk": {"S": "WF#9"},
+                            "sk": {"S": "STATE"},
+                            "gsi": {"S": "a"},
+                            "startKey": {"S": "2026-01-09#9"},
+                        },
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": "seams",
+                        "Key": {"pk": {"S": "COUNTER"}, "sk": {"S": "SHARD#0"}},
+                        "UpdateExpression": "ADD #total :one",
+                        "ExpressionAttributeNames": {"#total": "total"},
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+                {"Delete": {"TableName": "seams", "Key": {"pk": {"S": "WF#1"}, "sk": {"S": "STATE"}}}},
+                {
+                    "Put": {
+                        "TableName": "seams",
+                        "Item": {"pk": {"S": "WF#2"}, "sk": {"S": "STATE"}, "gsi": {"S": "b"}, "startKey": {"S": "x"}},
+                        "ConditionExpression": "revision = :stale",
+                        "ExpressionAttributeValues": {":stale": {"N": "7"}},
+                    }
+                },
+            ]
+        )
+
+    # Then it was cancelled for that item's condition, and nothing changed: items, index, stream
+    reasons = [reason["Code"] for reason in cancelled.value.response["CancellationReasons"]]
+    assert reasons == ["None", "None", "None", "None", "ConditionalCheckFailed"]
+    assert everything(table) == before
+
+    # And the same transaction without the stale condition applies every item
+    table.transact_write_items(
+        TransactItems=[
+            {
+                "Put": {
+                    "TableName": "seams",
+                    "Item": {
+                        "pk": {"S": "WF#0"},
+                        "sk": {"S": "STATE"},
+                        "gsi": {"S": "c"},
+                        "startKey": {"S": "2026-01-01#0"},
+                    },
+                }
+            },
+            {"Delete": {"TableName": "seams", "Key": {"pk": {"S": "WF#1"}, "sk": {"S": "STATE"}}}},
+        ]
+    )
+    after = everything(table)
+    assert [item["pk"]["S"] for item in after["index"]["a"]] == []
+    assert [item["pk"]["S"] for item in after["index"]["c"]] == ["WF#0"]
+    assert after["stream"] == before["stream"] + 2
+
+
+def test_transaction_and_query_costs_do_not_grow_with_the_table(table):
+    # Given twenty items of one index partition, among 100 others
+    store_directly(20, partition="hot")
+    store_directly(100)
+
+    def transaction() -> None:
+        table.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": "seams",
+                        "Key": {"pk": {"S": f"WF#hot-{n:06d}"}, "sk": {"S": "STATE"}},
+                        "UpdateExpression": "SET revision = :r",
+                        "ExpressionAttributeValues": {":r": {"N": "2"}},
+                    }
+                }
+                for n in range(10)
+            ]
+        )
+
+    def page() -> None:
+        table.query(
+            TableName="seams",
+            IndexName="byGsi",
+            KeyConditionExpression="gsi = :g AND startKey BETWEEN :low AND :high",
+            ExpressionAttributeValues={":g": {"S": "hot"}, ":low": {"S": "0"}, ":high": {"S": "~"}},
+            ScanIndexForward=False,
+            Limit=10,
+        )
+
+    transaction(), page()  # the first calls load moto's service models and give the items their shape
+    small = (moto_calls(transaction), moto_calls(page))
+
+    # When 99,900 more items are stored
+    store_directly(100_000)
+
+    # Then a ten-item transaction and a page of ten cost the same number of moto calls
+    assert (moto_calls(transaction), moto_calls(page)) == small
+
+
+KEY_CONDITIONS = [
+    ("gsi = :g", {}),
+    ("gsi = :g AND startKey BETWEEN :low AND :high", {":low": "k03", ":high": "k11"}),
+    ("gsi = :g AND startKey < :v", {":v": "k07"}),
+    ("gsi = :g AND startKey <= :v", {":v": "k07"}),
+    ("gsi = :g AND startKey > :v", {":v": "k07"}),
+    ("gsi = :g AND startKey >= :v", {":v": "k07"}),
+    ("gsi = :g AND startKey = :v", {":v": "k05"}),
+    ("gsi = :g AND begins_with(startKey, :v)", {":v": "k1"}),
+]
+
+
+def all_pages(client, condition: str, values: dict, forward: bool, limit: int | None, filtered: bool) -> list:
+    query = {
+        "TableName": "seams",
+        "IndexName": "byGsi",
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeValues": {key: {"S": value} for key, value in {":g": "a", **values}.items()},
+        "ScanIndexForward": forward,
+    }
+    if limit:
+        query["Limit"] = limit
+    if filtered:
+        query["FilterExpression"] = "attribute_exists(odd)"
+    pages = []
+    while True:
+        response = client.query(**query)
+        pages.append((response["Items"], response.get("LastEvaluatedKey")))
+        if "LastEvaluatedKey" not in response:
+            return pages
+        query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    keys=st.lists(st.integers(min_value=0, max_value=15), min_size=0, max_size=30),
+    condition=st.sampled_from(KEY_CONDITIONS),
+    forward=st.booleans(),
+    limit=st.one_of(st.none(), st.integers(min_value=1, max_value=4)),
+    filtered=st.booleans(),
+)
+def test_an_index_query_answers_what_moto_answers_reading_the_whole_table(
+    table, monkeypatch, keys, condition, forward, limit, filtered
+):
+    from infra.local import moto_dynamodb
+
+    # Given items in two partitions of an index, some sharing a sort key (told apart by the table key)
+    for leftover in table.scan(TableName="seams")["Items"]:
+        table.delete_item(TableName="seams", Key={"pk": leftover["pk"], "sk": leftover["sk"]})
+    for number, key in enumerate(keys):
+        item = {
+            "pk": {"S": f"WF#{number}"},
+            "sk": {"S": "STATE"},
+            "gsi": {"S": "ab"[number % 2]},
+            "startKey": {"S": f"k{key:02d}"},
+        }
+        if number % 3:
+            item["odd"] = {"S": "yes"}
+        table.put_item(TableName="seams", Item=item)
+
+    # When the same query is paged through with the partition index and by moto alone
+    narrowed = all_pages(table, *condition, forward, limit, filtered)
+    with monkeypatch.context() as unseamed:
+        unseamed.setattr(moto_dynamodb, "_narrowed", lambda *arguments: None)
+        whole = all_pages(table, *condition, forward, limit, filtered)
+
+    # Then every page is the same
+    assert narrowed == whole

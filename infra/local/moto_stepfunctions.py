@@ -1,0 +1,342 @@
+"""Where the local runtime reaches into moto's Step Functions engine, and why (DESIGN §8). Pinned
+to one moto version (``moto_patches.PINNED_MOTO_VERSION``): each seam names a module attribute or
+method of the engine; ``tests/integration/test_moto_seams.py`` proves each one still works.
+
+1. **Time and threads.** The engine waits in a handful of places; each is given the virtual
+   clock: task and callback timeouts, heartbeats (``threading.Event`` waits), Wait states (an
+   Event wait, ``time.time`` and, for timestamps, ``datetime.now``), retry back-off
+   (``time.sleep``). Its threads become ``EngineThread`` greenlets on the clock's one engine
+   thread, so a waiting execution holds no OS thread. moto also keeps every thread it ever made
+   in ``TMP_THREADS``, for nothing: the list is emptied as threads start.
+2. **Stopping.** moto's StopExecution fails for an execution started a moment before (AWS accepts
+   it): the execution's environment is now built when it starts, not on its thread. moto marks
+   the execution stopped but leaves a waiting task waiting (until its timeout, days later), where
+   AWS ends it at once: stopping ends the execution's waits, and the error those ended waits raise
+   no longer turns the stopped (ABORTED) execution FAILED.
+3. **One parse per definition.** moto parses the ASL definition (an ANTLR parser in Python, about
+   0.1 s and 0.5 MB) for every execution. The parsed program keeps no execution's state (that is
+   in each execution's environment), so executions of a definition share one parse; a definition
+   with Map or Parallel states, whose components do keep state, is parsed per execution as before.
+4. **Lookups by key.** moto finds an execution by ARN, by name (StartExecution's idempotency) and
+   by task token (SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat) by walking every execution
+   ever started; each lookup is now a dictionary read. A token whose execution has ended answers
+   ``InvalidToken`` as in AWS.
+"""
+
+from __future__ import annotations
+
+import datetime as _datetime
+import importlib
+import json
+import threading
+import time as _time
+import types
+from typing import Any
+
+from infra.local import clock as virtual
+
+ENGINE = "moto.stepfunctions.parser"
+
+_installed = False
+
+
+class _VirtualDatetime(_datetime.datetime):
+    @classmethod
+    def now(cls, tz: Any = None) -> Any:  # type: ignore[override]
+        current = virtual.current()
+        return current.now().astimezone(tz) if tz else current.naive_local_now()
+
+
+def _module_like(original: types.ModuleType, **overrides: Any) -> types.SimpleNamespace:
+    """A stand-in for a module inside one moto module: the overrides, else the original's attributes."""
+
+    class Namespace(types.SimpleNamespace):
+        def __getattr__(self, name: str) -> Any:
+            return getattr(original, name)
+
+    return Namespace(**overrides)
+
+
+TIME_SEAMS: dict[str, dict[str, Any]] = {
+    # module → attribute → replacement
+    f"{ENGINE}.asl.component.state.exec.execute_state": {
+        "threading": _module_like(threading, Event=virtual.ClockEvent),
+        "Thread": virtual.EngineThread,
+    },
+    f"{ENGINE}.asl.eval.callback.callback": {"Event": virtual.ClockEvent},
+    f"{ENGINE}.asl.eval.environment": {"threading": _module_like(threading, Event=virtual.ClockEvent)},
+    f"{ENGINE}.asl.component.program.program": {"threading": _module_like(threading, Thread=virtual.EngineThread)},
+    f"{ENGINE}.backend.execution_worker": {"Thread": virtual.EngineThread},
+    f"{ENGINE}.asl.component.common.retry.retrier_decl": {
+        "time": _module_like(_time, sleep=lambda seconds: virtual.current().sleep(seconds)),
+    },
+    f"{ENGINE}.asl.component.state.wait.wait_function.wait_function": {
+        "time": _module_like(_time, time=lambda: virtual.current().time()),
+    },
+    f"{ENGINE}.asl.component.state.wait.wait_function.timestamp": {
+        "datetime": _module_like(_datetime, datetime=_VirtualDatetime),
+    },
+}
+
+# State types whose parsed components keep per-execution state (iterations, branches).
+_STATEFUL_STATE_TYPES = frozenset({"Map", "Parallel"})
+
+
+def _shareable(definition: str) -> bool:
+    def states_of(machine: Any) -> Any:
+        for state in (machine.get("States") or {}).values():
+            yield state
+            for nested in ("Iterator", "ItemProcessor"):
+                if isinstance(state.get(nested), dict):
+                    yield from states_of(state[nested])
+            for branch in state.get("Branches") or []:
+                yield from states_of(branch)
+
+    try:
+        machine = json.loads(definition)
+    except ValueError:
+        return False
+    return not any(state.get("Type") in _STATEFUL_STATE_TYPES for state in states_of(machine))
+
+
+_programs: dict[str, Any] = {}
+_programs_lock = threading.Lock()
+
+
+def _parsed(definition: str) -> Any:
+    """The one parse of a definition (the lock makes it one even when two threads ask at once)."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    with _programs_lock:
+        program = _programs.get(definition)
+        if program is None:
+            program = _programs[definition] = AmazonStateLanguageParser.parse(definition)[0]
+        return program
+
+
+class ExecutionIndex:
+    """Executions of one Step Functions backend by ARN, and the callback pools by task token."""
+
+    def __init__(self) -> None:
+        self.by_arn: dict[str, Any] = {}
+        self.by_name: dict[tuple[str, str], Any] = {}
+
+    @classmethod
+    def of(cls, backend: Any) -> ExecutionIndex:
+        index = getattr(backend, "_accu_executions", None)
+        if index is None:
+            index = backend._accu_executions = cls()
+        return index
+
+
+# Task token -> (callback pool, the execution it belongs to); tokens are unique UUIDs.
+_pools_by_token: dict[str, tuple[Any, Any]] = {}
+_pools_lock = threading.Lock()
+
+
+def install() -> None:
+    """Apply the seams (once per process)."""
+    global _installed
+    if _installed:
+        return
+    for module_name, replacements in TIME_SEAMS.items():
+        module = importlib.import_module(module_name)
+        for attribute, replacement in replacements.items():
+            if not hasattr(module, attribute):
+                raise RuntimeError(f"{module_name} has no {attribute}: moto moved a seam")
+            setattr(module, attribute, replacement)
+    _install_thread_list()
+    _install_stopping()
+    _install_parse_once()
+    _install_lookups()
+    _installed = True
+
+
+def _install_thread_list() -> None:
+    from moto.stepfunctions.parser import utils
+
+    threads = utils.TMP_THREADS
+    original_start = virtual.EngineThread.start
+
+    def start_and_forget(self: virtual.EngineThread) -> None:
+        threads.clear()  # moto appends each thread before starting it, and never reads the list
+        original_start(self)
+
+    virtual.EngineThread.start = start_and_forget  # type: ignore[method-assign,assignment]
+
+
+def _install_stopping() -> None:
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    build_environment = ExecutionWorker._get_evaluation_environment
+    original_start = ExecutionWorker.start
+    original_stop = ExecutionWorker.stop
+
+    def start_with_environment(self: Any) -> None:
+        self.env = build_environment(self)
+        original_start(self)
+
+    def prepared_environment(self: Any) -> Any:
+        return self.env if self.env is not None else build_environment(self)
+
+    def stop_and_end_waits(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original_stop(self, *args, **kwargs)
+        virtual.current().expire_all(owner=self)
+        return result
+
+    ExecutionWorker.start = start_with_environment  # type: ignore[method-assign,assignment]
+    ExecutionWorker._get_evaluation_environment = prepared_environment  # type: ignore[method-assign,assignment]
+    ExecutionWorker.stop = stop_and_end_waits  # type: ignore[method-assign,assignment]
+
+    original_set_error = Environment.set_error
+
+    def set_error_unless_stopped(self: Any, error: Any) -> None:
+        if isinstance(self._program_state, ProgramStopped):
+            return
+        original_set_error(self, error)
+
+    Environment.set_error = set_error_unless_stopped  # type: ignore[method-assign,assignment]
+
+
+def _install_parse_once() -> None:
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    parse = ExecutionWorker._get_evaluation_entrypoint
+
+    def parsed_once(self: Any) -> Any:
+        definition = self._evaluation_details.state_machine_details.definition
+        return _parsed(definition) if _shareable(definition) else parse(self)
+
+    ExecutionWorker._get_evaluation_entrypoint = parsed_once  # type: ignore[method-assign,assignment]
+
+
+def _install_lookups() -> None:
+    from moto.core.utils import utcnow
+    from moto.stepfunctions.exceptions import ExecutionDoesNotExist
+    from moto.stepfunctions.models import StateMachine, StepFunctionBackend
+    from moto.stepfunctions.parser.api import InvalidToken, TaskDoesNotExist, TaskTimedOut
+    from moto.stepfunctions.parser.asl.eval.callback.callback import (
+        CallbackConsumerTimeout,
+        CallbackNotifyConsumerError,
+        CallbackOutcomeFailure,
+        CallbackOutcomeSuccess,
+        CallbackPoolManager,
+    )
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    # Each execution's callback pool knows its execution, so a token leads to both.
+    build_environment = ExecutionWorker._get_evaluation_environment
+
+    def environment_of_execution(self: Any) -> Any:
+        env = build_environment(self)
+        env.callback_pool_manager._accu_execution = self._execution_communication.execution  # type: ignore[attr-defined]
+        return env
+
+    ExecutionWorker._get_evaluation_environment = environment_of_execution  # type: ignore[method-assign,assignment]
+
+    original_add = CallbackPoolManager.add
+
+    def add(self: Any, callback_id: str) -> Any:
+        endpoint = original_add(self, callback_id)
+        with _pools_lock:
+            _pools_by_token[callback_id] = (self, getattr(self, "_accu_execution", None))
+        return endpoint
+
+    CallbackPoolManager.add = add  # type: ignore[method-assign,assignment]
+
+    reflect = BaseExecutionWorkerCommunication._reflect_execution_status
+
+    def reflect_and_forget_tokens(self: Any) -> None:
+        reflect(self)
+        pool = self.execution.exec_worker.env.callback_pool_manager
+        with _pools_lock:
+            for token in list(pool._pool):
+                _pools_by_token.pop(token, None)
+
+    BaseExecutionWorkerCommunication._reflect_execution_status = reflect_and_forget_tokens  # type: ignore[method-assign,assignment]
+
+    def pool_of(token: str, running_only: bool) -> Any:
+        with _pools_lock:
+            pool, execution = _pools_by_token.get(token, (None, None))
+        if pool is None or (running_only and (execution is None or execution.status != "RUNNING")):
+            raise InvalidToken()
+        return pool
+
+    def notify(pool: Any, token: str, outcome: Any) -> None:
+        try:
+            if pool.notify(callback_id=token, outcome=outcome):
+                return
+        except CallbackNotifyConsumerError as consumer_error:
+            if isinstance(consumer_error, CallbackConsumerTimeout):
+                raise TaskTimedOut("Task Timed Out") from consumer_error
+            raise TaskDoesNotExist("Task Does Not Exist") from consumer_error
+        raise InvalidToken()
+
+    def send_task_success(self: Any, task_token: str, outcome: str) -> None:
+        notify(pool_of(task_token, True), task_token, CallbackOutcomeSuccess(callback_id=task_token, output=outcome))
+
+    def send_task_failure(self: Any, task_token: str, error: Any = None, cause: Any = None) -> Any:
+        from moto.stepfunctions.parser.api import SendTaskFailureOutput
+
+        failure = CallbackOutcomeFailure(callback_id=task_token, error=error, cause=cause)
+        notify(pool_of(task_token, False), task_token, failure)
+        return SendTaskFailureOutput()
+
+    def send_task_heartbeat(self: Any, task_token: str) -> None:
+        pool = pool_of(task_token, True)
+        try:
+            if pool.heartbeat(callback_id=task_token):
+                return
+        except CallbackNotifyConsumerError as consumer_error:
+            if isinstance(consumer_error, CallbackConsumerTimeout):
+                raise TaskTimedOut("Task Timed Out") from consumer_error
+            raise TaskDoesNotExist("Task Does Not Exist") from consumer_error
+        raise InvalidToken()
+
+    StepFunctionsParserBackend.send_task_success = send_task_success  # type: ignore[method-assign,assignment]
+    StepFunctionsParserBackend.send_task_failure = send_task_failure  # type: ignore[method-assign,assignment]
+    StepFunctionsParserBackend.send_task_heartbeat = send_task_heartbeat  # type: ignore[method-assign,assignment]
+
+    original_start_execution = StepFunctionsParserBackend.start_execution
+
+    def start_execution(self: Any, state_machine_arn: str, name: Any = None, *args: Any, **kwargs: Any) -> Any:
+        execution = original_start_execution(self, state_machine_arn, name, *args, **kwargs)
+        index = ExecutionIndex.of(self)
+        index.by_arn[execution.execution_arn] = execution
+        index.by_name[(execution.state_machine_arn, execution.name)] = execution
+        return execution
+
+    StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign,assignment]
+
+    def handle_name_input_idempotency(self: Any, name: str, execution_input: str) -> Any:
+        from moto.stepfunctions.exceptions import ExecutionAlreadyExists
+
+        execution = ExecutionIndex.of(self.backend).by_name.get((self.arn, name))
+        if execution is None:
+            return None
+        if execution_input == execution.execution_input and execution.status == "RUNNING":
+            return execution
+        raise ExecutionAlreadyExists("Execution Already Exists: '" + execution.execution_arn + "'")
+
+    StateMachine._handle_name_input_idempotency = handle_name_input_idempotency  # type: ignore[method-assign,assignment]
+
+    original_describe = StepFunctionBackend.describe_execution
+
+    def describe_execution(self: Any, execution_arn: str) -> Any:
+        execution = ExecutionIndex.of(self).by_arn.get(execution_arn)
+        return execution if execution is not None else original_describe(self, execution_arn)
+
+    def stop_execution(self: Any, execution_arn: str) -> Any:
+        execution = ExecutionIndex.of(self).by_arn.get(execution_arn)
+        if execution is None:
+            self._validate_execution_arn(execution_arn)
+            raise ExecutionDoesNotExist("Execution Does Not Exist: '" + execution_arn + "'")
+        execution.stop(stop_date=utcnow(), error="", cause="")
+        return execution
+
+    StepFunctionBackend.describe_execution = describe_execution  # type: ignore[method-assign,assignment]
+    StepFunctionBackend.stop_execution = stop_execution  # type: ignore[method-assign,assignment]
