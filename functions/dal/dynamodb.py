@@ -459,6 +459,28 @@ class WorkflowStore:
         self._transact([self._put_state(after, expected_revision=before.revision)] + (extra or []))
         return after
 
+    def open_wait(self, workflow_id: str, status: str, task_token: str) -> bool:
+        """Register the wait's task token if the workflow is running in ``status`` with no signal kept;
+        False (nothing written) otherwise. The bookkeeping ``save_bookkeeping`` would write, in one
+        conditional update instead of a read and a transaction."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=serialize({"pk": workflow_pk(workflow_id), "sk": STATE_SK}),
+                UpdateExpression="SET waitToken = :token, waitStatus = :status, revision = revision + :one "
+                "REMOVE gsiStalled",
+                ConditionExpression="#status = :status AND executionStatus = :running AND pendingSignals = :none",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=serialize(
+                    {":token": task_token, ":status": status, ":one": 1, ":running": "RUNNING", ":none": 0}
+                ),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def put_signal_record(self, workflow_id: str, sequence: int, record: dict[str, Any]) -> dict[str, Any]:
         item = {**record, "pk": workflow_pk(workflow_id), "sk": f"{SIGNAL_PREFIX}{sequence:010d}"}
         return {"Put": {"TableName": self.table_name, "Item": serialize(item)}}

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from functions import clock
 from functions.domain import workflow as rules
 from functions.domain.errors import (
     BusinessRuleViolation,
@@ -567,13 +568,16 @@ class WorkflowService:
                         "workflow": self.view(workflow),
                     },
                 )
-            time.sleep(pause)
+            clock.pause(pause, about=workflow_id)
             pause = min(pause * 2, 0.2)
 
     # ----- activities the state machines call ------------------------------------------------
 
     def open_wait(self, workflow_id: str, status: str, task_token: str) -> dict[str, Any]:
         """Open the wait for ``status``: apply the signals kept meanwhile, in order, or register the token."""
+        # Mostly the workflow is still in that status with nothing kept: one conditional write.
+        if self.store.open_wait(workflow_id, status, task_token):
+            return {"released": False, "status": status}
         for _ in range(MAX_ATTEMPTS):
             workflow = self.store.get(workflow_id)
             if workflow is None:

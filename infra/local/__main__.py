@@ -2,6 +2,8 @@
 
 Environment: PORT (API, default 8000), AWS_PORT (the emulated AWS endpoint, default 4566),
 OUTBOX_DIR (default .local/outbox), ADMIN_EMAILS (comma-separated, the alert subscribers).
+A port of 0 takes any free port; the banner says which, and its last line, ``ready api=URL
+aws=URL``, is there for programs that start the platform (the tests, ``make bench``).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ def main() -> int:
     platform.deliver_events_in_background()
     api = make_server(platform, "127.0.0.1", port)
     serve_in_background(api)
+    port = api.server_address[1]
+    aws_port = platform.aws_port or aws_port
 
     print(
         f"""
@@ -53,7 +57,7 @@ ACCU workflow platform, local
   schedules        GET /local/schedules, POST /local/schedules/NAME (make schedule NAME=HealthCheck)
   events           GET /local/events
 Ctrl-C stops it.
-""",
+ready api=http://127.0.0.1:{port} aws=http://127.0.0.1:{aws_port}""",
         flush=True,
     )
 

@@ -27,6 +27,7 @@ import boto3
 
 from infra.catalog import EVENT_RULES, EXECUTION_STATUS_CHANGE, STREAM_CONSUMER, STREAM_FILTER
 from infra.local import clock as virtual
+from infra.local import moto_dynamodb
 
 logger = logging.getLogger("accu.local.events")
 STREAM_BATCH_SIZE = 100
@@ -49,17 +50,22 @@ class StreamPump:
         self.table_name = table_name
         self._invoke = invoke
         # Where each shard was read up to. Iterators are made afresh each time from these, as a
-        # consumer must (they expire in AWS; moto swaps a table's stream object on a rolled-back
-        # transaction, leaving older iterators reading a stale copy).
+        # consumer must (they expire in AWS).
         self._positions: dict[str, str] = {}
         self._stream_arn: str | None = None
         self.delivered = 0
+        # The count of table writes at the last drain: no write since, nothing to read.
+        self._writes_seen = -1
 
     def _streams(self) -> Any:
         return boto3.client("dynamodbstreams")
 
     def drain(self) -> int:
         """Deliver every record written so far; answers how many were delivered."""
+        writes = moto_dynamodb.writes()
+        if writes == self._writes_seen:
+            return 0
+        self._writes_seen = writes
         if self._stream_arn is None:
             table = boto3.client("dynamodb").describe_table(TableName=self.table_name)["Table"]
             self._stream_arn = table["LatestStreamArn"]
@@ -78,13 +84,14 @@ class StreamPump:
                 iterator = streams.get_shard_iterator(StreamArn=self._stream_arn, ShardId=shard_id, **start)
                 response = streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=STREAM_BATCH_SIZE)
                 records = [{**record, "eventSourceARN": self._stream_arn} for record in response["Records"]]
-                if not records:
+                if records:
+                    self._positions[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+                    wanted = [record for record in records if _matches_filter(record)]
+                    if wanted:
+                        self._deliver(wanted)
+                        delivered += len(wanted)
+                if len(records) < STREAM_BATCH_SIZE:  # a batch not full: the shard is read to its end
                     break
-                self._positions[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
-                wanted = [record for record in records if _matches_filter(record)]
-                if wanted:
-                    self._deliver(wanted)
-                    delivered += len(wanted)
         self.delivered += delivered
         return delivered
 

@@ -15,9 +15,18 @@ read or write, with the same answers:
    the items it can reach: the partition, narrowed to the key condition's range, past the
    ``ExclusiveStartKey``, as many as the page can hold. moto still filters, projects, pages and
    answers; it just no longer looks at the rest of the table.
+3. **Items answered as stored.** moto's response serializer walks every attribute of every item
+   through the model's ten-member ``AttributeValue`` shape (about 5 ms for one workflow's state).
+   moto already holds items in DynamoDB's JSON form: an attribute value of strings, numbers,
+   booleans, nulls, lists and maps is answered as it is, exactly as the serializer would write it;
+   anything else (binary values) still goes through the serializer.
+4. **An item's size counted once.** moto builds an item attribute by attribute and, at each one,
+   sums the size of all those before it (O(attributes²), 1-2 ms for a workflow's state). The item
+   is now built whole and its size checked once: refused above the same limit, as before.
 
-Every change to a table also moves its ``write_generation``, which the local runtime reads to
-know, without a request, whether anything was written since it last looked.
+Every write also moves a process-wide count of writes (``writes``), which the local runtime reads
+to know, without a request, whether anything was written since it last looked, and waits on
+(``wait_for_write``) where a handler pauses before looking again.
 """
 
 from __future__ import annotations
@@ -25,11 +34,46 @@ from __future__ import annotations
 import bisect
 import copy
 import functools
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 _installed = False
+
+# Writes so far, in all and by partition key value, and a condition notified at each one.
+_writes = 0
+_writes_by_partition: dict[Any, int] = {}
+_written = threading.Condition(threading.Lock())
+_seen = threading.local()
+
+
+def writes() -> int:
+    """How many writes every table took so far (a number that only grows)."""
+    return _writes
+
+
+def _count_write(partition: Any) -> None:
+    global _writes
+    with _written:
+        _writes += 1
+        _writes_by_partition[partition] = _writes_by_partition.get(partition, 0) + 1
+        _written.notify_all()
+
+
+def wait_for_write(seconds: float, partition: str | None = None) -> None:
+    """Wait up to ``seconds`` for a write (to items of ``partition``, a partition key value, if
+    given) that this thread has not seen yet: one made since this thread last returned from here
+    counts, so a write between two looks is never missed."""
+
+    def count() -> int:
+        return _writes if partition is None else _writes_by_partition.get(partition, 0)
+
+    with _written:
+        if getattr(_seen, "last", None) == (partition, count()):
+            _written.wait_for(lambda: (partition, count()) != _seen.last, seconds)
+        _seen.last = (partition, count())
+
 
 # moto's key-condition operators (expression and legacy spellings) the range narrowing understands.
 _EQUAL = {"=", "EQ"}
@@ -61,7 +105,6 @@ class TableIndex:
     table_range: str | None
     # table key -> [(index name, partition value, sort key)] it is filed under now
     filed: dict[tuple[Any, Any], list[tuple[str, Any, tuple[Any, ...]]]] = field(default_factory=dict)
-    write_generation: int = 0
 
     @classmethod
     def of(cls, table: Any) -> TableIndex:
@@ -126,7 +169,7 @@ class TableIndex:
         current = _stored(table, hash_value, range_value)
         if current is not None:
             self._file(current)
-        self.write_generation += 1
+        _count_write(hash_value.value)
 
     def reachable(
         self,
@@ -271,8 +314,47 @@ def _item_key(table: Any, attributes: dict[str, Any]) -> tuple[Any, Any]:
     return hash_value, range_value
 
 
+_STRING_MEMBERS = frozenset({"S", "N"})
+_FLAG_MEMBERS = frozenset({"BOOL", "NULL"})
+_SET_MEMBERS = frozenset({"SS", "NS"})
+
+
+def _wire(value: Any) -> Any:
+    """An attribute value as moto's JSON serializer writes it, or None where this cannot say."""
+    if not isinstance(value, dict):
+        return None
+    written: dict[str, Any] = {}
+    for member, member_value in value.items():
+        if member_value is None:
+            continue
+        if member in _STRING_MEMBERS:
+            written[member] = member_value if isinstance(member_value, str) else _string(member_value)
+        elif member in _FLAG_MEMBERS:
+            written[member] = member_value
+        elif member in _SET_MEMBERS:
+            written[member] = [_string(element) for element in member_value]
+        elif member == "M":
+            entries = {name: _wire(entry) for name, entry in member_value.items()}
+            if any(entry is None for entry in entries.values()):
+                return None
+            written[member] = entries
+        elif member == "L":
+            elements = [_wire(element) for element in member_value]
+            if any(element is None for element in elements):
+                return None
+            written[member] = elements
+        else:
+            return None
+    return written
+
+
+def _string(value: Any) -> Any:
+    # What moto's JSON serializer does with a string member.
+    return str(value) if value not in [None, {}, []] else value
+
+
 def install() -> None:
-    """Apply both seams (once per process)."""
+    """Apply the seams (once per process)."""
     global _installed
     if _installed:
         return
@@ -338,7 +420,26 @@ def install() -> None:
     DynamoDBBackend.update_item = update_item  # type: ignore[method-assign,assignment]
     Table.query = query  # type: ignore[method-assign,assignment]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign,assignment]
+    _install_item_answers()
+    _install_item_size()
     _installed = True
+
+
+def _install_item_answers() -> None:
+    from moto.core.serialize import BaseJSONSerializer
+
+    original = BaseJSONSerializer._serialize_type_structure
+
+    @functools.wraps(original)
+    def serialize_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if key and shape.name == "AttributeValue":
+            written = _wire(value)
+            if written is not None:
+                serialized[self.get_serialized_name(shape, key)] = written
+                return
+        original(self, serialized, value, shape, key)
+
+    BaseJSONSerializer._serialize_type_structure = serialize_structure  # type: ignore[method-assign]
 
 
 def _narrowed(
@@ -510,6 +611,20 @@ def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Non
         raise TransactionCanceledException(errors)
 
 
-def write_generation(table: Any) -> int:
-    """How many writes the table has taken (a number that only grows)."""
-    return TableIndex.of(table).write_generation
+def _install_item_size() -> None:
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+    from moto.dynamodb.models.utilities import bytesize
+
+    limit = 405000  # moto's limit (LimitedSizeDict.__setitem__)
+
+    def build(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+        self.hash_key = hash_key
+        self.range_key = range_key
+        values = {key: DynamoType(value) for key, value in attrs.items()}
+        if sum(bytesize(key) + value.size() for key, value in values.items()) > limit:
+            raise ItemSizeTooLarge
+        self.attrs = LimitedSizeDict.__new__(LimitedSizeDict)
+        dict.update(self.attrs, values)
+
+    Item.__init__ = build  # type: ignore[method-assign]

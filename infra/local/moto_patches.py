@@ -4,10 +4,12 @@ version. Each seam lives with the service it bridges and says why it is there:
 - ``moto_stepfunctions.py``: time and threads (the virtual clock, executions as greenlets),
   stopping, one parse per definition, lookups by key;
 - ``moto_dynamodb.py``: scoped transactions, the partition index;
-- here: atomic requests. moto is not thread-safe; every emulated AWS request is handled under one
-  lock, as each real request is atomic, so races in tests exercise our conditional writes, not
-  moto's. An engine thread may never wait while it holds that lock (the next engine thread on the
-  same OS thread would re-enter it): the engine refuses to suspend it.
+- here, for every request: **atomic requests**. moto is not thread-safe; every emulated AWS
+  request is handled under one lock, as each real request is atomic, so races in tests exercise
+  our conditional writes, not moto's. An engine thread may never wait while it holds that lock
+  (the next engine thread on the same OS thread would re-enter it): the engine refuses to suspend
+  it. And **a response class's methods listed once**: moto lists them (``inspect.getmembers``)
+  for every request; classes do not change while it runs.
 
 ``tests/integration/test_moto_seams.py`` proves each seam still works, so a moto upgrade that moves
 one fails loudly.
@@ -68,4 +70,10 @@ def install(clock: virtual.VirtualClock | None = None) -> None:
 
     BotocoreStubber.__call__ = _locked(BotocoreStubber.__call__)  # type: ignore[method-assign]
     DomainDispatcherApplication.__call__ = _locked(DomainDispatcherApplication.__call__)  # type: ignore[method-assign]
+
+    from moto.core import responses
+
+    if not hasattr(responses, "method_names_from_class"):
+        raise RuntimeError("moto.core.responses has no method_names_from_class: moto moved a seam")
+    responses.method_names_from_class = functools.cache(responses.method_names_from_class)
     _installed = True

@@ -21,11 +21,17 @@ method of the engine; ``tests/integration/test_moto_seams.py`` proves each one s
    by task token (SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat) by walking every execution
    ever started; each lookup is now a dictionary read. A token whose execution has ended answers
    ``InvalidToken`` as in AWS.
+5. **Parse a path once, make a client once.** moto parses every JSONPath each time a state reads
+   one (``jsonpath_ng`` builds its parser anew for each, about 1 ms), and makes a new boto3 client
+   for every task it runs (several ms). Parsed paths are kept (they are read-only); clients are
+   kept per boto3 session, region and service (botocore clients are thread-safe), and made
+   anew when the local runtime sets up a new session.
 """
 
 from __future__ import annotations
 
 import datetime as _datetime
+import functools
 import importlib
 import json
 import threading
@@ -149,6 +155,7 @@ def install() -> None:
     _install_stopping()
     _install_parse_once()
     _install_lookups()
+    _install_paths_and_clients()
     _installed = True
 
 
@@ -340,3 +347,51 @@ def _install_lookups() -> None:
 
     StepFunctionBackend.describe_execution = describe_execution  # type: ignore[method-assign,assignment]
     StepFunctionBackend.stop_execution = stop_execution  # type: ignore[method-assign,assignment]
+
+
+# Modules of the engine that make a boto3 client for each task they run.
+CLIENT_MAKERS = (
+    f"{ENGINE}.asl.component.state.exec.state_task.lambda_eval_utils",
+    f"{ENGINE}.asl.component.state.exec.state_task.service.state_task_service_sns",
+    f"{ENGINE}.asl.component.state.exec.state_task.service.state_task_service_sqs",
+    f"{ENGINE}.asl.component.state.exec.state_task.service.state_task_service_dynamodb",
+    f"{ENGINE}.asl.component.state.exec.state_task.service.state_task_service_events",
+    f"{ENGINE}.asl.component.state.exec.state_task.service.state_task_service_sfn",
+    f"{ENGINE}.asl.component.state.exec.state_task.service.state_task_service_aws_sdk",
+)
+# Modules of the engine that parse a JSONPath each time they read one.
+PATH_PARSERS = (
+    f"{ENGINE}.asl.utils.json_path",
+    f"{ENGINE}.asl.component.common.path.result_path",
+)
+
+
+def _install_paths_and_clients() -> None:
+    import boto3
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    make_client = boto_client.boto_client_for
+    clients: dict[tuple[str, str], tuple[Any, Any]] = {}
+    clients_lock = threading.Lock()
+
+    def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        # moto makes every client with the same fixed keys, whatever the state's credentials.
+        session = boto3.DEFAULT_SESSION
+        with clients_lock:
+            kept = clients.get((region, service))
+            if kept is None or kept[0] is not session:
+                kept = clients[(region, service)] = (session, make_client(region, service, state_credentials))
+            return kept[1]
+
+    for module_name in CLIENT_MAKERS:
+        module = importlib.import_module(module_name)
+        if getattr(module, "boto_client_for", None) is not make_client:
+            raise RuntimeError(f"{module_name} has no boto_client_for: moto moved a seam")
+        module.boto_client_for = client_for  # type: ignore[attr-defined]
+
+    for module_name in PATH_PARSERS:
+        module = importlib.import_module(module_name)
+        parse = getattr(module, "parse", None)
+        if parse is None:
+            raise RuntimeError(f"{module_name} has no parse: moto moved a seam")
+        module.parse = functools.lru_cache(maxsize=4096)(parse)  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ functions, the same handlers, one virtual clock. Used by ``make local`` and by t
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -17,13 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore import UNSIGNED
+from botocore.config import Config
 
 from functions import clock as platform_clock
 from functions import dependencies
-from functions.dal.dynamodb import INDEXES, KEY_ATTRIBUTES
+from functions.dal.dynamodb import INDEXES, KEY_ATTRIBUTES, workflow_pk
 from infra.catalog import API, CATALOG, EVENT_RULES, METRICS_NAMESPACE, METRICS_SERVICE
 from infra.local import clock as virtual
-from infra.local import moto_patches
+from infra.local import moto_dynamodb, moto_patches
 from infra.local.events import EventRouter, StreamPump, route_puts_to
 from infra.local.lambdas import InProcessLambdas
 from infra.local.outbox import Outbox
@@ -74,7 +77,7 @@ class LocalPlatform:
     operations_settings: Mapping[str, str] = field(default_factory=dict)
     log_level: str = "WARNING"
     frozen_clock: bool = False
-    # The emulated AWS endpoint's port (presigned uploads, the AWS CLI); None: no endpoint.
+    # The emulated AWS endpoint's port (presigned uploads, the AWS CLI; 0: any free port); None: no endpoint.
     aws_port: int | None = None
 
     def __post_init__(self) -> None:
@@ -109,6 +112,7 @@ class LocalPlatform:
         logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").setLevel(logging.CRITICAL)
         virtual.install(self.clock)
         platform_clock.use(self.clock.time)
+        platform_clock.use_pause(_pause_until_written)
         moto_patches.install(self.clock)
         self._mock = mock_aws(
             config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
@@ -117,6 +121,8 @@ class LocalPlatform:
         route_puts_to(self.router)
         # moto resets the default session when it starts: register the seams after it.
         boto3.setup_default_session(region_name=self.region)
+        # The emulated AWS reads no signature: clients need not sign (those that presign set their own).
+        boto3.DEFAULT_SESSION._session.set_default_client_config(Config(signature_version=UNSIGNED))  # type: ignore[union-attr]
         events = boto3.DEFAULT_SESSION.events  # type: ignore[union-attr]
         events.register("before-call.lambda.Invoke", self.lambdas)
         events.register("provide-client-params.sns.Publish", self.outbox.remember_params)
@@ -126,6 +132,8 @@ class LocalPlatform:
 
             self._aws_endpoint = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
             self._aws_endpoint.start()
+            # Port 0 asks the system for a free one: from here on, the port it gave.
+            self.aws_port = self._aws_endpoint.get_host_and_port()[1]
         self._create_resources()
         dependencies.reset()
         from functions.handlers import api, signal_intake
@@ -134,6 +142,10 @@ class LocalPlatform:
         signal_intake._once_per_event.cache_clear()
         if self.schedules:
             self.scheduler.start()
+        # What exists now lives as long as the platform: the collector need not look at it again
+        # (a full collection over moto's and botocore's objects stalls every request for a while).
+        gc.collect()
+        gc.freeze()
         return self
 
     def stop(self) -> None:
@@ -151,6 +163,7 @@ class LocalPlatform:
             self._mock = None
             route_puts_to(None)
         platform_clock.use(None)
+        platform_clock.use_pause(None)
         self.clock.close()
         dependencies.reset()
         self._set_environment({key: value for key, value in self._saved_environment.items()}, remember=False)
@@ -349,6 +362,11 @@ class LocalPlatform:
         response = self.lambdas.invoke(API.name, event)
         text = response.get("body") or "null"
         return int(response["statusCode"]), json.loads(text) if text else None
+
+
+def _pause_until_written(seconds: float, workflow_id: str | None) -> None:
+    """A handler's pause, ended as soon as the workflow it looks at is written (the runtime sees writes)."""
+    moto_dynamodb.wait_for_write(seconds, workflow_pk(workflow_id) if workflow_id else None)
 
 
 def api_gateway_event(

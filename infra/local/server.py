@@ -156,6 +156,9 @@ def make_server(platform: LocalPlatform, host: str = "127.0.0.1", port: int = 80
     class Handler(BaseHTTPRequestHandler):
         server_version = "accu-local"
         protocol_version = "HTTP/1.1"
+        # Headers and body go out as two writes: without TCP_NODELAY the body waits for the
+        # client's delayed ACK (40 ms on Linux) on every keep-alive request.
+        disable_nagle_algorithm = True
 
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)

@@ -4,10 +4,6 @@ runs), driven over HTTP."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -17,9 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.http import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
+from infra.local.launcher import start_local_platform
 
 
 @dataclass
@@ -61,42 +55,13 @@ class LocalHttp:
     __call__ = request
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalHttp]:
-    port, aws_port = free_port(), free_port()
-    outbox = tmp_path_factory.mktemp("outbox")
-    environment = {
-        **os.environ,
-        "PORT": str(port),
-        "AWS_PORT": str(aws_port),
-        "OUTBOX_DIR": str(outbox),
-        "PYTHONPATH": str(ROOT),
-    }
-    # The platform's output goes to a file beside the outbox: read it when a test fails.
-    log_path = outbox.parent / "local-platform.log"
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "infra.local"], cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
-    )
-    http = LocalHttp(f"http://127.0.0.1:{port}", outbox, f"http://127.0.0.1:{aws_port}", log_path)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if http("GET", "/health")[0] == 200:
-                break
-        except (urllib.error.URLError, ConnectionError):
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            output = log_path.read_text()
-            raise RuntimeError(f"the local platform did not start:\n{output}")
-        time.sleep(0.2)
+    """One local platform for every end-to-end test, started as a user starts it, on ports the
+    system picks (the tests use their own workflow ids, so they do not meet)."""
+    work_dir = tmp_path_factory.mktemp("local-platform")
+    platform = start_local_platform(work_dir)
     try:
-        yield http
+        yield LocalHttp(platform.api_url, work_dir / "outbox", platform.aws_url, platform.log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        platform.stop()

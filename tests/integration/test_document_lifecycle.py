@@ -7,13 +7,14 @@ from __future__ import annotations
 import pytest
 
 from infra.local.lambdas import Fault
-from tests.support.http import free_port, upload_file
+from tests.support.http import upload_file
 from tests.support.scenarios import drive
 
 DAY = 24 * 3600
 
 
-pytestmark = pytest.mark.parametrize("platform", [{"aws_port": free_port()}], indirect=True)
+# The emulated AWS endpoint on a port the system picks: uploads go there over HTTP.
+pytestmark = pytest.mark.parametrize("platform", [{"aws_port": 0}], indirect=True)
 
 
 def upload(client, content: bytes, file_name: str = "title.pdf") -> dict:

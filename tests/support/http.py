@@ -1,21 +1,14 @@
-"""What the HTTP-level tests share: a free port, an upload through a presigned URL, polling."""
+"""What the HTTP-level tests share: an upload through a presigned URL, polling."""
 
 from __future__ import annotations
 
 import hashlib
-import socket
 import time
 import urllib.request
 from collections.abc import Callable
 from typing import Any
 
 Call = Callable[[str, str, Any], tuple[int, Any]]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def upload_file(call: Call, content: bytes, file_name: str) -> dict[str, Any]:
