@@ -22,6 +22,7 @@ waits do, on the virtual clock.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import logging
 import threading
@@ -35,6 +36,7 @@ from typing import Any
 import greenlet
 
 QUIET_TIMEOUT_SECONDS = 30.0
+_waiter_numbers = itertools.count(1)
 logger = logging.getLogger("accu.local.engine")
 
 
@@ -45,6 +47,11 @@ class _Waiter:
     # The engine thread waiting (None: an ordinary OS thread, blocked on the event's condition).
     engine_thread: EngineThread | None
     parked: bool = True
+    # Its place in the clock's queue of deadlines (ties broken by arrival).
+    number: int = field(default_factory=lambda: next(_waiter_numbers))
+
+    def __lt__(self, other: _Waiter) -> bool:
+        return self.number < other.number
 
     @property
     def owner(self) -> object | None:
@@ -59,7 +66,14 @@ class VirtualClock:
     frozen: bool = False
     _frozen_at: float = field(default_factory=time.time)
     _lock: threading.Condition = field(default_factory=lambda: threading.Condition(threading.RLock()))
-    _waiters: set[_Waiter] = field(default_factory=set)
+    # Parked waiters with a deadline, earliest first (a heap; woken ones are dropped when met).
+    _deadlines: list[tuple[float, _Waiter]] = field(default_factory=list)
+    # Parked waiters by the execution their thread works for (stopping one ends its waits).
+    _by_owner: dict[int, set[_Waiter]] = field(default_factory=dict)
+    # Parked ordinary threads with a deadline: told to look at the clock again when it jumps.
+    _timed_threads: set[_Waiter] = field(default_factory=set)
+    _parked: int = 0
+    _timed: int = 0  # parked waiters with a deadline (the heap also holds stale entries)
     _runnable: int = 0
     # While ``advance`` runs: the time it moves to (a scheduler may coalesce snapshot runs up to it).
     skipping_to: float | None = None
@@ -100,7 +114,16 @@ class VirtualClock:
     def _park(self, event: ClockEvent, timeout: float | None, engine_thread: EngineThread | None) -> _Waiter:
         waiter = _Waiter(event, None if timeout is None else self.time() + timeout, engine_thread)
         with self._lock:
-            self._waiters.add(waiter)
+            event._waiters.add(waiter)
+            self._parked += 1
+            if waiter.deadline is not None:
+                self._timed += 1
+                self._push_deadline(waiter)
+                if engine_thread is None:
+                    self._timed_threads.add(waiter)
+            owner = waiter.owner
+            if owner is not None:
+                self._by_owner.setdefault(id(owner), set()).add(waiter)
             if engine_thread is not None:
                 self._runnable -= 1
                 self._lock.notify_all()
@@ -108,7 +131,19 @@ class VirtualClock:
 
     def _unpark(self, waiter: _Waiter) -> None:
         with self._lock:
-            self._waiters.discard(waiter)
+            if waiter in waiter.event._waiters:
+                waiter.event._waiters.discard(waiter)
+                self._parked -= 1
+                if waiter.deadline is not None:
+                    self._timed -= 1
+            self._timed_threads.discard(waiter)
+            owner = waiter.owner
+            if owner is not None:
+                waiters = self._by_owner.get(id(owner))
+                if waiters is not None:
+                    waiters.discard(waiter)
+                    if not waiters:
+                        del self._by_owner[id(owner)]
             if waiter.engine_thread is not None and waiter.parked:
                 self._runnable += 1
             waiter.parked = False
@@ -124,7 +159,32 @@ class VirtualClock:
 
     def _event_set(self, event: ClockEvent) -> None:
         with self._lock:
-            self._wake([waiter for waiter in self._waiters if waiter.event is event])
+            self._wake(list(event._waiters))
+
+    def _push_deadline(self, waiter: _Waiter) -> None:
+        assert waiter.deadline is not None
+        heapq.heappush(self._deadlines, (waiter.deadline, waiter))
+        if len(self._deadlines) > 2 * self._timed + 1024:
+            # Most waits end by their event long before their deadline: drop what is stale.
+            self._deadlines = [(d, w) for d, w in self._deadlines if w.parked and w.deadline == d]
+            heapq.heapify(self._deadlines)
+
+    def _earliest(self) -> _Waiter | None:
+        """The parked waiter with the earliest deadline (called with the lock held)."""
+        while self._deadlines:
+            deadline, waiter = self._deadlines[0]
+            if waiter.parked and waiter.deadline == deadline:
+                return waiter
+            heapq.heappop(self._deadlines)  # woken, or its deadline moved: not a timer any more
+        return None
+
+    def _due(self, now: float) -> list[_Waiter]:
+        """Take the parked waiters whose deadline is ``now`` or before (called with the lock held)."""
+        due = []
+        while (waiter := self._earliest()) is not None and waiter.deadline is not None and waiter.deadline <= now:
+            heapq.heappop(self._deadlines)
+            due.append(waiter)
+        return due
 
     # ----- skipping time ---------------------------------------------------------------------
 
@@ -132,9 +192,11 @@ class VirtualClock:
         with self._lock:
             return self._lock.wait_for(lambda: self._runnable <= 0, timeout)
 
-    def pending_deadlines(self) -> list[float]:
+    def pending_deadlines(self, limit: int = 20) -> tuple[list[float], int]:
+        """The earliest ``limit`` deadlines of the waits parked now, and how many have one."""
         with self._lock:
-            return sorted(w.deadline for w in self._waiters if w.parked and w.deadline is not None)
+            waiting = [d for d, waiter in self._deadlines if waiter.parked and waiter.deadline == d]
+        return heapq.nsmallest(limit, waiting), len(waiting)
 
     def advance(self, seconds: float, settle: Callable[[], None] | None = None) -> datetime:
         """Move time forward by ``seconds``; every timer due by then fires, in deadline order,
@@ -160,15 +222,11 @@ class VirtualClock:
         while True:
             settled()
             with self._lock:
-                earliest = min(
-                    (w.deadline for w in self._waiters if w.parked and w.deadline is not None and w.deadline <= target),
-                    default=None,
-                )
-                if earliest is None:
+                earliest = self._earliest()
+                if earliest is None or earliest.deadline is None or earliest.deadline > target:
                     break
-                self.offset = max(self.offset, earliest - self._base())
-                now = self.time()
-                fired = [w for w in self._waiters if w.parked and w.deadline is not None and w.deadline <= now]
+                self.offset = max(self.offset, earliest.deadline - self._base())
+                fired = self._due(self.time())
                 self._wake(fired)
             self._notify(fired)
         with self._lock:
@@ -178,10 +236,13 @@ class VirtualClock:
         return self.now()
 
     def _notify(self, waiters: list[_Waiter] | None = None) -> None:
-        """Wake waiters so they look at the clock again (the others sleep on by their new reckoning)."""
+        """Wake waiters so they look at the clock again (the others sleep on by their new reckoning).
+        Without a list: every ordinary thread waiting with a deadline, and the engine, which keeps
+        its threads' deadlines itself."""
         if waiters is None:
             with self._lock:
-                waiters = [w for w in self._waiters if w.parked and w.deadline is not None]
+                waiters = list(self._timed_threads)
+            self.engine.poke()
         for waiter in waiters:
             if waiter.engine_thread is not None:
                 self.engine.resume(waiter.engine_thread)
@@ -192,27 +253,27 @@ class VirtualClock:
     def expire_all(self, owner: object | None = None) -> None:
         """End every timed wait now, or every one of ``owner``'s threads (an execution being stopped)."""
         with self._lock:
-            timed = [
-                waiter
-                for waiter in self._waiters
-                if waiter.parked and waiter.deadline is not None and (owner is None or waiter.owner is owner)
-            ]
+            if owner is None:
+                timed = [waiter for _, waiter in self._deadlines if waiter.parked and waiter.deadline is not None]
+            else:
+                timed = [waiter for waiter in self._by_owner.get(id(owner), ()) if waiter.deadline is not None]
+            now = self.time()
             for waiter in timed:
-                waiter.deadline = self.time()
+                waiter.deadline = now
+                self._push_deadline(waiter)
             self._wake(timed)
         self._notify(timed)
 
     def _expire_due(self) -> float | None:
         """Wake the engine threads whose deadline has passed; answers the seconds until the next one
-        (None: no engine thread waits with a deadline)."""
+        (None: no engine thread waits with a deadline, or the clock is frozen)."""
         with self._lock:
             now = self.time()
-            timed = [w for w in self._waiters if w.parked and w.engine_thread is not None and w.deadline is not None]
-            self._wake([w for w in timed if w.deadline is not None and w.deadline <= now])
-            upcoming = [w.deadline - now for w in timed if w.parked and w.deadline is not None]
-        if not upcoming or self.frozen:
+            self._wake(self._due(now))
+            following = self._earliest()
+        if following is None or following.deadline is None or self.frozen:
             return None
-        return max(0.0, min(upcoming))
+        return max(0.0, following.deadline - now)
 
     def sleep(self, seconds: float) -> None:
         ClockEvent().wait(seconds)
@@ -234,6 +295,8 @@ class ClockEvent(threading.Event):
     def __init__(self) -> None:
         super().__init__()
         self._pulses = 0
+        # The waits parked on this event now.
+        self._waiters: set[_Waiter] = set()
 
     def wait(self, timeout: float | None = None) -> bool:
         clock = current()
@@ -372,6 +435,11 @@ class GreenEngine:
 
     def resume(self, thread: EngineThread) -> None:
         self._enqueue(thread)
+
+    def poke(self) -> None:
+        """Make the engine look at its threads' deadlines again (the clock jumped)."""
+        with self._signal:
+            self._signal.notify()
 
     def _enqueue(self, thread: EngineThread) -> None:
         with self._signal:

@@ -112,12 +112,12 @@ class LocalApi:
             return 422, {"error": "VALIDATION_ERROR", "message": f"the body is not JSON: {error}", "details": []}
         try:
             if (method, path) == ("GET", "/local/clock"):
+                earliest, count = clock.pending_deadlines()
                 return 200, {
                     "now": iso(clock.now()),
                     "offsetSeconds": round(clock.offset, 3),
-                    "pendingTimers": [
-                        iso(clock.now().fromtimestamp(t, clock.now().tzinfo)) for t in clock.pending_deadlines()
-                    ],
+                    "pendingTimers": [iso(clock.now().fromtimestamp(t, clock.now().tzinfo)) for t in earliest],
+                    "pendingTimerCount": count,
                 }
             if (method, path) == ("POST", "/local/clock/advance"):
                 request = AdvanceRequest.model_validate(data)
