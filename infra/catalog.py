@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from functions.dal.dynamodb import INDEX_NEEDS_RECOVERY
 from functions.domain.events import SIGNAL_REQUESTED
 from functions.domain.lifecycle import Lifecycle
 from functions.domain.lifecycles import accu_application, calendar, document, project
@@ -239,11 +240,20 @@ class Schedule:
     # A snapshot (the health check) says nothing a later run would not: when time is skipped over
     # many of its runs locally, the local scheduler runs it once, at the last of them.
     snapshot: bool = False
+    # The index whose workflows a run acts on, and nothing else: while it is empty a run does
+    # nothing, so the local scheduler need not make it (the recovery finds no failed workflow).
+    acts_on_index: str | None = None
 
 
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("HealthCheck", "Health check of the platform", "rate(5 minutes)", HEALTH_CHECK.name, snapshot=True),
-    Schedule("FailureRecovery", "Recovery of failed workflows", "rate(1 hour)", FAILURE_RECOVERY.name),
+    Schedule(
+        "FailureRecovery",
+        "Recovery of failed workflows",
+        "rate(1 hour)",
+        FAILURE_RECOVERY.name,
+        acts_on_index=INDEX_NEEDS_RECOVERY,
+    ),
     Schedule("DailyReport", "The previous day's report", "cron(5 0 * * ? *)", DAILY_REPORT.name),
 )
 

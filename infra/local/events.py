@@ -1,8 +1,8 @@
 """Events, locally: what Lambda's stream event source mapping and EventBridge's rules do in AWS,
 done by the local runtime from the same definitions the stacks deploy (``infra/catalog.py``).
 
-- ``StreamPump`` reads the workflows table's stream (moto's DynamoDB Streams) and hands each
-  batch, filtered as the event source mapping's filter would, to the stream consumer's handler.
+- ``StreamPump`` reads the workflows table's stream and hands each batch, filtered as the event
+  source mapping's filter would, to the stream consumer's handler.
 - ``EventRouter`` sees every event put on a bus, whoever puts it (the handlers in-process, or the
   AWS CLI through the emulated endpoint: it wraps moto's EventBridge backend), keeps what was
   published, and delivers the entries that match a rule (moto's own pattern matcher) to the
@@ -20,10 +20,8 @@ import threading
 import uuid
 from collections import deque
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
-
-import boto3
 
 from infra.catalog import EVENT_RULES, EXECUTION_STATUS_CHANGE, STREAM_CONSUMER, STREAM_FILTER
 from infra.local import clock as virtual
@@ -45,20 +43,33 @@ def _matches_filter(record: dict[str, Any]) -> bool:
 Invoke = Callable[[str, Any], Any]
 
 
+def _as_lambda_delivers(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A stream record as Lambda hands it to a function: the stream's ARN beside it, the creation
+    time in seconds since the epoch."""
+    change = dict(record["dynamodb"])
+    created = change.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        change["ApproximateCreationDateTime"] = int(created.timestamp())
+    return {**record, "dynamodb": change, "eventSourceARN": stream_arn}
+
+
 class StreamPump:
-    def __init__(self, table_name: str, invoke: Invoke):
-        self.table_name = table_name
+    """Lambda's event source mapping for the workflows table's stream: reads the records written
+    since it last read (in-process, from moto's stream, as Lambda's poller reads inside AWS; no
+    AWS request, so reading a year of records costs no serialization), filters them as the
+    mapping's filter would, and hands each batch to the consumer function."""
+
+    def __init__(
+        self, read: Callable[[int | None, int], list[dict[str, Any]]], stream_arn: Callable[[], str], invoke: Invoke
+    ):
+        self._read = read
+        self._stream_arn = stream_arn
         self._invoke = invoke
-        # Where each shard was read up to. Iterators are made afresh each time from these, as a
-        # consumer must (they expire in AWS).
-        self._positions: dict[str, str] = {}
-        self._stream_arn: str | None = None
+        # The sequence number of the last record read (None: read from the oldest one kept).
+        self._position: int | None = None
         self.delivered = 0
         # The count of table writes at the last drain: no write since, nothing to read.
         self._writes_seen = -1
-
-    def _streams(self) -> Any:
-        return boto3.client("dynamodbstreams")
 
     def drain(self) -> int:
         """Deliver every record written so far; answers how many were delivered."""
@@ -66,32 +77,18 @@ class StreamPump:
         if writes == self._writes_seen:
             return 0
         self._writes_seen = writes
-        if self._stream_arn is None:
-            table = boto3.client("dynamodb").describe_table(TableName=self.table_name)["Table"]
-            self._stream_arn = table["LatestStreamArn"]
-        streams = self._streams()
-        shards = streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"]
         delivered = 0
-        for shard in shards:
-            shard_id = shard["ShardId"]
-            while True:
-                position = self._positions.get(shard_id)
-                start = (
-                    {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position}
-                    if position
-                    else {"ShardIteratorType": "TRIM_HORIZON"}
-                )
-                iterator = streams.get_shard_iterator(StreamArn=self._stream_arn, ShardId=shard_id, **start)
-                response = streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=STREAM_BATCH_SIZE)
-                records = [{**record, "eventSourceARN": self._stream_arn} for record in response["Records"]]
-                if records:
-                    self._positions[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
-                    wanted = [record for record in records if _matches_filter(record)]
-                    if wanted:
-                        self._deliver(wanted)
-                        delivered += len(wanted)
-                if len(records) < STREAM_BATCH_SIZE:  # a batch not full: the shard is read to its end
-                    break
+        arn = self._stream_arn()
+        while True:
+            records = self._read(self._position, STREAM_BATCH_SIZE)
+            if records:
+                self._position = int(records[-1]["dynamodb"]["SequenceNumber"])
+                wanted = [_as_lambda_delivers(record, arn) for record in records if _matches_filter(record)]
+                if wanted:
+                    self._deliver(wanted)
+                    delivered += len(wanted)
+            if len(records) < STREAM_BATCH_SIZE:  # a batch not full: the stream is read to its end
+                break
         self.delivered += delivered
         return delivered
 

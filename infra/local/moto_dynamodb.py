@@ -237,6 +237,22 @@ class TableIndex:
 RESULT_SIZE_LIMIT = 1_000_000
 
 
+def stream_records(table: Any, after: int | None, limit: int) -> list[dict[str, Any]]:
+    """Up to ``limit`` of the table's stream records (as GetRecords answers them) that follow the
+    one numbered ``after`` (None: from the oldest). moto numbers records from its shard's start."""
+    shard = table.stream_shard
+    if shard is None:
+        return []
+    start = 0 if after is None else after - shard.starting_sequence_number + 1
+    return [record.to_json() for record in shard.items[start : start + limit]]
+
+
+def index_is_empty(table: Any, index_name: str) -> bool:
+    """Whether no item of the table is in this global secondary index (a sparse one may be empty)."""
+    index = TableIndex.of(table)
+    return not index.indexes[index_name].partitions
+
+
 def _sort_key_of(entry: tuple[tuple[Any, ...], Any]) -> tuple[Any, ...]:
     return entry[0]
 

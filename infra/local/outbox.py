@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -16,13 +17,26 @@ import boto3
 
 from infra.local import clock as virtual
 
+SUBSCRIPTIONS_FRESH_SECONDS = 1.0
+
 
 class Outbox:
     def __init__(self, folder: Path, sns_client_factory: Any = None):
         self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._sns = sns_client_factory or (lambda: boto3.client("sns"))
+        self._sns_client_factory = sns_client_factory or (lambda: boto3.client("sns"))
+        self._client: Any = None
+        # Filter policies by subscription (a subscription's policy is set when it is made), and each
+        # topic's subscriptions as last listed (at most once a second: a year skipped in seconds
+        # sends hundreds of e-mails).
+        self._policies: dict[str, str | None] = {}
+        self._subscriptions: dict[str, tuple[float, list[dict[str, Any]]]] = {}
         self._count = 0
+
+    def _sns(self) -> Any:
+        if self._client is None:
+            self._client = self._sns_client_factory()
+        return self._client
 
     def __call__(self, http_response: Any, parsed: dict[str, Any], model: Any, **kwargs: Any) -> None:
         params = kwargs.get("context", {}).get("outbox_params")
@@ -43,14 +57,19 @@ class Outbox:
         self, topic_arn: str, subject: str, message: str, attributes: dict[str, dict[str, str]] | None = None
     ) -> list[Path]:
         sns = self._sns()
-        subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic_arn).get("Subscriptions", [])
+        listed_at, subscriptions = self._subscriptions.get(topic_arn, (0.0, []))
+        if time.monotonic() - listed_at > SUBSCRIPTIONS_FRESH_SECONDS:
+            subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic_arn).get("Subscriptions", [])
+            self._subscriptions[topic_arn] = (time.monotonic(), subscriptions)
         written = []
         for subscription in subscriptions:
             if subscription.get("Protocol") != "email":
                 continue
-            policy = sns.get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])["Attributes"].get(
-                "FilterPolicy"
-            )
+            arn = subscription["SubscriptionArn"]
+            if arn not in self._policies:
+                attributes_of = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+                self._policies[arn] = attributes_of.get("FilterPolicy")
+            policy = self._policies[arn]
             if policy and not matches_filter_policy(json.loads(policy), attributes or {}):
                 continue
             self._count += 1

@@ -87,9 +87,9 @@ class LocalPlatform:
         self.state_machine_arns: dict[str, str] = {}
         self._mock: Any = None
         self._aws_endpoint: Any = None
-        self.stream = StreamPump(WORKFLOWS_TABLE, self.lambdas.invoke)
+        self.stream = StreamPump(self._stream_records, self._stream_arn, self.lambdas.invoke)
         self.router = EventRouter(ACCOUNT, self.region, self.lambdas.invoke)
-        self.scheduler = LocalScheduler(self.lambdas.invoke)
+        self.scheduler = LocalScheduler(self.lambdas.invoke, self._workflows_index_is_empty)
         self._drain_lock = threading.RLock()
         self._event_loop_stop = threading.Event()
         self._event_loop: threading.Thread | None = None
@@ -311,6 +311,22 @@ class LocalPlatform:
     @property
     def aws_endpoint_url(self) -> str | None:
         return f"http://127.0.0.1:{self.aws_port}" if self.aws_port is not None else None
+
+    def _workflows_table(self) -> Any:
+        from moto.dynamodb.models import dynamodb_backends
+
+        return dynamodb_backends[ACCOUNT][self.region].get_table(WORKFLOWS_TABLE)
+
+    def _workflows_index_is_empty(self, index_name: str) -> bool:
+        return moto_dynamodb.index_is_empty(self._workflows_table(), index_name)
+
+    def _stream_records(self, after: int | None, limit: int) -> list[dict[str, Any]]:
+        with moto_patches.REQUEST_LOCK:  # as a request would: not while another request writes
+            return moto_dynamodb.stream_records(self._workflows_table(), after, limit)
+
+    def _stream_arn(self) -> str:
+        table = self._workflows_table()
+        return f"{table.table_arn}/stream/{table.latest_stream_label}"
 
     def _workflow_type_of(self, workflow_id: str) -> str | None:
         workflow = dependencies.service().store.get(workflow_id)
