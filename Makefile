@@ -10,7 +10,7 @@ RUN := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: local test lint typecheck unit integration infra e2e synth clean install schedule
+.PHONY: local test lint typecheck unit integration infra e2e synth clean install schedule bench
 
 install: $(VENV)/.synced
 
@@ -45,6 +45,11 @@ infra: install
 
 e2e: install
 	$(RUN) -m pytest tests/e2e
+
+# The local platform against the bare engine, and a lifecycle's cost in AWS (about 10 minutes);
+# prints a table and writes .local/bench/latest.json
+bench: install
+	$(RUN) -m bench
 
 # Run one of the local platform's schedules now: make schedule NAME=HealthCheck (FailureRecovery, DailyReport)
 schedule:

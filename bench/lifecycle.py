@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from bench.http_client import APPLICANT, APPROVER, REVIEWER, ApiClient, Identity
+from bench.http_client import APPLICANT, APPROVER, REVIEWER, Answer, ApiClient, Identity
 
 PROJECT_ID = "bench-project"
 PROJECT_UNITS = 10_000_000
@@ -33,11 +34,15 @@ def expect(answer_status: int, wanted: tuple[int, ...], what: str, body: object)
         raise BenchError(f"{what}: answered {answer_status}: {body}")
 
 
-def application_input(units: int = 1) -> dict:
-    return {"projectId": PROJECT_ID, "unitsRequested": units, "methodologyId": "ERF-soil-carbon"}
+def application_input(units: int = 1, project_id: str = PROJECT_ID) -> dict:
+    return {"projectId": project_id, "unitsRequested": units, "methodologyId": "ERF-soil-carbon"}
 
 
-def active_project(client: ApiClient, project_id: str = PROJECT_ID, units: int = PROJECT_UNITS) -> None:
+class Client(Protocol):
+    def call(self, method: str, path: str, body: Any = None, identity: Identity | None = ...) -> Answer: ...
+
+
+def active_project(client: Client, project_id: str = PROJECT_ID, units: int = PROJECT_UNITS) -> None:
     """A project that is ACTIVE with ``units`` available, made through the API."""
     answer = client.call(
         "POST",
@@ -67,7 +72,7 @@ def active_project(client: ApiClient, project_id: str = PROJECT_ID, units: int =
     wait_for_status(client, project_id, "ACTIVE")
 
 
-def wait_for_status(client: ApiClient, workflow_id: str, status: str, seconds: float = 30) -> dict:
+def wait_for_status(client: Client, workflow_id: str, status: str, seconds: float = 30) -> dict:
     deadline = time.monotonic() + seconds
     while True:
         answer = client.call("GET", f"/workflows/{workflow_id}")
@@ -84,24 +89,30 @@ class LifecycleRun:
     seconds: float
     request_seconds: list[float]
     statuses: list[int]
+    # What each request that did not answer 2xx was, and what it answered.
+    refusals: list[str]
 
 
-def run_lifecycle(client: ApiClient, workflow_id: str) -> LifecycleRun:
-    """Start the application and send the five signals; each must answer 2xx."""
+def run_lifecycle(client: ApiClient, workflow_id: str, project_id: str = PROJECT_ID) -> LifecycleRun:
+    """Start the application and send the five signals, each once the one before it answered."""
     started = time.perf_counter()
-    answers = [
-        client.call(
-            "POST",
-            "/workflows",
-            {"type": "accu-application", "workflowId": workflow_id, "input": application_input()},
-            APPLICANT,
-        )
+    start = {"type": "accu-application", "workflowId": workflow_id, "input": application_input(1, project_id)}
+    requests = [("start", "/workflows", start, APPLICANT)]
+    requests += [
+        (signal, f"/workflows/{workflow_id}/signals/{signal}", payload, identity)
+        for identity, signal, payload in HAPPY_PATH
     ]
-    for identity, signal, payload in HAPPY_PATH:
-        answers.append(client.call("POST", f"/workflows/{workflow_id}/signals/{signal}", payload, identity))
+    answers = []
+    refusals = []
+    for name, path, body, identity in requests:
+        answer = client.call("POST", path, body, identity)
+        answers.append(answer)
+        if not 200 <= answer.status < 300:
+            refusals.append(f"{workflow_id} {name}: {answer.status} {answer.body}")
     return LifecycleRun(
         workflow_id,
         time.perf_counter() - started,
         [answer.seconds for answer in answers],
         [answer.status for answer in answers],
+        refusals,
     )

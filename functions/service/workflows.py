@@ -40,6 +40,9 @@ from functions.service.ports import AlreadyExists, Executions, Files, Notifier, 
 # writer changed the workflow, so this bounds contention, not a retry of failures).
 MAX_ATTEMPTS = 50
 UPLOAD_URL_SECONDS = 15 * 60
+# Looking again for a change (a wait opening, a kept signal applied): after 50 ms, then twice as
+# long each time, at most 200 ms apart (a wait opens some 50-150 ms after the one before closed).
+FIRST_PAUSE_SECONDS = 0.05
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,7 +88,10 @@ class WorkflowService:
         return lifecycle
 
     def read(self, actor: Identity, workflow_id: str) -> Workflow:
-        workflow = self.store.get(workflow_id)
+        return self._visible(actor, workflow_id, self.store.get(workflow_id))
+
+    @staticmethod
+    def _visible(actor: Identity, workflow_id: str, workflow: Workflow | None) -> Workflow:
         # Applicants see only what they started; to them the others do not exist.
         if workflow is None or not actor.may_read(workflow.startedBy):
             raise WorkflowNotFound(workflow_id)
@@ -471,8 +477,11 @@ class WorkflowService:
         event_type: EventType = EventType.SIGNAL_APPLIED,
         **details: Any,
     ) -> SignalOutcome:
+        deadline = time.monotonic() + self.signal_apply_wait_seconds
+        fresh: Workflow | None = None
         for _ in range(MAX_ATTEMPTS):
-            workflow = self.read(actor, workflow_id)
+            workflow = self._visible(actor, workflow_id, fresh) if fresh else self.read(actor, workflow_id)
+            fresh = None
             lifecycle = self.lifecycles[workflow.type]
             spec = rules.signal_spec(lifecycle, signal)
             if spec.internal:
@@ -486,13 +495,22 @@ class WorkflowService:
                 )
             needs_open_wait = spec.moves_execution and not workflow.wait_is_open
             if needs_open_wait or workflow.pendingSignals:
-                # Between two waits: check it against the state it will meet, then keep it in order.
+                # Between two waits. When nothing is kept before it, the next wait is given the
+                # time to open, and then the signal applies as usual (a write cheaper than keeping
+                # it); whether it is awaited in this status and well formed is known at once, its
+                # rules once it applies. Otherwise it is checked against the state the kept ones
+                # will make, and kept, in order, for the next wait to apply.
+                if not workflow.pendingSignals:
+                    rules.check_signal(lifecycle, workflow, signal, payload)
+                    fresh = self._until_wait_opens(workflow_id, workflow.revision, deadline)
+                    if fresh is not None:
+                        continue
                 self.decide(actor, self._projected(lifecycle, workflow), signal, payload)
                 try:
                     sequence = self._enqueue(workflow, actor, signal, payload, event_type, details)
                 except StaleWrite:
                     continue
-                return self._await_queued(workflow_id, sequence)
+                return self._await_queued(workflow_id, sequence, deadline)
             transitions = self.decide(actor, workflow, signal, payload, event_type, **details)
             try:
                 after = self.commit(transitions)
@@ -546,9 +564,20 @@ class WorkflowService:
         )
         return sequence
 
-    def _await_queued(self, workflow_id: str, sequence: int) -> SignalOutcome:
-        deadline = time.monotonic() + self.signal_apply_wait_seconds
-        pause = 0.01
+    def _until_wait_opens(self, workflow_id: str, revision: int, deadline: float) -> Workflow | None:
+        """Wait, until ``deadline`` at most, for the workflow to change (its next wait opening):
+        the workflow as it is then, or None if it did not change in time."""
+        pause = FIRST_PAUSE_SECONDS
+        while time.monotonic() < deadline:
+            clock.pause(min(pause, max(0.0, deadline - time.monotonic())), about=workflow_id)
+            workflow = self.store.get(workflow_id)
+            if workflow is None or workflow.revision != revision:
+                return workflow
+            pause = min(pause * 2, 0.2)
+        return None
+
+    def _await_queued(self, workflow_id: str, sequence: int, deadline: float) -> SignalOutcome:
+        pause = FIRST_PAUSE_SECONDS
         while True:
             record = self.store.signal_record(workflow_id, sequence) or {}
             if record.get("queueStatus") == "APPLIED":

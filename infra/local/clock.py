@@ -425,6 +425,10 @@ class GreenEngine:
         # re-entered by the next thread on the same OS thread): checks that raise.
         self.suspend_guards: list[Callable[[], None]] = []
 
+    def os_thread_id(self) -> int | None:
+        """The OS thread every engine thread runs on (None until the first one started)."""
+        return self._thread_id
+
     def current_thread(self) -> EngineThread | None:
         if threading.get_ident() != self._thread_id:
             return None

@@ -15,6 +15,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -105,7 +106,9 @@ class InProcessLambdas:
         self.account = account
         self.faults = FaultPlan()
         self.workflow_type_of = workflow_type_of
-        self.invocations = 0
+        # Invocations so far, by function, and the seconds they took (what Lambda would bill).
+        self.invocations: Counter[str] = Counter()
+        self.seconds: dict[str, float] = defaultdict(float)
 
     def function_arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
@@ -113,7 +116,12 @@ class InProcessLambdas:
     def invoke(self, name: str, event: Any) -> Any:
         """Run a catalog function's handler in-process, as Lambda would (its exceptions propagate)."""
         spec = FUNCTIONS[name]
-        return resolve_handler(spec)(event, LocalLambdaContext(spec, self.function_arn(name)))
+        started = time.perf_counter()
+        try:
+            return resolve_handler(spec)(event, LocalLambdaContext(spec, self.function_arn(name)))
+        finally:
+            self.invocations[name] += 1
+            self.seconds[name] += time.perf_counter() - started
 
     def __call__(self, model: Any, params: dict[str, Any], **kwargs: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
         name = function_name_from_path(params["url_path"])
@@ -122,7 +130,6 @@ class InProcessLambdas:
             return None  # not ours: let moto answer
         body = params.get("body") or b"{}"
         event = json.loads(body.decode() if isinstance(body, bytes) else body)
-        self.invocations += 1
         try:
             self._inject_fault(spec.name, event)
             result = self.invoke(spec.name, event)

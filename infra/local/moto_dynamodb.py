@@ -41,10 +41,12 @@ from typing import Any
 
 _installed = False
 
-# Writes so far, in all and by partition key value, and a condition notified at each one.
+# Writes so far, in all and by partition key value; and the threads waiting for a write, by the
+# partition they watch (None: any), each woken alone, so that a write wakes only who waits for it.
 _writes = 0
 _writes_by_partition: dict[Any, int] = {}
-_written = threading.Condition(threading.Lock())
+_watchers: dict[Any, set[threading.Event]] = {}
+_written = threading.Lock()
 _seen = threading.local()
 
 
@@ -58,7 +60,9 @@ def _count_write(partition: Any) -> None:
     with _written:
         _writes += 1
         _writes_by_partition[partition] = _writes_by_partition.get(partition, 0) + 1
-        _written.notify_all()
+        woken = _watchers.pop(partition, set()) | _watchers.pop(None, set())
+    for watcher in woken:
+        watcher.set()
 
 
 def wait_for_write(seconds: float, partition: str | None = None) -> None:
@@ -69,9 +73,20 @@ def wait_for_write(seconds: float, partition: str | None = None) -> None:
     def count() -> int:
         return _writes if partition is None else _writes_by_partition.get(partition, 0)
 
+    watcher = threading.Event()
     with _written:
-        if getattr(_seen, "last", None) == (partition, count()):
-            _written.wait_for(lambda: (partition, count()) != _seen.last, seconds)
+        unseen = getattr(_seen, "last", None) != (partition, count())
+        if not unseen:
+            _watchers.setdefault(partition, set()).add(watcher)
+    if not unseen:
+        watcher.wait(seconds)
+        with _written:
+            waiting = _watchers.get(partition)
+            if waiting is not None:
+                waiting.discard(watcher)
+                if not waiting:
+                    del _watchers[partition]
+    with _written:
         _seen.last = (partition, count())
 
 

@@ -81,6 +81,7 @@ class LocalScheduler:
                 "expression": s.expression,
                 "target": s.target,
                 "next": next_fire(s.expression, now, self._origin or now).isoformat(),
+                "runs": sum(1 for run in self.runs if run.schedule == s.name),
                 "idleRuns": self.idle_runs[s.name],
             }
             for s in SCHEDULES

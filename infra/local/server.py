@@ -118,6 +118,9 @@ class LocalApi:
                     "offsetSeconds": round(clock.offset, 3),
                     "pendingTimers": [iso(clock.now().fromtimestamp(t, clock.now().tzinfo)) for t in earliest],
                     "pendingTimerCount": count,
+                    # Threads of the Step Functions engine (greenlets on one OS thread): about three
+                    # per waiting execution.
+                    "engineThreads": clock.engine.threads,
                 }
             if (method, path) == ("POST", "/local/clock/advance"):
                 request = AdvanceRequest.model_validate(data)
