@@ -28,9 +28,10 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from functions.domain.counters import DayCounters, TypeCounters
 from functions.domain.errors import ValidationFailed
 from functions.domain.workflow import EventType, HistoryEvent, Transition, Workflow, execution_seconds
-from functions.service.ports import AlreadyExists, StaleWrite
+from functions.service.ports import AlreadyExists, KeptSignal, ListFilter, StaleWrite
 
 STATE_SK = "STATE"
 HISTORY_PREFIX = "HISTORY#"
@@ -287,25 +288,17 @@ class WorkflowStore:
         item = response.get("Item")
         return deserialize(item) if item else None
 
-    def list_workflows(
-        self,
-        partitions: list[tuple[str, str]],
-        *,
-        limit: int,
-        next_token: str | None,
-        started_after: str | None,
-        started_before: str | None,
-        filters: dict[str, str],
-    ) -> Page:
+    def list_workflows(self, wanted: ListFilter, *, limit: int, next_token: str | None) -> Page:
         """Newest first, merged across index partitions (one per workflow type at most).
 
         The token is the sort key of the last item answered: every partition resumes below it,
         so a page costs the same however many workflows exist.
         """
+        partitions, filters = self._listing_plan(wanted)
         token = decode_token(next_token)
         upper = token["below"] if token else None
         streams = [
-            self._query_partition(index, value, upper, started_after, started_before, filters, limit)
+            self._query_partition(index, value, upper, wanted.started_after, wanted.started_before, filters, limit)
             for index, value in partitions
         ]
         merged = heapq.merge(*streams, key=lambda item: item["startKey"], reverse=True)
@@ -318,6 +311,30 @@ class WorkflowStore:
         items = items[:limit]
         page_token = encode_token({"below": items[-1]["startKey"]}) if more and items else None
         return Page([Workflow.model_validate(_strip_keys(item)) for item in items], page_token)
+
+    @staticmethod
+    def _listing_plan(wanted: ListFilter) -> tuple[list[tuple[str, str]], dict[str, str]]:
+        """The index partitions a listing reads, and the attributes it filters on: an owner's
+        workflows from the owner index; otherwise the narrowest index by type, status or
+        execution status."""
+        filters: dict[str, str] = {}
+        if wanted.started_by is not None:
+            if len(wanted.workflow_types) == 1:
+                filters["type"] = wanted.workflow_types[0]
+            if wanted.status:
+                filters["status"] = wanted.status
+            if wanted.execution_status:
+                filters["executionStatus"] = wanted.execution_status
+            return [(INDEX_BY_OWNER, wanted.started_by)], filters
+        if wanted.status:
+            if wanted.execution_status:
+                filters["executionStatus"] = wanted.execution_status
+            return [(INDEX_BY_STATUS, f"{name}#{wanted.status}") for name in wanted.workflow_types], filters
+        if wanted.execution_status:
+            return [
+                (INDEX_BY_EXECUTION_STATUS, f"{name}#{wanted.execution_status}") for name in wanted.workflow_types
+            ], filters
+        return [(INDEX_BY_TYPE, name) for name in wanted.workflow_types], filters
 
     def _query_partition(
         self,
@@ -360,11 +377,11 @@ class WorkflowStore:
                 return
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
-    def counters(self, workflow_types: Iterable[str]) -> dict[str, dict[str, float]]:
+    def counters(self, workflow_types: Iterable[str]) -> dict[str, TypeCounters]:
         """The running totals of each type, summed over its shards: a fixed number of reads."""
         types = list(workflow_types)
         sums = self._sum_shards([f"COUNTER#{workflow_type}" for workflow_type in types])
-        return {workflow_type: sums.get(f"COUNTER#{workflow_type}", {}) for workflow_type in types}
+        return {workflow_type: as_type_counters(sums.get(f"COUNTER#{workflow_type}", {})) for workflow_type in types}
 
     def _sum_shards(self, partitions: list[str]) -> dict[str, dict[str, float]]:
         """Counter items (every shard of each partition), summed per partition."""
@@ -390,13 +407,13 @@ class WorkflowStore:
         except StaleWrite as error:
             raise AlreadyExists(transition.after.workflowId) from error
 
-    def commit(self, transition: Transition, extra: list[dict[str, Any]] | None = None) -> Workflow:
-        return self.commit_many([transition], extra)[0]
+    def commit(self, transition: Transition) -> Workflow:
+        return self.commit_many([transition])[0]
 
-    def commit_many(self, transitions: list[Transition], extra: list[dict[str, Any]] | None = None) -> list[Workflow]:
+    def commit_many(self, transitions: list[Transition], signal: KeptSignal | None = None) -> list[Workflow]:
         """Write transitions of one or more workflows, all or nothing: each new state (if its
         revision is still the one read; a new workflow if its id is free), its history event and
-        the counters."""
+        the counters; and what became of the kept signal they apply, if one."""
         operations: list[dict[str, Any]] = []
         written: list[Workflow] = []
         # One update per counter item: a transaction may not touch an item twice.
@@ -432,7 +449,9 @@ class WorkflowStore:
                     bucket[name] = bucket.get(name, 0) + amount
             written.append(after)
         operations.extend(self._add({"pk": pk, "sk": sk}, deltas) for (pk, sk), deltas in additions.items() if deltas)
-        self._transact(operations + (extra or []))
+        if signal is not None:
+            operations.append(self._put_signal(signal))
+        self._transact(operations)
         return written
 
     def workflows_about(self, subject_type: str, subject_id: str) -> list[Workflow]:
@@ -451,12 +470,14 @@ class WorkflowStore:
                 return items
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
-    def save_bookkeeping(
-        self, before: Workflow, after: Workflow, extra: list[dict[str, Any]] | None = None
-    ) -> Workflow:
-        """Write wait bookkeeping (no business change, no history event), if the revision still holds."""
+    def save_bookkeeping(self, before: Workflow, after: Workflow, signal: KeptSignal | None = None) -> Workflow:
+        """Write wait bookkeeping (no business change, no history event), if the revision still
+        holds, and with it a kept signal's record, if one."""
         after = after.model_copy(update={"revision": before.revision + 1})
-        self._transact([self._put_state(after, expected_revision=before.revision)] + (extra or []))
+        operations = [self._put_state(after, expected_revision=before.revision)]
+        if signal is not None:
+            operations.append(self._put_signal(signal))
+        self._transact(operations)
         return after
 
     def open_wait(self, workflow_id: str, status: str, task_token: str) -> bool:
@@ -481,8 +502,8 @@ class WorkflowStore:
             raise
         return True
 
-    def put_signal_record(self, workflow_id: str, sequence: int, record: dict[str, Any]) -> dict[str, Any]:
-        item = {**record, "pk": workflow_pk(workflow_id), "sk": f"{SIGNAL_PREFIX}{sequence:010d}"}
+    def _put_signal(self, signal: KeptSignal) -> dict[str, Any]:
+        item = {**signal.fields, "pk": workflow_pk(signal.workflow_id), "sk": f"{SIGNAL_PREFIX}{signal.sequence:010d}"}
         return {"Put": {"TableName": self.table_name, "Item": serialize(item)}}
 
     def _put_state(self, workflow: Workflow, expected_revision: int) -> dict[str, Any]:
@@ -520,9 +541,9 @@ class WorkflowStore:
 
     # ----- operations ------------------------------------------------------------------------
 
-    def daily_counters(self, date: str) -> dict[str, float]:
+    def daily_counters(self, date: str) -> DayCounters:
         """One day's counters, summed over their shards: a fixed number of reads."""
-        return self._sum_shards([f"{DAILY_PREFIX}{date}"]).get(f"{DAILY_PREFIX}{date}", {})
+        return as_day_counters(self._sum_shards([f"{DAILY_PREFIX}{date}"]).get(f"{DAILY_PREFIX}{date}", {}))
 
     def stalled(self, before: str, limit: int) -> list[Workflow]:
         """Running workflows with no open wait whose last progress is older than ``before``."""
@@ -586,3 +607,43 @@ STORAGE_ONLY = frozenset(KEY_ATTRIBUTES) - {"startedBy", "lastProgressAt"}
 
 def _strip_keys(item: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in item.items() if key not in STORAGE_ONLY}
+
+
+def as_type_counters(counts: Mapping[str, float]) -> TypeCounters:
+    """Counter attributes (``total``, ``status_<status>``, ``exec_<status>``, ``closed…``) as totals."""
+    return TypeCounters(
+        total=int(counts.get("total", 0)),
+        by_status={
+            name.removeprefix("status_"): int(value) for name, value in counts.items() if name.startswith("status_")
+        },
+        by_execution_status={
+            name.removeprefix("exec_"): int(value) for name, value in counts.items() if name.startswith("exec_")
+        },
+        closed_count=int(counts.get("closedCount", 0)),
+        closed_seconds=float(counts.get("closedSeconds", 0.0)),
+    )
+
+
+def as_day_counters(counts: Mapping[str, float]) -> DayCounters:
+    """A day's counter attributes (``started#<type>``, ``closed#<status>[#<type>]``, …) as totals."""
+    closed: dict[str, int] = {}
+    closed_by_type: dict[str, dict[str, int]] = {}
+    started_by_type: dict[str, int] = {}
+    for name, value in counts.items():
+        parts = name.split("#")
+        if parts[0] == "started" and len(parts) == 2:
+            started_by_type[parts[1]] = int(value)
+        elif parts[0] == "closed" and len(parts) == 2:
+            closed[parts[1]] = int(value)
+        elif parts[0] == "closed" and len(parts) == 3:
+            closed_by_type.setdefault(parts[1], {})[parts[2]] = int(value)
+    return DayCounters(
+        started=int(counts.get("started", 0)),
+        started_by_type=started_by_type,
+        closed=closed,
+        closed_by_type=closed_by_type,
+        closed_count=int(counts.get("closedCount", 0)),
+        closed_seconds=float(counts.get("closedSeconds", 0.0)),
+        escalations=int(counts.get("escalations", 0)),
+        retries=int(counts.get("retries", 0)),
+    )

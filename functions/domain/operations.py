@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from functions.domain.counters import CLOSED_STATUSES, DayCounters, TypeCounters
 from functions.domain.workflow import Workflow
 
 # Failures that may pass by themselves: an activity's transient error once its retries ran out,
@@ -102,48 +103,39 @@ def recovery_decision(workflow: Workflow, max_retries: int) -> tuple[Decision, s
 
 def daily_report(
     date: str,
-    day: Mapping[str, float],
-    totals: Mapping[str, Mapping[str, float]],
+    day: DayCounters,
+    totals: Mapping[str, TypeCounters],
     thresholds: Thresholds,
     generated_at: str,
 ) -> dict[str, Any]:
     """The report of one day (UTC) from that day's counters and the running totals now."""
     types = sorted(totals)
-
-    def count(name: str) -> int:
-        return int(day.get(name, 0))
-
-    closed = {status: count(f"closed#{status}") for status in ("COMPLETED", "FAILED", "TERMINATED", "TIMED_OUT")}
-    running_now = sum(int(totals[name].get("exec_RUNNING", 0)) for name in types)
+    closed = {status: day.closed_of(status) for status in CLOSED_STATUSES}
     by_type = {
         name: {
-            "started": count(f"started#{name}"),
-            "completed": count(f"closed#COMPLETED#{name}"),
-            "failed": count(f"closed#FAILED#{name}") + count(f"closed#TIMED_OUT#{name}"),
-            "terminated": count(f"closed#TERMINATED#{name}"),
-            "running": int(totals[name].get("exec_RUNNING", 0)),
-            "byStatus": {
-                key.removeprefix("status_"): int(value)
-                for key, value in sorted(totals[name].items())
-                if key.startswith("status_") and value
-            },
+            "started": day.started_by_type.get(name, 0),
+            "completed": day.closed_of("COMPLETED", name),
+            "failed": day.closed_of("FAILED", name) + day.closed_of("TIMED_OUT", name),
+            "terminated": day.closed_of("TERMINATED", name),
+            "running": totals[name].running,
+            "byStatus": {status: count for status, count in sorted(totals[name].by_status.items()) if count},
         }
         for name in types
     }
     failed = closed["FAILED"] + closed["TIMED_OUT"]
     finished = sum(closed.values())
-    average = round(day.get("closedSeconds", 0) / day["closedCount"], 3) if day.get("closedCount") else None
+    average = round(day.closed_seconds / day.closed_count, 3) if day.closed_count else None
     report = {
         "date": date,
         "generatedAt": generated_at,
         "totals": {
-            "started": count("started"),
+            "started": day.started,
             "completed": closed["COMPLETED"],
             "failed": failed,
             "terminated": closed["TERMINATED"],
-            "running": running_now,
-            "escalations": count("escalations"),
-            "retries": count("retries"),
+            "running": sum(totals[name].running for name in types),
+            "escalations": day.escalations,
+            "retries": day.retries,
         },
         "failureRate": round(failed / finished, 4) if finished else 0.0,
         "averageExecutionSeconds": average,

@@ -14,7 +14,6 @@ from functions.domain import workflow as workflows
 from functions.domain.errors import DomainError, ReportNotFound
 from functions.domain.identity import SYSTEM
 from functions.domain.time import iso
-from functions.domain.workflow import ExecutionStatus
 from functions.service.ports import StaleWrite
 from functions.service.workflows import WorkflowService
 
@@ -47,16 +46,10 @@ class OperationsService:
     def health_check(self) -> HealthReport:
         """Failure rate, running count and stalled workflows against their thresholds; an alert if any fails."""
         now = self.workflows.now()
-        counters = self.store.counters(sorted(self.workflows.lifecycles))
-        total = int(sum(counts.get("total", 0) for counts in counters.values()))
-        running = int(sum(counts.get(f"exec_{ExecutionStatus.RUNNING}", 0) for counts in counters.values()))
-        failed = int(
-            sum(
-                counts.get(f"exec_{status}", 0)
-                for counts in counters.values()
-                for status in (ExecutionStatus.FAILED, ExecutionStatus.TIMED_OUT)
-            )
-        )
+        counters = self.store.counters(sorted(self.workflows.lifecycles)).values()
+        total = sum(counts.total for counts in counters)
+        running = sum(counts.running for counts in counters)
+        failed = sum(counts.failed for counts in counters)
         cutoff = iso(now - timedelta(hours=self.thresholds.stalled_hours))
         stalled = self.store.stalled(cutoff, STALLED_REPORTED)
         findings = rules.health_findings(total, failed, running, stalled, self.thresholds)

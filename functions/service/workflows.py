@@ -34,7 +34,17 @@ from functions.domain.lifecycle import Lifecycle, SignalContext
 from functions.domain.lifecycles import document
 from functions.domain.time import iso
 from functions.domain.workflow import EventType, ExecutionStatus, Transition, Workflow, public_view
-from functions.service.ports import AlreadyExists, Executions, Files, Notifier, ObjectMissing, StaleWrite, Store
+from functions.service.ports import (
+    AlreadyExists,
+    Executions,
+    Files,
+    KeptSignal,
+    ListFilter,
+    Notifier,
+    ObjectMissing,
+    StaleWrite,
+    Store,
+)
 
 # How often a use case reads again after losing a race before it gives up (each loss means another
 # writer changed the workflow, so this bounds contention, not a retry of failures).
@@ -121,66 +131,47 @@ class WorkflowService:
         next_token: str | None,
     ) -> dict[str, Any]:
         types = [self.lifecycle(workflow_type).type] if workflow_type else sorted(self.lifecycles)
-        filters: dict[str, str] = {}
-        if not actor.reads_all():
-            partitions = [("byOwner", actor.user_id)]
-            filters["type"] = workflow_type or ""
-            if not workflow_type:
-                filters.pop("type")
-            if status:
-                filters["status"] = status
-            if execution_status:
-                filters["executionStatus"] = execution_status
-        elif status:
+        if status:
+            # Only the lifecycles that have this status can hold workflows in it.
             types = [name for name in types if status in self.lifecycles[name].statuses]
-            partitions = [("byStatus", f"{name}#{status}") for name in types]
-            if execution_status:
-                filters["executionStatus"] = execution_status
-        elif execution_status:
-            partitions = [("byExecutionStatus", f"{name}#{execution_status}") for name in types]
-        else:
-            partitions = [("byType", name) for name in types]
-        page = self.store.list_workflows(
-            partitions,
-            limit=limit,
-            next_token=next_token,
+        wanted = ListFilter(
+            workflow_types=tuple(types),
+            status=status,
+            execution_status=execution_status,
             started_after=iso(started_after) if started_after else None,
             started_before=iso(started_before) if started_before else None,
-            filters=filters,
+            started_by=None if actor.reads_all() else actor.user_id,
         )
+        page = self.store.list_workflows(wanted, limit=limit, next_token=next_token)
         return {"items": [self.view(item) for item in page.items], "nextToken": page.next_token}
 
     def metrics(self, workflow_type: str | None) -> dict[str, Any]:
         types = [self.lifecycle(workflow_type).type] if workflow_type else sorted(self.lifecycles)
         counters = self.store.counters(types)
-        by_type: dict[str, Any] = {}
-        totals = {"total": 0.0, "closedCount": 0.0, "closedSeconds": 0.0}
-        by_execution: dict[str, int] = {status: 0 for status in rules.ExecutionStatus}
-        for name in types:
-            counts = counters.get(name, {})
-            statuses = {
-                key.removeprefix("status_"): int(value)
-                for key, value in counts.items()
-                if key.startswith("status_") and value
-            }
-            executions = {status.value: int(counts.get(f"exec_{status}", 0)) for status in rules.ExecutionStatus}
-            by_type[name] = {
-                "total": int(counts.get("total", 0)),
-                "byExecutionStatus": executions,
-                "byStatus": statuses,
-            }
-            for key in totals:
-                totals[key] += counts.get(key, 0)
-            for status, count in executions.items():
-                by_execution[status] += count
-        failed = by_execution["FAILED"] + by_execution["TIMED_OUT"]
+        by_execution = {
+            status.value: sum(counters[name].by_execution_status.get(status.value, 0) for name in types)
+            for status in rules.ExecutionStatus
+        }
+        total = sum(counters[name].total for name in types)
+        closed = sum(counters[name].closed_count for name in types)
+        failed = sum(counters[name].failed for name in types)
         return {
-            "total": int(totals["total"]),
+            "total": total,
             "byExecutionStatus": by_execution,
-            "byType": by_type,
-            "failureRate": round(failed / totals["total"], 4) if totals["total"] else 0.0,
-            "averageExecutionSeconds": round(totals["closedSeconds"] / totals["closedCount"], 3)
-            if totals["closedCount"]
+            "byType": {
+                name: {
+                    "total": counters[name].total,
+                    "byExecutionStatus": {
+                        status.value: counters[name].by_execution_status.get(status.value, 0)
+                        for status in rules.ExecutionStatus
+                    },
+                    "byStatus": {status: count for status, count in counters[name].by_status.items() if count},
+                }
+                for name in types
+            },
+            "failureRate": round(failed / total, 4) if total else 0.0,
+            "averageExecutionSeconds": round(sum(counters[name].closed_seconds for name in types) / closed, 3)
+            if closed
             else None,
         }
 
@@ -445,7 +436,7 @@ class WorkflowService:
     def commit(
         self,
         transitions: list[Transition],
-        extra: list[dict[str, Any]] | None = None,
+        signal: KeptSignal | None = None,
         token: str | None = None,
         release_main: bool = True,
     ) -> Workflow:
@@ -457,7 +448,7 @@ class WorkflowService:
             else transition
             for transition in transitions
         ]
-        committed = self.store.commit_many(prepared, extra)
+        committed = self.store.commit_many(prepared, signal)
         for index, (transition, after) in enumerate(zip(prepared, committed, strict=True)):
             if transition.before is None:
                 self._start_execution(after)
@@ -559,9 +550,7 @@ class WorkflowService:
             "details": details or {},
         }
         after = workflow.model_copy(update={"pendingSignals": workflow.pendingSignals + 1, "signalSeq": sequence})
-        self.store.save_bookkeeping(
-            workflow, after, [self.store.put_signal_record(workflow.workflowId, sequence, record)]
-        )
+        self.store.save_bookkeeping(workflow, after, KeptSignal(workflow.workflowId, sequence, record))
         return sequence
 
     def _until_wait_opens(self, workflow_id: str, revision: int, deadline: float) -> Workflow | None:
@@ -655,7 +644,7 @@ class WorkflowService:
             self._save_quietly(
                 workflow,
                 workflow.model_copy(update={"pendingSignals": workflow.pendingSignals - 1}),
-                [self.store.put_signal_record(*key, rejected)],
+                KeptSignal(*key, rejected),
             )
             return None
         transition = _with(transitions[0], pendingSignals=workflow.pendingSignals - 1)
@@ -666,18 +655,16 @@ class WorkflowService:
             "historySequence": transition.event.sequence,
         }
         try:
-            after = self.commit(
-                [transition, *transitions[1:]], [self.store.put_signal_record(*key, applied)], token=task_token
-            )
+            after = self.commit([transition, *transitions[1:]], KeptSignal(*key, applied), token=task_token)
         except StaleWrite:
             return None
         if transition.moves_execution:
             return {"released": True, "status": after.status}
         return None
 
-    def _save_quietly(self, before: Workflow, after: Workflow, extra: list[dict[str, Any]] | None = None) -> None:
+    def _save_quietly(self, before: Workflow, after: Workflow, signal: KeptSignal | None = None) -> None:
         with contextlib.suppress(StaleWrite):  # the caller reads again
-            self.store.save_bookkeeping(before, after, extra)
+            self.store.save_bookkeeping(before, after, signal)
 
     def on_timeout(self, workflow_id: str, status: str) -> dict[str, Any]:
         """A state waited longer than its timeout: escalate, or act for the user, as the lifecycle says."""

@@ -278,6 +278,17 @@ class VirtualClock:
     def sleep(self, seconds: float) -> None:
         ClockEvent().wait(seconds)
 
+    def restart(self, frozen: bool) -> None:
+        """Back to the wall clock (frozen at this moment, if ``frozen``), nothing waiting on it."""
+        if not self.wait_until_quiet(5) or self._parked:
+            raise RuntimeError("the clock can only restart once nothing waits on it")
+        with self._lock:
+            self.offset = 0.0
+            self.frozen = frozen
+            self._frozen_at = time.time()
+            self._deadlines.clear()
+            self.skipping_to = None
+
     def close(self) -> None:
         self.engine.stop()
 

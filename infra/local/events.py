@@ -71,6 +71,12 @@ class StreamPump:
         # The count of table writes at the last drain: no write since, nothing to read.
         self._writes_seen = -1
 
+    def reset(self) -> None:
+        """The table was made anew: read its stream from the start."""
+        self._position = None
+        self._writes_seen = -1
+        self.delivered = 0
+
     def drain(self) -> int:
         """Deliver every record written so far; answers how many were delivered."""
         writes = moto_dynamodb.writes()
@@ -113,6 +119,12 @@ class EventRouter:
         from moto.events.models import EventPattern
 
         self._rules = [(rule, EventPattern.load(json.dumps(rule.pattern))) for rule in EVENT_RULES]
+
+    def reset(self) -> None:
+        """Nothing published, nothing to deliver."""
+        with self._lock:
+            self.published.clear()
+            self._pending.clear()
 
     def record(self, entries: list[dict[str, Any]], results: list[dict[str, Any]]) -> None:
         """Keep what was put on a bus and queue what a rule takes."""

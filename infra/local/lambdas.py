@@ -110,6 +110,12 @@ class InProcessLambdas:
         self.invocations: Counter[str] = Counter()
         self.seconds: dict[str, float] = defaultdict(float)
 
+    def reset(self) -> None:
+        """No fault planned, no invocation counted."""
+        self.faults.faults.clear()
+        self.invocations.clear()
+        self.seconds.clear()
+
     def function_arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
 

@@ -140,6 +140,12 @@ _pools_by_token: dict[str, tuple[Any, Any]] = {}
 _pools_lock = threading.Lock()
 
 
+def forget_executions() -> None:
+    """moto's backends were reset: no token leads to an execution any more."""
+    with _pools_lock:
+        _pools_by_token.clear()
+
+
 def install() -> None:
     """Apply the seams (once per process)."""
     global _installed

@@ -33,6 +33,15 @@ class Outbox:
         self._subscriptions: dict[str, tuple[float, list[dict[str, Any]]]] = {}
         self._count = 0
 
+    def reset(self, folder: Path) -> None:
+        """Write to a new folder, as if nothing was ever sent (topics and subscriptions are made anew)."""
+        self.folder = folder
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._client = None
+        self._policies.clear()
+        self._subscriptions.clear()
+        self._count = 0
+
     def _sns(self) -> Any:
         if self._client is None:
             self._client = self._sns_client_factory()

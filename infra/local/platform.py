@@ -4,6 +4,7 @@ functions, the same handlers, one virtual clock. Used by ``make local`` and by t
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
 import logging
@@ -26,8 +27,9 @@ from functions import dependencies
 from functions.dal.dynamodb import INDEXES, KEY_ATTRIBUTES, workflow_pk
 from infra.catalog import API, CATALOG, EVENT_RULES, METRICS_NAMESPACE, METRICS_SERVICE
 from infra.local import clock as virtual
-from infra.local import moto_dynamodb, moto_patches
+from infra.local import moto_dynamodb, moto_patches, moto_stepfunctions
 from infra.local.events import EventRouter, StreamPump, route_puts_to
+from infra.local.lambda_environment import LambdaEnvironment
 from infra.local.lambdas import InProcessLambdas
 from infra.local.outbox import Outbox
 from infra.local.scheduler import LocalScheduler
@@ -83,6 +85,8 @@ class LocalPlatform:
     def __post_init__(self) -> None:
         self.clock = virtual.VirtualClock(frozen=self.frozen_clock)
         self.lambdas = InProcessLambdas(self.region, ACCOUNT, self._workflow_type_of)
+        # The API function's execution environment: its invocations take turns in it, as in Lambda.
+        self.api_environment = LambdaEnvironment()
         self.outbox = Outbox(self.outbox_dir or Path(tempfile.mkdtemp(prefix="accu-outbox-")))
         self.state_machine_arns: dict[str, str] = {}
         self._mock: Any = None
@@ -94,6 +98,7 @@ class LocalPlatform:
         self._event_loop_stop = threading.Event()
         self._event_loop: threading.Thread | None = None
         self._saved_environment: dict[str, str | None] = {}
+        self._operations_applied: set[str] = set()
 
     # ----- lifecycle -------------------------------------------------------------------------
 
@@ -112,7 +117,7 @@ class LocalPlatform:
         logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").setLevel(logging.CRITICAL)
         virtual.install(self.clock)
         platform_clock.use(self.clock.time)
-        platform_clock.use_pause(_pause_until_written)
+        platform_clock.use_pause(self._pause_until_written)
         moto_patches.install(self.clock)
         self._mock = mock_aws(
             config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
@@ -128,18 +133,9 @@ class LocalPlatform:
         events.register("provide-client-params.sns.Publish", self.outbox.remember_params)
         events.register("after-call.sns.Publish", self.outbox)
         if self.aws_port is not None:
-            from moto.server import ThreadedMotoServer
-
-            self._aws_endpoint = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
-            self._aws_endpoint.start()
-            # Port 0 asks the system for a free one: from here on, the port it gave.
-            self.aws_port = self._aws_endpoint.get_host_and_port()[1]
+            self._start_aws_endpoint()
         self._create_resources()
-        dependencies.reset()
-        from functions.handlers import api, signal_intake
-
-        api._idempotency_store.cache_clear()
-        signal_intake._once_per_event.cache_clear()
+        self._forget_handler_state()
         if self.schedules:
             self.scheduler.start()
         # What exists now lives as long as the platform: the collector need not look at it again
@@ -171,17 +167,69 @@ class LocalPlatform:
         dependencies.reset()
         self._set_environment({key: value for key, value in self._saved_environment.items()}, remember=False)
 
+    def reset(self, outbox_dir: Path | None = None, **settings: Any) -> LocalPlatform:
+        """Back to a platform just started, with these settings (fields of this class): every
+        workflow, execution, item, file, e-mail, event and fault gone, the clock back to the wall
+        clock. Far cheaper than a new platform (moto, its seams and the handlers stay): the tests
+        reset one platform between tests instead of starting one for each."""
+        unknown = set(settings) - {item.name for item in dataclasses.fields(self)}
+        if unknown:
+            raise TypeError(f"LocalPlatform has no settings {sorted(unknown)}")
+        self.scheduler.stop()
+        self._wind_down_executions(every_state_machine=True)
+        for name, value in settings.items():
+            setattr(self, name, value)
+        self._mock.reset()  # moto's backends, empty
+        moto_stepfunctions.forget_executions()
+        self.clock.restart(frozen=self.frozen_clock)
+        self.outbox.reset(outbox_dir or Path(tempfile.mkdtemp(prefix="accu-outbox-")))
+        self.router.reset()
+        self.stream.reset()
+        self.lambdas.reset()
+        self.scheduler = LocalScheduler(self.lambdas.invoke, self._workflows_index_is_empty)
+        self._set_environment({"POWERTOOLS_LOG_LEVEL": self.log_level})
+        if self._aws_endpoint is not None:  # already serving (a reset does not stop it): on its port
+            self.aws_port = self._aws_endpoint.get_host_and_port()[1]
+        elif self.aws_port is not None:
+            self._start_aws_endpoint()
+        self._create_resources()
+        self._forget_handler_state()
+        if self.schedules:
+            self.scheduler.start()
+        return self
+
     def __enter__(self) -> LocalPlatform:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _wind_down_executions(self) -> None:
+    def _start_aws_endpoint(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self._aws_endpoint = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port or 0, verbose=False)
+        self._aws_endpoint.start()
+        # Port 0 asks the system for a free one: from here on, the port it gave.
+        self.aws_port = self._aws_endpoint.get_host_and_port()[1]
+
+    def _forget_handler_state(self) -> None:
+        """What the handlers built on first use (clients, settings, caches) is built anew."""
+        dependencies.reset()
+        from functions.handlers import api, signal_intake
+
+        api._idempotency_store.cache_clear()
+        signal_intake._once_per_event.cache_clear()
+
+    def _wind_down_executions(self, every_state_machine: bool = False) -> None:
         """Stop every running execution and let its threads end, so none outlives the emulated AWS."""
         self.clock.wait_until_quiet(5)
         stepfunctions = boto3.client("stepfunctions")
-        for arn in self.state_machine_arns.values():
+        machines = (
+            [machine["stateMachineArn"] for machine in stepfunctions.list_state_machines()["stateMachines"]]
+            if every_state_machine
+            else self.state_machine_arns.values()
+        )
+        for arn in machines:
             for page in stepfunctions.get_paginator("list_executions").paginate(
                 stateMachineArn=arn, statusFilter="RUNNING"
             ):
@@ -301,16 +349,25 @@ class LocalPlatform:
                 "NOTIFICATIONS_TOPIC_ARN": notifications_arn,
                 "DOCUMENTS_BUCKET_NAME": DOCUMENTS_BUCKET,
                 "EVENT_BUS_NAME": EVENT_BUS,
+                # A reset may drop settings a platform had before: they go from the environment too.
+                **{name: None for name in self._operations_applied - set(self.operations_settings)},
                 **self.operations_settings,
                 "S3_PRESIGN_ENDPOINT": self.aws_endpoint_url or "",
                 "LIFECYCLE_TIMEOUTS": json.dumps(timeouts),
                 "SIGNAL_APPLY_WAIT_SECONDS": str(self.signal_apply_wait_seconds),
             }
         )
+        self._operations_applied = set(self.operations_settings)
 
     @property
     def aws_endpoint_url(self) -> str | None:
         return f"http://127.0.0.1:{self.aws_port}" if self.aws_port is not None else None
+
+    def _pause_until_written(self, seconds: float, workflow_id: str | None) -> None:
+        """A handler's pause, ended as soon as the workflow it looks at is written (the runtime sees
+        writes); an API invocation gives its turn in the environment up meanwhile."""
+        with self.api_environment.paused():
+            moto_dynamodb.wait_for_write(seconds, workflow_pk(workflow_id) if workflow_id else None)
 
     def _workflows_table(self) -> Any:
         from moto.dynamodb.models import dynamodb_backends
@@ -378,7 +435,7 @@ class LocalPlatform:
     ) -> tuple[int, Any]:
         """Call the API function as API Gateway would, with the identity a Cognito authorizer gives."""
         event = api_gateway_event(method, path, body, user=user, groups=groups, headers=headers, query=query)
-        response = self.lambdas.invoke(API.name, event)
+        response = self.api_environment.run(lambda: self.lambdas.invoke(API.name, event))
         text = response.get("body") or "null"
         return int(response["statusCode"]), json.loads(text) if text else None
 
@@ -390,11 +447,6 @@ def _freeze_survivors(phase: str, info: dict[str, int]) -> None:
     at what was made since the one before."""
     if phase == "stop" and info.get("generation") == 2:
         gc.freeze()
-
-
-def _pause_until_written(seconds: float, workflow_id: str | None) -> None:
-    """A handler's pause, ended as soon as the workflow it looks at is written (the runtime sees writes)."""
-    moto_dynamodb.wait_for_write(seconds, workflow_pk(workflow_id) if workflow_id else None)
 
 
 def api_gateway_event(

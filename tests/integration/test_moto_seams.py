@@ -4,6 +4,7 @@ shown to work on a minimal state machine: if a moto upgrade moves one, this fail
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 
@@ -225,36 +226,30 @@ ACCOUNT = "123456789012"
 
 
 @pytest.fixture
-def table():
-    """A table shaped like the platform's (pk/sk, a sparse index on gsi/startKey, a stream), on moto
-    with the seams installed."""
-    from moto import mock_aws
-
-    from infra.local import moto_patches
-
-    moto_patches.install()
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name=REGION)
-        client.create_table(
-            TableName="seams",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "gsi", "startKey")
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "byGsi",
-                    "KeySchema": [
-                        {"AttributeName": "gsi", "KeyType": "HASH"},
-                        {"AttributeName": "startKey", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-        )
-        yield client
+def table(platform):
+    """A table shaped like the platform's (pk/sk, a sparse index on gsi/startKey, a stream), on the
+    platform's moto, seams installed."""
+    client = boto3.client("dynamodb", region_name=REGION)
+    client.create_table(
+        TableName="seams",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "gsi", "startKey")
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "byGsi",
+                "KeySchema": [
+                    {"AttributeName": "gsi", "KeyType": "HASH"},
+                    {"AttributeName": "startKey", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )
+    return client
 
 
 def moto_table():
@@ -512,3 +507,43 @@ def test_an_index_query_answers_what_moto_answers_reading_the_whole_table(
 
     # Then every page is the same
     assert narrowed == whole
+
+
+# ----- The API's execution environment (infra/local/lambda_environment.py) -------------------------
+
+
+def test_requests_served_at_once_each_see_their_own_identity_even_across_a_pause(platform, applicant):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from infra.local.lambdas import Fault
+    from tests.support.actors import OTHER_APPLICANT, Client
+
+    # Given two applicants' workflows, and one whose next wait cannot open yet (a signal to it pauses)
+    other = Client(platform.api, OTHER_APPLICANT)
+    assert applicant.start("mine")[0] == 201 and other.start("theirs")[0] == 201
+    platform.lambdas.faults.add(Fault(count=1, kind="transient", activity="OpenWait"))
+    assert applicant.start("paused")[0] == 201
+    platform.settle()
+
+    # When many requests by both run at once, one of them pausing while the others run
+    def ask(number: int) -> tuple[str, int, str | None]:
+        if number == 0:
+            code, body = applicant.signal("paused", "submitApplication")
+            return ("pause", code, (body.get("workflow") or body).get("workflowId"))
+        client, workflow = (applicant, "mine") if number % 2 else (other, "mine")
+        code, body = client.get(workflow)
+        return (client.actor.user, code, body.get("workflowId"))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # threads switch often: any state they share gets mixed up
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(ask, range(120)))
+    finally:
+        sys.setswitchinterval(interval)
+
+    # Then each saw what its own identity may see: alice her workflow, arthur nothing of hers
+    assert {answer for answer in answers if answer[0] == "alice"} == {("alice", 200, "mine")}
+    assert {answer[:2] for answer in answers if answer[0] == "arthur"} == {("arthur", 404)}
+    # And the paused signal's answer is about its own workflow
+    assert [answer[2] for answer in answers if answer[0] == "pause"] == ["paused"]

@@ -52,7 +52,7 @@ def seed(count: int, now) -> None:
                 }
             ),
         )
-    assert store.counters(["accu-application"])["accu-application"]["total"] == count
+    assert store.counters(["accu-application"])["accu-application"].total == count
 
 
 def items_read(action: Callable[[], object]) -> int:
