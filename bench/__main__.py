@@ -233,7 +233,7 @@ def table(results: dict[str, Any]) -> str:
     for start in results["e_cold_start"]:
         is_api = start["function"] == "Api"
         row(
-            f"(e) cold start {start['function']}: import vs boto3 + its Powertools",
+            f"(e) cold start {start['function']}: import vs its libraries alone",
             f"{start['handler_seconds']:.2f} s vs {start['baseline_seconds']:.2f} s = {start['ratio']:.2f}x",
             "<= 1.3x" if is_api else "",
             start["ratio"] <= TARGETS["e_api_cold_start_ratio"] if is_api else None,
