@@ -80,7 +80,5 @@ def measure(runs: int = 5, api_runs: int = 9) -> list[ColdStart]:
         for _ in range(api_runs if spec.name == "Api" else runs):
             handler_times.append(_timed_import(f"import {module}"))
             baseline_times.append(_timed_import(baseline))
-        results.append(
-            ColdStart(spec.name, module, min(handler_times), min(baseline_times))
-        )
+        results.append(ColdStart(spec.name, module, min(handler_times), min(baseline_times)))
     return results
