@@ -10,7 +10,7 @@ RUN := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: local test lint typecheck unit integration infra e2e synth clean install schedule bench
+.PHONY: local test lint typecheck unit integration infra e2e synth clean install schedule bench browser
 
 install: $(VENV)/.synced
 
@@ -25,7 +25,7 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 local: install
 	$(RUN) -m infra.local
 
-test: install lint typecheck
+test: install browser lint typecheck
 	$(RUN) -m pytest
 
 lint: install
@@ -43,8 +43,15 @@ integration: install
 infra: install
 	$(RUN) -m pytest tests/infra
 
-e2e: install
+e2e: install browser
 	$(RUN) -m pytest tests/e2e
+
+# The e2e tests open Swagger UI in Debian's Chromium (Playwright's own browser download does not
+# work offline); installed once, with apt-get (as root, or through sudo).
+browser: /usr/bin/chromium
+
+/usr/bin/chromium:
+	$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y --no-install-recommends chromium
 
 # The local platform against the bare engine, and a lifecycle's cost in AWS (about 10 minutes);
 # prints a table and writes .local/bench/latest.json

@@ -22,7 +22,7 @@ import time
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, DecimalException
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -99,12 +99,37 @@ def _from_dynamo(value: Any) -> Any:
     return value
 
 
+# Attributes that hold JSON documents clients wrote (metadata, inputs, payloads, event details) are
+# stored as JSON text: any JSON a client may send can be kept as it was, where a DynamoDB map cannot
+# hold a number of more than 38 digits or outside 1E-130..1E+126, or nest deeper than 32 levels.
+# Items written before as maps read the same.
+DOCUMENT_ATTRIBUTES = frozenset({"metadata", "input", "fields", "details", "payload"})
+
+
 def serialize(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: _serializer.serialize(value) for key, value in _to_dynamo(item).items() if value is not None}
+    documents = {
+        key: json.dumps(value, separators=(",", ":"))
+        for key, value in item.items()
+        if key in DOCUMENT_ATTRIBUTES and isinstance(value, dict)
+    }
+    plain = {key: value for key, value in item.items() if key not in documents}
+    try:
+        values = _to_dynamo(plain) | documents
+        return {key: _serializer.serialize(value) for key, value in values.items() if value is not None}
+    except DecimalException as error:
+        # Outside documents every number is the platform's own; refused before anything is written.
+        raise ValidationFailed(
+            "a number cannot be stored: at most 38 significant digits, magnitude 1E-130 to 1E+126",
+            [{"field": "(body)", "message": type(error).__name__}],
+        ) from error
 
 
 def deserialize(item: dict[str, Any]) -> dict[str, Any]:
-    return _from_dynamo({key: _deserializer.deserialize(value) for key, value in item.items()})
+    values = _from_dynamo({key: _deserializer.deserialize(value) for key, value in item.items()})
+    for key in DOCUMENT_ATTRIBUTES.intersection(values):
+        if isinstance(values[key], str):
+            values[key] = json.loads(values[key])
+    return values  # type: ignore[no-any-return]
 
 
 def start_key(workflow: Workflow) -> str:
@@ -206,20 +231,20 @@ def encode_token(value: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode()
 
 
-def decode_token(token: str | None) -> dict[str, Any] | None:
+def decode_token(token: str | None, position: str, kind: type) -> Any:
+    """Where a page resumes, from a token this API issued for that kind of page (None: from the start)."""
     if not token:
         return None
     try:
         value = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        value = None
+    if not isinstance(value, dict) or not isinstance(value.get(position), kind) or isinstance(value[position], bool):
         raise ValidationFailed(
-            "nextToken is not a token this API issued", [{"field": "nextToken", "message": "malformed"}]
-        ) from error
-    if not isinstance(value, dict):
-        raise ValidationFailed(
-            "nextToken is not a token this API issued", [{"field": "nextToken", "message": "malformed"}]
+            "nextToken is not a token this API issued for this listing",
+            [{"field": "nextToken", "message": "malformed"}],
         )
-    return value
+    return value[position]
 
 
 class WorkflowStore:
@@ -239,8 +264,7 @@ class WorkflowStore:
         return Workflow.model_validate(deserialize(item)) if item else None
 
     def history(self, workflow_id: str, limit: int, next_token: str | None) -> Page:
-        token = decode_token(next_token)
-        after = int(token.get("after", 0)) if token else 0
+        after = decode_token(next_token, "after", int) or 0
         response = self.client.query(
             TableName=self.table_name,
             KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
@@ -295,8 +319,7 @@ class WorkflowStore:
         so a page costs the same however many workflows exist.
         """
         partitions, filters = self._listing_plan(wanted)
-        token = decode_token(next_token)
-        upper = token["below"] if token else None
+        upper = decode_token(next_token, "below", str)
         streams = [
             self._query_partition(index, value, upper, wanted.started_after, wanted.started_before, filters, limit)
             for index, value in partitions

@@ -3,15 +3,43 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from functions.domain.identity import APPLICANTS
 from functions.domain.lifecycle import SignalContext, SignalSpec, WorkflowView
 
 METADATA_MAX_BYTES = 16 * 1024
 UPDATE_METADATA = "updateMetadata"
+
+
+# RFC 3339, as OpenAPI's date-time and date formats: nothing looser (pydantic alone would also take
+# a number of seconds since 1970, or a date-time without its offset).
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _rfc3339_date_time(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _DATE_TIME.fullmatch(value):
+        raise ValueError("expected a date-time with its offset, e.g. 2026-01-31T00:00:00Z")
+    return value.upper()
+
+
+def _rfc3339_date(value: Any) -> Any:
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        raise ValueError("expected a date, e.g. 2026-01-31")
+    return value
+
+
+DateTime = Annotated[AwareDatetime, BeforeValidator(_rfc3339_date_time)]
+Date = Annotated[date, BeforeValidator(_rfc3339_date)]
 
 
 class Payload(BaseModel):

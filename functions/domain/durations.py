@@ -6,9 +6,15 @@ import re
 from datetime import timedelta
 
 _DURATION = re.compile(
-    r"^P(?!$)(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
-    r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
+    r"^P(?!$)(?:(?P<weeks>\d{1,6})W)?(?:(?P<days>\d{1,6})D)?"
+    r"(?:T(?=\d)(?:(?P<hours>\d{1,6})H)?(?:(?P<minutes>\d{1,6})M)?(?:(?P<seconds>\d{1,6}(?:\.\d{1,6})?)S)?)?$"
 )
+
+# The same durations as a pattern without look-arounds, for schemas (JSON Schema, pydantic's regex).
+_NUMBER, _SECONDS = r"\d{1,6}", r"\d{1,6}(?:\.\d{1,6})?S"
+_DATE_PART = rf"(?:{_NUMBER}W(?:{_NUMBER}D)?|{_NUMBER}D)"
+_TIME_PART = rf"T(?:{_NUMBER}H(?:{_NUMBER}M)?(?:{_SECONDS})?|{_NUMBER}M(?:{_SECONDS})?|{_SECONDS})"
+DURATION_PATTERN = rf"^P(?:{_DATE_PART}(?:{_TIME_PART})?|{_TIME_PART})$"
 
 
 def parse_duration(text: str) -> timedelta:

@@ -107,6 +107,16 @@ class NotConfigured(DomainError):
     code = "NOT_CONFIGURED"
 
 
+class UnsupportedMediaType(DomainError):
+    status_code = 415
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the body must be JSON", [{"field": "Content-Type", "in": "header", "message": "expected application/json"}]
+        )
+
+
 class ConcurrentModification(DomainError):
     status_code = 409
     code = "CONCURRENT_MODIFICATION"

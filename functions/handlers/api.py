@@ -6,13 +6,15 @@ Domain errors become HTTP answers in one place (``_domain_error``).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import json
 from collections.abc import Callable
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Union, get_args
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
@@ -28,34 +30,87 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions import dependencies
+from functions.domain.common import DateTime
 from functions.domain.errors import (
     DomainError,
     Forbidden,
     IdempotencyKeyReused,
     RequestInProgress,
     Unauthenticated,
+    UnsupportedMediaType,
     ValidationFailed,
 )
 from functions.domain.identity import Identity, parse_groups
+from functions.domain.lifecycles import LIFECYCLES
+from functions.domain.workflow import ExecutionStatus
 from functions.handlers.observability import logger, tracer
 from functions.models.api import (
+    SIGNAL_NAME_PATTERN,
     WORKFLOW_ID_PATTERN,
     EscalateRequest,
+    InterventionAction,
     InterventionRequest,
+    LifecycleStatus,
     RetryRequest,
     StartWorkflowRequest,
     TerminateRequest,
     UploadRequest,
+    WorkflowType,
+)
+from functions.models.responses import (
+    DailyReport,
+    ErrorBody,
+    Health,
+    HistoryPage,
+    Metrics,
+    SignalKept,
+    Upload,
+    WorkflowPage,
+    WorkflowState,
 )
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.enable_swagger(path="/swagger", title="ACCU workflow platform", version="1.0.0")
+
+# The kinds of the bodies that are one of several models: lifecycle types, intervention actions.
+UNION_TAGS = frozenset(LIFECYCLES) | frozenset(get_args(InterventionAction))
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
 
 WorkflowIdPath = Annotated[str, Path(pattern=WORKFLOW_ID_PATTERN, description="the workflow's id")]
 Limit = Annotated[int, Query(ge=1, le=100, description="page size")]
+
+# What each refusal means; every route declares the ones it can answer, each with the error body.
+REFUSALS = {
+    401: "no identity: a Cognito token (locally the X-User-Id header) is needed",
+    403: "the caller's groups may not do this, or a rule on whose workflow it is forbids it (details name it)",
+    404: "no such workflow, or one the caller may not see; or no such signal in the lifecycle",
+    409: "refused in the workflow's current state: a signal not awaited now, a closed workflow, an unmet "
+    "business rule, an id in use, or a request with the same Idempotency-Key still running",
+    413: "the body is over 10 MB (API Gateway's limit)",
+    415: "the body is not JSON (Content-Type must be application/json)",
+    422: "the request is invalid: details name each field and why",
+    503: "not configured on this deployment",
+}
+
+
+BODY_REFUSALS = (413, 415)  # what a route that takes a body can also answer
+
+
+def answers(successes: dict[int, tuple[str, Any]], *refusals: int) -> dict[int, Any]:
+    """The OpenAPI responses of a route: its successes with their models, then 401 and 422 (every
+    route but the public ones can answer them) and the route's own refusals, with the error body."""
+    declared: dict[int, Any] = {
+        code: {"description": description, "content": {content_types.APPLICATION_JSON: {"model": model}}}
+        for code, (description, model) in successes.items()
+    }
+    for code in sorted({401, 422, *refusals}):
+        declared[code] = {
+            "description": REFUSALS[code],
+            "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
+        }
+    return declared
 
 
 # ----- identity and errors ---------------------------------------------------------------------
@@ -73,7 +128,7 @@ def caller() -> Identity:
 PUBLIC_PATHS = frozenset({"/health", "/openapi.json", "/swagger"})
 
 
-def _json_response(status_code: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
+def _json_response(status_code: int, body: dict[str, Any]) -> Response[Any]:
     return Response(status_code=status_code, content_type=content_types.APPLICATION_JSON, body=body)
 
 
@@ -89,10 +144,34 @@ def _invalid_request(error: RequestValidationError) -> Response:
     details = []
     for item in error.errors():
         location = [str(part) for part in item.get("loc", ())]
-        # Powertools names the location first ("body", "query", "path"), then the field.
+        # Powertools names the location first ("body", "query", "path"), then the field; a body that
+        # is one of several kinds (by ``type``, by ``action``) has its kind next, which is no field.
+        if len(location) > 2 and location[0] == "body" and location[1] in UNION_TAGS:
+            del location[1]
         where, field = (location[0], ".".join(location[1:])) if len(location) > 1 else ("body", "".join(location))
+        if item.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+            field = str((item.get("ctx") or {}).get("discriminator", field)).strip("'")
         details.append({"field": field or "(body)", "in": where, "message": item.get("msg", "invalid")})
     return _json_response(422, ValidationFailed("the request is invalid", details).to_body())
+
+
+@app.not_found
+def _no_route(error: NotFoundError) -> Response:
+    """No route for this method and path: 405 naming the methods the path has, else 404; both with
+    the error body (API Gateway, in front of this function in AWS, refuses most of these itself)."""
+    event = app.current_event
+    # Powertools 3.37 keeps its routes here; there is no public way to ask which methods a path has.
+    routes = app._static_routes + app._dynamic_routes
+    allowed = sorted({route.method for route in routes if route.rule.match(event.path)})
+    if allowed:
+        body = DomainError(
+            f"{event.http_method} is not a method of {event.path}", [{"field": "method", "allowed": allowed}]
+        ).to_body()
+        body["error"] = "METHOD_NOT_ALLOWED"
+        return Response(405, content_types.APPLICATION_JSON, body, headers={"Allow": ", ".join(allowed)})
+    return _json_response(
+        404, {"error": "NOT_FOUND", "message": f"no route {event.path}", "details": [{"field": "path"}]}
+    )
 
 
 # ----- idempotency -----------------------------------------------------------------------------
@@ -104,7 +183,7 @@ def _idempotency_store() -> DynamoDBPersistenceLayer | None:
     return DynamoDBPersistenceLayer(table_name=table) if table else None
 
 
-def once_per_key(operation: Callable[[], tuple[int, Any]], fingerprint: dict[str, Any]) -> Response[dict[str, Any]]:
+def once_per_key(operation: Callable[[], tuple[int, Any]], fingerprint: dict[str, Any]) -> Response[Any]:
     """Run a state-changing request once per Idempotency-Key: a retry with the same key answers
     the first answer; the same key with another request is refused."""
     key = app.current_event.headers.get(IDEMPOTENCY_HEADER)
@@ -143,24 +222,18 @@ def once_per_key(operation: Callable[[], tuple[int, Any]], fingerprint: dict[str
 
 
 def _json_object_body() -> dict[str, Any]:
+    """The body of a route without a body model (a signal's payload): a JSON object (``_admitted``
+    refused anything else), or nothing."""
     raw = app.current_event.body
-    if raw is None or raw.strip() == "":
-        return {}
-    try:
-        body = json.loads(raw)
-    except json.JSONDecodeError as error:
-        raise ValidationFailed("the body is not JSON", [{"field": "(body)", "message": str(error)}]) from error
-    if not isinstance(body, dict):
-        raise ValidationFailed("the body must be a JSON object", [{"field": "(body)", "message": "not an object"}])
-    return body
+    return json.loads(raw) if raw and raw.strip() else {}  # type: ignore[no-any-return]
 
 
 # ----- routes ----------------------------------------------------------------------------------
 
 
-@app.get("/health", summary="Liveness (no authentication)")
-def health() -> dict[str, str]:
-    return {"status": "ok"}
+@app.get("/health", summary="Liveness (no authentication)", responses={200: {"description": "alive"}})
+def health() -> Health:
+    return Health(status="ok")
 
 
 @app.get("/openapi.json", summary="The OpenAPI document of this API", include_in_schema=False)
@@ -169,59 +242,87 @@ def openapi() -> Response[dict[str, Any]]:
     return _json_response(200, json.loads(document))
 
 
-@app.post("/workflows", summary="Start a workflow", responses={201: {"description": "started"}})
-def start_workflow(request: Annotated[StartWorkflowRequest, Body()]) -> Response[dict[str, Any]]:
+@app.post(
+    "/workflows",
+    summary="Start a workflow",
+    responses=answers({201: ("started: the workflow's state", WorkflowState)}, 403, 409, *BODY_REFUSALS),
+)
+def start_workflow(request: Annotated[StartWorkflowRequest, Body()]) -> Response[WorkflowState]:
     identity = caller()
     return once_per_key(
-        lambda: (201, dependencies.service().start(identity, request.type, request.workflowId, request.input)),
-        {"route": "start", **request.model_dump()},
+        lambda: (201, dependencies.service().start(identity, request.type, request.workflowId, request.input_fields())),
+        {"route": "start", **request.model_dump(mode="json", exclude_unset=True)},
     )
 
 
-@app.get("/workflows", summary="List and search workflows, newest first")
+@app.get(
+    "/workflows",
+    summary="List and search workflows, newest first",
+    responses=answers({200: ("a page of workflows", WorkflowPage)}),
+)
 def list_workflows(
-    type: Annotated[str | None, Query(description="workflow type")] = None,
-    status: Annotated[str | None, Query(description="lifecycle status")] = None,
-    executionStatus: Annotated[
-        str | None, Query(description="RUNNING, COMPLETED, FAILED, TERMINATED, TIMED_OUT")
-    ] = None,
-    startedAfter: Annotated[datetime | None, Query(description="inclusive, ISO-8601")] = None,
-    startedBefore: Annotated[datetime | None, Query(description="exclusive, ISO-8601")] = None,
+    type: Annotated[WorkflowType | None, Query(description="the lifecycle")] = None,
+    status: Annotated[LifecycleStatus | None, Query(description="a status of that lifecycle")] = None,
+    executionStatus: Annotated[ExecutionStatus | None, Query(description="the execution's status")] = None,
+    startedAfter: Annotated[DateTime | None, Query(description="inclusive, RFC 3339 date-time")] = None,
+    startedBefore: Annotated[DateTime | None, Query(description="exclusive, RFC 3339 date-time")] = None,
     limit: Limit = 50,
-    nextToken: Annotated[str | None, Query()] = None,
-) -> dict[str, Any]:
-    return dependencies.service().list_workflows(
-        caller(),
-        workflow_type=type,
-        status=status,
-        execution_status=executionStatus,
-        started_after=startedAfter,
-        started_before=startedBefore,
-        limit=limit,
-        next_token=nextToken,
+    nextToken: Annotated[str | None, Query(max_length=4096)] = None,
+) -> WorkflowPage:
+    return WorkflowPage.model_validate(
+        dependencies.service().list_workflows(
+            caller(),
+            workflow_type=type,
+            status=status,
+            execution_status=executionStatus.value if executionStatus else None,
+            started_after=startedAfter,
+            started_before=startedBefore,
+            limit=limit,
+            next_token=nextToken,
+        )
     )
 
 
-@app.get("/workflows/<workflowId>", summary="A workflow's current state")
-def get_workflow(workflowId: WorkflowIdPath) -> dict[str, Any]:
-    return dependencies.service().get(caller(), workflowId)
+@app.get(
+    "/workflows/<workflowId>",
+    summary="A workflow's current state",
+    responses=answers({200: ("the workflow's state", WorkflowState)}, 404),
+)
+def get_workflow(workflowId: WorkflowIdPath) -> WorkflowState:
+    return WorkflowState.model_validate(dependencies.service().get(caller(), workflowId))
 
 
-@app.get("/workflows/<workflowId>/history", summary="A workflow's history, oldest first")
+@app.get(
+    "/workflows/<workflowId>/history",
+    summary="A workflow's history, oldest first",
+    responses=answers({200: ("a page of history events", HistoryPage)}, 404),
+)
 def get_history(
-    workflowId: WorkflowIdPath, limit: Limit = 50, nextToken: Annotated[str | None, Query()] = None
-) -> dict[str, Any]:
-    return dependencies.service().history(caller(), workflowId, limit, nextToken)
+    workflowId: WorkflowIdPath, limit: Limit = 50, nextToken: Annotated[str | None, Query(max_length=4096)] = None
+) -> HistoryPage:
+    return HistoryPage.model_validate(dependencies.service().history(caller(), workflowId, limit, nextToken))
+
+
+SignalAnswer = Union[WorkflowState, SignalKept]  # noqa: UP007
 
 
 @app.post(
     "/workflows/<workflowId>/signals/<signalName>",
     summary="Send a signal",
-    responses={200: {"description": "applied"}, 202: {"description": "kept; applied when the next wait opens"}},
+    responses=answers(
+        {
+            200: ("applied: the workflow's state", WorkflowState),
+            202: ("kept: applied, in order, when the next wait opens", SignalKept),
+        },
+        403,
+        404,
+        409,
+        *BODY_REFUSALS,
+    ),
 )
 def send_signal(
-    workflowId: WorkflowIdPath, signalName: Annotated[str, Path(pattern=r"^[A-Za-z]{1,64}$")]
-) -> Response[dict[str, Any]]:
+    workflowId: WorkflowIdPath, signalName: Annotated[str, Path(pattern=SIGNAL_NAME_PATTERN)]
+) -> Response[SignalAnswer]:
     identity = caller()
     payload = _json_object_body()
 
@@ -234,17 +335,6 @@ def send_signal(
     )
 
 
-@app.post("/workflows/<workflowId>/terminate", summary="Terminate a workflow (operators)")
-def terminate_workflow(
-    workflowId: WorkflowIdPath, request: Annotated[TerminateRequest, Body()]
-) -> Response[dict[str, Any]]:
-    identity = operator()
-    return once_per_key(
-        lambda: (200, dependencies.service().terminate(identity, workflowId, request.reason)),
-        {"route": "terminate", "workflowId": workflowId, "reason": request.reason},
-    )
-
-
 def operator() -> Identity:
     identity = caller()
     if not identity.is_operator:
@@ -252,22 +342,48 @@ def operator() -> Identity:
     return identity
 
 
-@app.post("/workflows/<workflowId>/retry", summary="Run a failed, timed-out or terminated workflow again (operators)")
-def retry_workflow(
-    workflowId: WorkflowIdPath, request: Annotated[RetryRequest | None, Body()] = None
-) -> Response[dict[str, Any]]:
+OPERATOR_REFUSALS = (403, 404, 409, *BODY_REFUSALS)
+
+
+@app.post(
+    "/workflows/<workflowId>/terminate",
+    summary="Terminate a workflow (operators)",
+    responses=answers({200: ("terminated: the workflow's state", WorkflowState)}, *OPERATOR_REFUSALS),
+)
+def terminate_workflow(
+    workflowId: WorkflowIdPath, request: Annotated[TerminateRequest, Body()]
+) -> Response[WorkflowState]:
     identity = operator()
-    reason = request.reason if request else None
+    return once_per_key(
+        lambda: (200, dependencies.service().terminate(identity, workflowId, request.reason)),
+        {"route": "terminate", "workflowId": workflowId, "reason": request.reason},
+    )
+
+
+@app.post(
+    "/workflows/<workflowId>/retry",
+    summary="Run a failed, timed-out or terminated workflow again (operators)",
+    responses=answers({200: ("running again: the workflow's state", WorkflowState)}, *OPERATOR_REFUSALS),
+)
+def retry_workflow(
+    workflowId: WorkflowIdPath, request: Annotated[RetryRequest, Body()] = RetryRequest()
+) -> Response[WorkflowState]:
+    identity = operator()
+    reason = request.reason
     return once_per_key(
         lambda: (200, dependencies.service().retry(identity, workflowId, reason)),
         {"route": "retry", "workflowId": workflowId, "reason": reason},
     )
 
 
-@app.post("/workflows/<workflowId>/escalate", summary="Escalate a workflow to manual handling (operators)")
+@app.post(
+    "/workflows/<workflowId>/escalate",
+    summary="Escalate a workflow to manual handling (operators)",
+    responses=answers({200: ("escalated: the workflow's state", WorkflowState)}, *OPERATOR_REFUSALS),
+)
 def escalate_workflow(
     workflowId: WorkflowIdPath, request: Annotated[EscalateRequest, Body()]
-) -> Response[dict[str, Any]]:
+) -> Response[WorkflowState]:
     identity = operator()
     return once_per_key(
         lambda: (200, dependencies.service().escalate(identity, workflowId, request.reason, request.level)),
@@ -275,8 +391,18 @@ def escalate_workflow(
     )
 
 
-@app.post("/workflows/<workflowId>/interventions", summary="A manual intervention, audited (operators)")
-def intervene(workflowId: WorkflowIdPath, request: Annotated[InterventionRequest, Body()]) -> Response[dict[str, Any]]:
+@app.post(
+    "/workflows/<workflowId>/interventions",
+    summary="A manual intervention, audited (operators)",
+    responses=answers(
+        {
+            200: ("done: the workflow's state", WorkflowState),
+            202: ("a signal kept: applied, in order, when the next wait opens", SignalKept),
+        },
+        *OPERATOR_REFUSALS,
+    ),
+)
+def intervene(workflowId: WorkflowIdPath, request: Annotated[InterventionRequest, Body()]) -> Response[SignalAnswer]:
     identity = operator()
     return once_per_key(
         lambda: dependencies.service().intervene(identity, workflowId, request),
@@ -284,34 +410,95 @@ def intervene(workflowId: WorkflowIdPath, request: Annotated[InterventionRequest
     )
 
 
-@app.get("/reports/daily/<date>", summary="A stored daily report (operators)")
-def daily_report(date: Annotated[str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$")]) -> dict[str, Any]:
+@app.get(
+    "/reports/daily/<date>",
+    summary="A stored daily report (operators)",
+    responses=answers({200: ("the report", DailyReport)}, 403, 404),
+)
+def daily_report(date: Annotated[str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$")]) -> DailyReport:
     operator()
-    return dependencies.operations().report(date)
+    return DailyReport.model_validate(dependencies.operations().report(date))
 
 
-@app.post("/documents/uploads", summary="A presigned URL to upload a document's file to", responses={201: {}})
-def request_upload(request: Annotated[UploadRequest, Body()]) -> Response[dict[str, Any]]:
+@app.post(
+    "/documents/uploads",
+    summary="A presigned URL to upload a document's file to",
+    responses=answers({201: ("where and how to PUT the file", Upload)}, 403, *BODY_REFUSALS, 503),
+)
+def request_upload(request: Annotated[UploadRequest, Body()]) -> Response[Upload]:
     answer = dependencies.service().request_upload(caller(), request.fileName, request.contentType, request.sizeBytes)
     return _json_response(201, answer)
 
 
-@app.get("/metrics", summary="Totals by execution status and type (operators)")
-def metrics(type: Annotated[str | None, Query(description="workflow type")] = None) -> dict[str, Any]:
+@app.get(
+    "/metrics",
+    summary="Totals by execution status and type (operators)",
+    responses=answers({200: ("the totals", Metrics)}, 403),
+)
+def metrics(type: Annotated[WorkflowType | None, Query(description="the lifecycle")] = None) -> Metrics:
     operator()
-    return dependencies.service().metrics(type)
+    return Metrics.model_validate(dependencies.service().metrics(type))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # Authentication comes before anything else, request validation included.
+    event, refusal = _admitted(event)
+    return refusal if refusal is not None else app.resolve(event, context)
+
+
+def _admitted(event: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """What is refused before a route runs, in API Gateway's order: a method or path the API does
+    not have (405 / 404, by the route table), then a missing identity (401, before any validation),
+    then a body that is not JSON (415 for another content type, 422 for bytes that are not UTF-8
+    text). Answers the event to route (a base64 body
+    decoded) and the refusal, if any."""
+    method, path = str(event.get("httpMethod") or "").upper(), str(event.get("path") or "")
+    if not _has_route(method, path):
+        return event, None  # the resolver answers it (``_no_route``)
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
-    if event.get("path") not in PUBLIC_PATHS and not (authorizer.get("claims") or {}).get("sub"):
-        error = Unauthenticated("this request needs an identity (a Cognito token; locally the X-User-Id header)")
-        return {
-            "statusCode": error.status_code,
-            "headers": {"Content-Type": content_types.APPLICATION_JSON},
-            "body": json.dumps(error.to_body()),
-        }
-    return app.resolve(event, context)
+    if path not in PUBLIC_PATHS and not (authorizer.get("claims") or {}).get("sub"):
+        return event, _error_answer(
+            Unauthenticated("this request needs an identity (a Cognito token; locally the X-User-Id header)")
+        )
+    if method == "POST" and event.get("body") and not _is_json(event.get("headers") or {}):
+        return event, _error_answer(UnsupportedMediaType())
+    if event.get("isBase64Encoded") and event.get("body"):
+        try:
+            text = base64.b64decode(event["body"], validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return event, _error_answer(_body_error("the body is not UTF-8 text", "JSON is UTF-8 text"))
+        event = event | {"body": text, "isBase64Encoded": False}
+    if method == "POST" and (event.get("body") or "").strip():
+        try:
+            body = json.loads(event["body"])
+        except ValueError as error:
+            return event, _error_answer(_body_error("the body is not JSON", str(error)))
+        if not isinstance(body, dict):  # every body of this API is an object: not null, a list or a number
+            return event, _error_answer(_body_error("the body must be a JSON object", f"got {type(body).__name__}"))
+    return event, None
+
+
+def _body_error(message: str, why: str) -> ValidationFailed:
+    return ValidationFailed(message, [{"field": "(body)", "in": "body", "message": why}])
+
+
+def _is_json(headers: dict[str, Any]) -> bool:
+    """A body without a content type is taken for JSON, as the API documents no other."""
+    content_type = next((str(value) for name, value in headers.items() if name.lower() == "content-type"), "")
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type in ("", "application/json") or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+def _has_route(method: str, path: str) -> bool:
+    return any(route.method == method and route.rule.match(path) for route in app._static_routes + app._dynamic_routes)
+
+
+def _error_answer(error: DomainError) -> dict[str, Any]:
+    return {
+        "statusCode": error.status_code,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps(error.to_body()),
+    }

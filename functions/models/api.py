@@ -1,51 +1,70 @@
-"""Request and response bodies of the REST API (DESIGN §5)."""
+"""What the REST API takes (DESIGN §5): request bodies and the value types of its parameters. What it
+answers is in ``responses.py``."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from functions.domain.lifecycle import Lifecycle
+from functions.domain.lifecycles import LIFECYCLES
 
 WORKFLOW_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+SIGNAL_NAME_PATTERN = r"^[A-Za-z]{1,64}$"
+
+# The catalog's lifecycles and every status one of them has (which statuses belong to which type
+# is checked by the service: the document can only list them all).
+if TYPE_CHECKING:  # made from the catalog at run time, which a type checker cannot follow
+    WorkflowType = str
+    LifecycleStatus = str
+else:
+    WorkflowType = Literal[tuple(LIFECYCLES)]
+    LifecycleStatus = Literal[tuple(sorted({status for item in LIFECYCLES.values() for status in item.statuses}))]
 
 
 class StrictBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class StartWorkflowRequest(StrictBody):
-    type: str = Field(description="the lifecycle, e.g. accu-application")
+class StartRequestBase(StrictBody):
+    type: str
     workflowId: str | None = Field(
         default=None, pattern=WORKFLOW_ID_PATTERN, description="unique on the platform; generated when absent"
     )
-    input: dict[str, Any] = Field(default_factory=dict, description="the lifecycle's start input")
+
+    def input_fields(self) -> dict[str, Any]:
+        """The start input as the client gave it (what it left out stays out: the service fills it)."""
+        return self.input.model_dump(mode="json", exclude_unset=True)  # type: ignore[attr-defined,no-any-return]
+
+
+def _start_model(lifecycle: Lifecycle) -> type[StartRequestBase]:
+    name = "".join(part.capitalize() for part in lifecycle.type.split("-"))
+    try:
+        lifecycle.input_model.model_validate({})
+        input_field: Any = (lifecycle.input_model, Field(default_factory=lifecycle.input_model))
+    except ValidationError:
+        input_field = (lifecycle.input_model, ...)
+    fields: dict[str, Any] = {
+        "type": (Literal[lifecycle.type], Field(description="the lifecycle")),
+        "input": input_field,
+    }
+    return create_model(
+        f"Start{name}Request", __base__=StartRequestBase, __doc__=f"Start a {lifecycle.type} workflow.", **fields
+    )
+
+
+if TYPE_CHECKING:
+    StartWorkflowRequest = StartRequestBase
+else:  # the start body of each lifecycle of the catalog, told apart by ``type``
+    StartWorkflowRequest = Annotated[
+        Union[tuple(_start_model(lifecycle) for lifecycle in LIFECYCLES.values())],  # noqa: UP007
+        Field(discriminator="type"),
+    ]
 
 
 class TerminateRequest(StrictBody):
     reason: str = Field(min_length=1, max_length=2000)
-
-
-class ErrorBody(BaseModel):
-    error: str
-    message: str
-    details: list[dict[str, Any]] = Field(default_factory=list)
-    awaiting: list[str] | None = None
-
-
-class Page(BaseModel):
-    items: list[dict[str, Any]]
-    nextToken: str | None
-
-
-class ListQuery(BaseModel):
-    type: str | None = None
-    status: str | None = None
-    executionStatus: str | None = None
-    startedAfter: datetime | None = None
-    startedBefore: datetime | None = None
-    limit: int = Field(default=50, ge=1, le=100)
-    nextToken: str | None = None
 
 
 class UploadRequest(StrictBody):
@@ -66,18 +85,42 @@ class RetryRequest(StrictBody):
     reason: str | None = Field(default=None, min_length=1, max_length=2000)
 
 
-class InterventionRequest(StrictBody):
-    action: Literal["signal", "terminate", "retry", "escalate", "patchMetadata"]
-    reason: str = Reason
-    signal: str | None = Field(default=None, pattern=r"^[A-Za-z]{1,64}$", description="action signal: which")
-    payload: dict[str, Any] | None = Field(default=None, description="action signal: its payload")
-    level: int | None = Field(default=None, ge=1, le=10, description="action escalate: the level")
-    metadata: dict[str, Any] | None = Field(default=None, description="action patchMetadata: a JSON merge patch")
+InterventionAction = Literal["signal", "terminate", "retry", "escalate", "patchMetadata"]
 
-    @model_validator(mode="after")
-    def _needs(self) -> InterventionRequest:
-        if self.action == "signal" and not self.signal:
-            raise ValueError("action signal needs the signal's name in 'signal'")
-        if self.action == "patchMetadata" and self.metadata is None:
-            raise ValueError("action patchMetadata needs the merge patch in 'metadata'")
-        return self
+
+class _Intervention(StrictBody):
+    reason: str = Reason
+
+
+class SignalIntervention(_Intervention):
+    """Send a signal as an operator (audited as an INTERVENTION)."""
+
+    action: Literal["signal"]
+    signal: str = Field(pattern=SIGNAL_NAME_PATTERN, description="the signal's name")
+    payload: dict[str, Any] = Field(default_factory=dict, description="the signal's payload")
+
+
+class TerminateIntervention(_Intervention):
+    action: Literal["terminate"]
+
+
+class RetryIntervention(_Intervention):
+    action: Literal["retry"]
+
+
+class EscalateIntervention(_Intervention):
+    action: Literal["escalate"]
+    level: int | None = Field(default=None, ge=1, le=10, description="the level to set; default: one up")
+
+
+class PatchMetadataIntervention(_Intervention):
+    action: Literal["patchMetadata"]
+    metadata: dict[str, Any] = Field(description="a JSON merge patch of the workflow's metadata")
+
+
+InterventionRequest = Annotated[
+    Union[  # noqa: UP007
+        SignalIntervention, TerminateIntervention, RetryIntervention, EscalateIntervention, PatchMetadataIntervention
+    ],
+    Field(discriminator="action"),
+]

@@ -4,6 +4,7 @@ functions, the same handlers, one virtual clock. Used by ``make local`` and by t
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import gc
 import json
@@ -433,11 +434,26 @@ class LocalPlatform:
         headers: Mapping[str, str] | None = None,
         query: Mapping[str, str] | None = None,
     ) -> tuple[int, Any]:
-        """Call the API function as API Gateway would, with the identity a Cognito authorizer gives."""
-        event = api_gateway_event(method, path, body, user=user, groups=groups, headers=headers, query=query)
-        response = self.api_environment.run(lambda: self.lambdas.invoke(API.name, event))
+        """Call the API function as API Gateway would, with the identity a Cognito authorizer gives;
+        answers the status and the JSON body."""
+        response = self.api_response(method, path, body, user=user, groups=groups, headers=headers, query=query)
         text = response.get("body") or "null"
         return int(response["statusCode"]), json.loads(text) if text else None
+
+    def api_response(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        user: str | None = None,
+        groups: str | list[str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """The API function's whole answer (status, headers, body as it returned them)."""
+        event = api_gateway_event(method, path, body, user=user, groups=groups, headers=headers, query=query)
+        return self.api_environment.run(lambda: self.lambdas.invoke(API.name, event))  # type: ignore[no-any-return]
 
 
 def _freeze_survivors(phase: str, info: dict[str, int]) -> None:
@@ -466,8 +482,12 @@ def api_gateway_event(
         claims = {"sub": user, "cognito:username": user, "cognito:groups": joined}
     if body is not None and not isinstance(body, str | bytes):
         body = json.dumps(body)
+    encoded = False
     if isinstance(body, bytes):
-        body = body.decode()
+        try:
+            body = body.decode()
+        except UnicodeDecodeError:  # not text: API Gateway hands such a body over in base64
+            body, encoded = base64.b64encode(body).decode(), True
     all_headers = {"Content-Type": "application/json", **(headers or {})}
     return {
         "resource": "/{proxy+}",
@@ -482,7 +502,7 @@ def api_gateway_event(
         "requestContext": {
             "resourcePath": "/{proxy+}",
             "httpMethod": method.upper(),
-            "path": f"/local{path}",
+            "path": path,  # served at the root, as behind a custom domain (no stage prefix)
             "stage": "local",
             "requestId": str(uuid.uuid4()),
             "accountId": ACCOUNT,
@@ -490,5 +510,5 @@ def api_gateway_event(
             "authorizer": {"claims": claims} if claims else None,
         },
         "body": body,
-        "isBase64Encoded": False,
+        "isBase64Encoded": encoded,
     }

@@ -10,6 +10,7 @@ on the event bus; ``?detailType=&workflowId=&limit=``), ``GET /local/schedules``
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import threading
@@ -26,6 +27,7 @@ from infra.local.platform import LocalPlatform
 
 logger = logging.getLogger("accu.local")
 TEN_YEARS = 10 * 366 * 24 * 3600
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 
 
 class AdvanceRequest(BaseModel):
@@ -55,7 +57,10 @@ class LocalApi:
     def __init__(self, platform: LocalPlatform):
         self.platform = platform
 
-    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, Any]:
+    def handle(
+        self, method: str, target: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, Any] | dict[str, Any]:
+        """A local route's (status, JSON body), or the API function's whole answer."""
         parts = urlsplit(target)
         path = parts.path
         if path.startswith("/local/"):
@@ -71,10 +76,10 @@ class LocalApi:
             if key.lower() not in ("x-user-id", "x-user-groups", "host", "content-length")
         }
         query = dict(parse_qsl(parts.query, keep_blank_values=True)) or None
-        return self.platform.api(
+        return self.platform.api_response(
             method,
             path,
-            body.decode() if body else None,
+            body or None,
             user=lowered.get("x-user-id") or None,
             groups=lowered.get("x-user-groups"),
             headers=passed,
@@ -153,6 +158,16 @@ class LocalApi:
         return 404, {"error": "NOT_FOUND", "message": f"no local route {method} {path}", "details": []}
 
 
+def _response_headers(answer: dict[str, Any]) -> list[tuple[str, str]]:
+    """A Lambda proxy answer's headers: ``headers`` and ``multiValueHeaders`` merged, as API Gateway does."""
+    merged = [(name, str(value)) for name, value in (answer.get("headers") or {}).items()]
+    single = {name.lower() for name, _ in merged}
+    for name, values in (answer.get("multiValueHeaders") or {}).items():
+        if name.lower() not in single:
+            merged += [(name, str(value)) for value in values]
+    return merged
+
+
 def make_server(platform: LocalPlatform, host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTTPServer:
     router = LocalApi(platform)
 
@@ -164,21 +179,59 @@ def make_server(platform: LocalPlatform, host: str = "127.0.0.1", port: int = 80
         disable_nagle_algorithm = True
 
         def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
             try:
-                status, answer = router.handle(self.command, self.path, dict(self.headers.items()), body)
+                length = max(0, int(self.headers.get("Content-Length") or 0))
+            except ValueError:
+                length = -1
+            if length < 0 or length > MAX_BODY_BYTES:  # what API Gateway refuses before the function
+                self.close_connection = True
+                self._answer(
+                    413 if length > 0 else 400,
+                    [],
+                    json.dumps(
+                        {
+                            "error": "PAYLOAD_TOO_LARGE" if length > 0 else "BAD_REQUEST",
+                            "message": "the body is over 10 MB" if length > 0 else "Content-Length is not a number",
+                            "details": [{"field": "Content-Length", "in": "header"}],
+                        }
+                    ).encode(),
+                )
+                return
+            body = self.rfile.read(length) if length else b""
+            headers: list[tuple[str, str]] = []
+            try:
+                answer = router.handle(self.command, self.path, dict(self.headers.items()), body)
+                if isinstance(answer, dict):  # the API function's answer, passed through as API Gateway does
+                    status = int(answer["statusCode"])
+                    headers = _response_headers(answer)
+                    text = answer.get("body") or ""
+                    payload = base64.b64decode(text) if answer.get("isBase64Encoded") else text.encode()
+                else:
+                    status, payload = answer[0], json.dumps(answer[1]).encode()
             except Exception:  # an unexpected error must still answer, as API Gateway would
                 logger.exception("request failed")
-                status, answer = 500, {"error": "INTERNAL_ERROR", "message": "internal error", "details": []}
-            payload = json.dumps(answer).encode()
+                status = 500
+                payload = json.dumps({"error": "INTERNAL_ERROR", "message": "internal error", "details": []}).encode()
+            self._answer(status, headers, payload)
+
+        def _answer(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
             self.send_response(status, HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "")
-            self.send_header("Content-Type", "application/json")
+            if not any(name.lower() == "content-type" for name, _ in headers):
+                headers.append(("Content-Type", "application/json"))
+            for name, value in headers:
+                if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                    self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            self.wfile.write(payload)
+            if self.command != "HEAD":
+                self.wfile.write(payload)
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+        def __getattr__(self, name: str) -> Any:
+            # Every method, known or not, reaches the API function, which answers the ones it has no
+            # route for (405), where http.server alone would answer an HTML 501.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:
             logger.info("%s %s", self.address_string(), format % args)

@@ -62,9 +62,9 @@ def test_an_invalid_payload_is_422_naming_each_field(platform, applicant, review
     [
         (
             {"type": "accu-application", "input": {"projectId": "p", "unitsRequested": 0, "methodologyId": "m"}},
-            "unitsRequested",
+            "input.unitsRequested",
         ),
-        ({"type": "accu-application", "input": {"unitsRequested": 5, "methodologyId": "m"}}, "projectId"),
+        ({"type": "accu-application", "input": {"unitsRequested": 5, "methodologyId": "m"}}, "input.projectId"),
         ({"type": "spaceship", "input": {}}, "type"),
         ({"type": "accu-application", "workflowId": "has spaces", "input": {}}, "workflowId"),
         ({"input": {}}, "type"),

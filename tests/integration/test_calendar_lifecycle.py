@@ -116,7 +116,8 @@ def test_calendar_input_is_validated(platform, operator, applicant):
         ({"subjectType": "cat"}, "subjectType"),
     ]:
         code, error = operator.start(None, "calendar", {**base, **bad})
-        assert code == 422 and field in {d["field"] for d in error["details"]}, (bad, error)
+        # (the start body's fields are named from its root: the input's under "input.")
+        assert code == 422 and f"input.{field}" in {d["field"] for d in error["details"]}, (bad, error)
     assert applicant.start(None, "calendar", base)[0] == 403
 
 

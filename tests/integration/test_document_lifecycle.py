@@ -123,7 +123,7 @@ def test_document_input_is_validated(platform, applicant, reviewer):
         ({"subjectType": "planet"}, "subjectType"),
     ]:
         code, error = applicant.start(None, "document", {**base, **bad})
-        assert code == 422 and field in {d["field"] for d in error["details"]}, (bad, error)
+        assert code == 422 and f"input.{field}" in {d["field"] for d in error["details"]}, (bad, error)
     code, error = applicant.call("POST", "/documents/uploads", {"fileName": "a", "contentType": "nope", "sizeBytes": 1})
     assert (code, error["details"][0]["field"]) == (422, "contentType")
     assert (

@@ -93,7 +93,7 @@ def test_interventions_are_audited_with_the_operator_and_the_reason(platform, ap
     platform.settle()
     assert reviewer.call("POST", "/workflows/app-int/interventions", {"action": "escalate", "reason": "r"})[0] == 403
     code, error = operator.call("POST", "/workflows/app-int/interventions", {"action": "signal", "reason": "r"})
-    assert code == 422 and "signal" in error["details"][0]["message"]
+    assert (code, error["details"][0]["field"]) == (422, "signal")
 
     steps = [
         ({"action": "signal", "signal": "submitApplication", "reason": "submitted on paper"}, "SUBMITTED"),

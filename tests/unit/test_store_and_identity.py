@@ -95,12 +95,21 @@ def test_a_listing_reads_the_narrowest_index_for_its_filter(wanted, partitions, 
     assert WorkflowStore._listing_plan(wanted) == (partitions, filters)
 
 
-def test_page_tokens_round_trip_and_garbage_is_a_validation_error():
-    assert decode_token(encode_token({"below": "x#y"})) == {"below": "x#y"}
-    assert decode_token(None) is None
-    for garbage in ("%%%", "bm90IGpzb24", "WzEsMl0="):
+def test_page_tokens_round_trip_and_garbage_or_another_listings_token_is_a_validation_error():
+    assert decode_token(encode_token({"below": "x#y"}), "below", str) == "x#y"
+    assert decode_token(encode_token({"after": 50}), "after", int) == 50
+    assert decode_token(None, "below", str) is None
+    history_token, listing_token = encode_token({"after": 50}), encode_token({"below": "x#y"})
+    for garbage, position, kind in [
+        ("%%%", "below", str),
+        ("bm90IGpzb24", "below", str),
+        ("WzEsMl0=", "after", int),
+        (history_token, "below", str),  # a history page's token given to a listing
+        (listing_token, "after", int),
+        (encode_token({"after": True}), "after", int),
+    ]:
         with pytest.raises(ValidationFailed):
-            decode_token(garbage)
+            decode_token(garbage, position, kind)
 
 
 @pytest.mark.parametrize(

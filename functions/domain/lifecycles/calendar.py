@@ -7,13 +7,13 @@ timestamps, so a cancel or a reschedule applies at once and the timer fires when
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
-from functions.domain.common import Payload, ReasonPayload, update_metadata_signal
-from functions.domain.durations import parse_duration
+from functions.domain.common import DateTime, Payload, ReasonPayload, update_metadata_signal
+from functions.domain.durations import DURATION_PATTERN, parse_duration
 from functions.domain.identity import APPLICANTS
 from functions.domain.lifecycle import Lifecycle, SignalContext, SignalSpec, TimeoutSpec, WorkflowView
 from functions.domain.time import iso, parse_iso
@@ -38,8 +38,8 @@ class CalendarInput(Payload):
     title: str = Field(min_length=1, max_length=200)
     subjectType: Literal["accu-application", "project"]
     subjectId: str = Field(min_length=1, max_length=128)
-    dueAt: AwareDatetime
-    remindBefore: str = Field(default="P7D", description="ISO-8601 duration, e.g. P14D")
+    dueAt: DateTime
+    remindBefore: str = Field(default="P7D", pattern=DURATION_PATTERN, description="ISO-8601 duration, e.g. P14D")
 
     @field_validator("remindBefore")
     @classmethod
@@ -60,8 +60,8 @@ class CalendarFields(BaseModel):
 
 
 class ReschedulePayload(Payload):
-    dueAt: AwareDatetime
-    remindBefore: str | None = None
+    dueAt: DateTime
+    remindBefore: str | None = Field(default=None, pattern=DURATION_PATTERN, description="ISO-8601 duration")
 
     @field_validator("remindBefore")
     @classmethod
@@ -74,11 +74,11 @@ class CompletePayload(Payload):
 
 
 def _times(due_at: datetime, remind_before: str) -> dict[str, Any]:
-    return {
-        "dueAt": iso(due_at),
-        "remindBefore": remind_before,
-        "remindAt": iso(due_at - parse_duration(remind_before)),
-    }
+    try:
+        remind_at = due_at - parse_duration(remind_before)
+    except OverflowError:  # before the year 1: long past, so the reminder is due at once
+        remind_at = datetime.min.replace(tzinfo=UTC)
+    return {"dueAt": iso(due_at), "remindBefore": remind_before, "remindAt": iso(remind_at)}
 
 
 def _on_start(data: Any, now: datetime) -> dict[str, Any]:

@@ -7,12 +7,12 @@ report completes it.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from functions.domain.common import EmptyPayload, Payload, ReasonPayload, update_metadata_signal
+from functions.domain.common import Date, EmptyPayload, Payload, ReasonPayload, update_metadata_signal
 from functions.domain.identity import APPLICANTS, APPROVERS, REVIEWERS
 from functions.domain.lifecycle import (
     FollowUp,
@@ -79,8 +79,8 @@ class ApproveRegistrationPayload(Payload):
 
 
 class OffsetsReportPayload(Payload):
-    periodStart: date
-    periodEnd: date
+    periodStart: Date
+    periodEnd: Date
     unitsClaimed: int = Field(gt=0, le=100_000_000)
 
     @model_validator(mode="after")

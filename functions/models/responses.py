@@ -1,0 +1,163 @@
+"""What the REST API answers (DESIGN §5), one model per body: the OpenAPI document shows them, and
+the API function validates every answer against its route's model before it leaves.
+
+A workflow's state differs by lifecycle (its statuses, its input, its own fields): its model is
+made from the lifecycle catalog, one per type, told apart by ``type``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel, create_model
+
+from functions.domain.lifecycle import Lifecycle
+from functions.domain.lifecycles import LIFECYCLES
+from functions.domain.workflow import EventType, ExecutionStatus
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(Answer):
+    """Every refusal: a code, a message, and the details that name what was wrong."""
+
+    error: str = Field(description="a stable code, e.g. VALIDATION_ERROR, SIGNAL_NOT_ALLOWED")
+    message: str
+    details: list[dict[str, Any]] = Field(description="each bad field or unmet rule: field, value, message...")
+    awaiting: list[str] | None = Field(default=None, description="on SIGNAL_NOT_ALLOWED: the signals awaited now")
+
+
+class Health(Answer):
+    status: Literal["ok"]
+
+
+class WorkflowStateBase(Answer):
+    schemaVersion: int
+    workflowId: str
+    executionStatus: ExecutionStatus
+    startTime: str = Field(description="ISO-8601 UTC")
+    closeTime: str | None
+    lastProgressAt: str
+    historyLength: int
+    version: int = Field(description="the history sequence of the last change")
+    metadata: dict[str, Any]
+    retryCount: int
+    escalationLevel: int
+    startedBy: str
+    failure: dict[str, Any] | None
+    awaiting: list[str] = Field(description="the signals the workflow accepts now (none once closed)")
+
+
+def _state_model(lifecycle: Lifecycle) -> type[BaseModel]:
+    name = "".join(part.capitalize() for part in lifecycle.type.split("-"))
+    own_fields: dict[str, Any] = {
+        field: (info.annotation, info) for field, info in lifecycle.fields_model.model_fields.items()
+    }
+    own_fields["type"] = (Literal[lifecycle.type], ...)
+    own_fields["status"] = (Literal[tuple(lifecycle.statuses)], ...)
+    own_fields["input"] = (lifecycle.input_model, ...)
+    return create_model(
+        f"{name}State",
+        __base__=WorkflowStateBase,
+        __doc__=f"A {lifecycle.type} workflow: {lifecycle.description}.",
+        **own_fields,
+    )
+
+
+if TYPE_CHECKING:  # one model per lifecycle of the catalog, made at run time
+    _AnyState = dict[str, Any]
+else:
+    _AnyState = Annotated[
+        Union[tuple(_state_model(lifecycle) for lifecycle in LIFECYCLES.values())],  # noqa: UP007
+        Field(discriminator="type"),
+    ]
+
+
+class WorkflowState(RootModel[_AnyState]):
+    """A workflow's state: the fields every workflow has, and its lifecycle's own (by ``type``)."""
+
+
+class WorkflowPage(Answer):
+    items: list[WorkflowState]
+    nextToken: str | None
+
+
+class HistoryEventView(Answer):
+    sequence: int
+    time: str
+    type: EventType
+    fromStatus: str | None
+    toStatus: str | None
+    actor: str
+    signal: str | None
+    details: dict[str, Any]
+
+
+class HistoryPage(Answer):
+    items: list[HistoryEventView]
+    nextToken: str | None
+
+
+class SignalKept(Answer):
+    """202: the workflow is between two waits; the signal is kept and applied, in order, when the next opens."""
+
+    queued: Literal[True]
+    signalSequence: int
+    message: str
+    workflow: WorkflowState
+
+
+ByExecutionStatus = dict[ExecutionStatus, int]
+
+
+class TypeMetrics(Answer):
+    total: int
+    byExecutionStatus: ByExecutionStatus
+    byStatus: dict[str, int]
+
+
+class Metrics(Answer):
+    total: int
+    byExecutionStatus: ByExecutionStatus
+    byType: dict[str, TypeMetrics]
+    failureRate: float
+    averageExecutionSeconds: float | None
+
+
+class ReportTotals(Answer):
+    started: int
+    completed: int
+    failed: int
+    terminated: int
+    running: int
+    escalations: int
+    retries: int
+
+
+class ReportTypeTotals(Answer):
+    started: int
+    completed: int
+    failed: int
+    terminated: int
+    running: int
+    byStatus: dict[str, int]
+
+
+class DailyReport(Answer):
+    date: str
+    generatedAt: str
+    totals: ReportTotals
+    failureRate: float
+    averageExecutionSeconds: float | None
+    byType: dict[str, ReportTypeTotals]
+    recommendations: list[str]
+
+
+class Upload(Answer):
+    uploadUrl: str = Field(description="a presigned S3 PUT URL")
+    objectKey: str
+    method: Literal["PUT"]
+    headers: dict[str, str] = Field(description="headers the PUT must carry")
+    expiresAt: str
