@@ -18,10 +18,27 @@ PUBLIC_PATHS = {
 }
 
 
+# What API Gateway answers itself, before the function runs, in the API's error body (DESIGN §5), so
+# that a client reads every refusal the same way: response type -> (status, error code).
+GATEWAY_REFUSALS = {
+    apigw.ResponseType.UNAUTHORIZED: ("401", "UNAUTHENTICATED"),
+    apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN: ("404", "NOT_FOUND"),
+    apigw.ResponseType.ACCESS_DENIED: ("403", "FORBIDDEN"),
+    apigw.ResponseType.THROTTLED: ("429", "THROTTLED"),
+    apigw.ResponseType.REQUEST_TOO_LARGE: ("413", "PAYLOAD_TOO_LARGE"),
+    apigw.ResponseType.DEFAULT_4_XX: ("400", "BAD_REQUEST"),
+    apigw.ResponseType.DEFAULT_5_XX: ("502", "GATEWAY_ERROR"),
+}
+ERROR_BODY_TEMPLATE = (
+    '{"error": "%s", "message": $context.error.messageString, '
+    '"details": [{"requestId": "$context.requestId"}]}'
+)
+
+
 class WorkflowApi(Construct):
     """A regional REST API proxying every request to one function: ``/health`` and ``/openapi.json`` (GET)
     are public, ``/{proxy+}`` (ANY) requires a Cognito ID token. The stage writes JSON access logs, traces with
-    X-Ray, emits metrics and throttles."""
+    X-Ray, emits metrics and throttles; what the gateway refuses itself carries the API's error body."""
 
     def __init__(
         self,
@@ -87,6 +104,13 @@ class WorkflowApi(Construct):
             "per-account singleton that a per-stage stack must not own; requests are covered by the stage's JSON "
             "access logs, X-Ray traces and the function's structured logs.",
         )
+        for response_type, (status, code) in GATEWAY_REFUSALS.items():
+            self.rest_api.add_gateway_response(
+                f"{code.title().replace('_', '')}Response",
+                type=response_type,
+                status_code=status,
+                templates={"application/json": ERROR_BODY_TEMPLATE % code},
+            )
         self.authorizer = apigw.CognitoUserPoolsAuthorizer(
             self, "Authorizer", cognito_user_pools=[user_pool], identity_source="method.request.header.Authorization"
         )

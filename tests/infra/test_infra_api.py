@@ -72,3 +72,18 @@ def test_given_the_user_pool_then_it_has_the_role_groups_mfa_and_no_self_sign_up
     assert pool["Properties"]["MfaConfiguration"] == "ON"
     assert pool["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
     assert len(synthesized.resources("AWS::Cognito::UserPoolClient", PLATFORM_STACK)) == 1
+
+
+def test_given_what_the_gateway_refuses_itself_then_it_answers_in_the_api_error_body(synthesized: Synthesized) -> None:
+    responses = {
+        response["Properties"]["ResponseType"]: response["Properties"]
+        for response in synthesized.resources("AWS::ApiGateway::GatewayResponse", PLATFORM_STACK).values()
+    }
+    assert {"UNAUTHORIZED", "ACCESS_DENIED", "THROTTLED", "REQUEST_TOO_LARGE", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(
+        responses
+    )
+    for properties in responses.values():
+        body = properties["ResponseTemplates"]["application/json"]
+        assert body.startswith('{"error": "') and '"message": $context.error.messageString' in body
+        assert '"details": [' in body
+    assert responses["UNAUTHORIZED"]["StatusCode"] == "401"
