@@ -17,7 +17,7 @@ PROJECT_UNITS = 10_000_000
 HAPPY_PATH: list[tuple[Identity, str, dict]] = [
     (APPLICANT, "submitApplication", {}),
     (REVIEWER, "assignReviewer", {}),
-    (APPLICANT, "updateMetadata", {"metadata": {"methodologyValidated": True}}),
+    (REVIEWER, "validateMethodology", {}),
     (APPROVER, "approveApplication", {}),
     (APPROVER, "issueCertificate", {"certificateId": "CERT"}),
 ]

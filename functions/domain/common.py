@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from functions.domain.errors import ValidationFailed
 from functions.domain.identity import APPLICANTS
 from functions.domain.lifecycle import SignalContext, SignalSpec, WorkflowView
 
 METADATA_MAX_BYTES = 16 * 1024
+# Metadata keys that business rules once read or that would pass for a reviewer's act: never
+# written through metadata (updateMetadata, patchMetadata), whoever asks.
+PROTECTED_METADATA_KEYS = {
+    "methodologyValidated": "the methodology is validated by a reviewer's validateMethodology signal",
+}
 UPDATE_METADATA = "updateMetadata"
 
 
@@ -80,8 +87,18 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
+def refuse_protected_keys(patch: Mapping[str, Any]) -> None:
+    protected = [key for key in patch if key in PROTECTED_METADATA_KEYS]
+    if protected:
+        raise ValidationFailed(
+            "these metadata keys cannot be written: " + ", ".join(protected),
+            [{"field": f"metadata.{key}", "message": PROTECTED_METADATA_KEYS[key]} for key in protected],
+        )
+
+
 def update_metadata_signal(non_terminal_statuses: list[str]) -> SignalSpec:
     def effect(view: WorkflowView, payload: UpdateMetadataPayload, context: SignalContext) -> dict[str, Any]:
+        refuse_protected_keys(payload.metadata)
         merged = merge_patch(dict(view.metadata), payload.metadata)
         if len(json.dumps(merged)) > METADATA_MAX_BYTES:
             raise ValueError(f"metadata after the merge exceeds {METADATA_MAX_BYTES} bytes")

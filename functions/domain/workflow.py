@@ -15,9 +15,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from functions.domain.common import METADATA_MAX_BYTES, merge_patch
+from functions.domain.common import METADATA_MAX_BYTES, merge_patch, refuse_protected_keys
 from functions.domain.errors import (
     BusinessRuleViolation,
     NotRetryable,
@@ -30,7 +30,20 @@ from functions.domain.identity import Identity
 from functions.domain.lifecycle import SYSTEM_ACTOR, Lifecycle, SignalContext, SignalSpec, WorkflowView
 from functions.domain.time import iso, parse_iso
 
-SCHEMA_VERSION = 1
+# The stored state's version. 2: an application's methodology validation is in its fields
+# (methodologyValidatedBy/At, by the validateMethodology signal), not a metadata flag.
+SCHEMA_VERSION = 2
+VALIDATED_BY_SCHEMA_1 = "metadata.methodologyValidated (schema version 1)"
+
+
+def _from_schema_1(data: dict[str, Any]) -> dict[str, Any]:
+    """A version-1 state as version 2: an application whose metadata said methodologyValidated keeps
+    its validation, now in its fields (by whom unknown, when at the latest its last progress)."""
+    fields = dict(data.get("fields") or {})
+    validated = (data.get("metadata") or {}).get("methodologyValidated") is True
+    if data.get("type") == "accu-application" and validated and not fields.get("methodologyValidatedAt"):
+        fields.update(methodologyValidatedBy=VALIDATED_BY_SCHEMA_1, methodologyValidatedAt=data.get("lastProgressAt"))
+    return {**data, "fields": fields, "schemaVersion": 2}
 
 
 class ExecutionStatus(StrEnum):
@@ -81,6 +94,14 @@ class Workflow(BaseModel):
     signalSeq: int = 0
     # Bumped on every write of the item, wait bookkeeping included: the optimistic-concurrency check.
     revision: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upgrade(cls, data: Any) -> Any:
+        """Every stored version reads as the current one (written back so on its next change)."""
+        if isinstance(data, dict) and int(data.get("schemaVersion") or 1) < 2:
+            return _from_schema_1(data)
+        return data
 
     @property
     def is_running(self) -> bool:
@@ -351,6 +372,7 @@ def retry(
 
 def patch_metadata(workflow: Workflow, now: datetime, actor: str, patch: Mapping[str, Any], reason: str) -> Transition:
     """An operator's correction of the metadata, whatever the workflow's state."""
+    refuse_protected_keys(patch)
     merged = merge_patch(dict(workflow.metadata), dict(patch))
     if len(json.dumps(merged)) > METADATA_MAX_BYTES:
         raise ValidationFailed(

@@ -30,8 +30,7 @@ GATEWAY_REFUSALS = {
     apigw.ResponseType.DEFAULT_5_XX: ("502", "GATEWAY_ERROR"),
 }
 ERROR_BODY_TEMPLATE = (
-    '{"error": "%s", "message": $context.error.messageString, '
-    '"details": [{"requestId": "$context.requestId"}]}'
+    '{"error": "%s", "message": $context.error.messageString, "details": [{"requestId": "$context.requestId"}]}'
 )
 
 

@@ -104,7 +104,7 @@ def test_project_documents_and_application_to_issued_with_units_and_events(local
     until(local, "e2e-app", "DRAFT")
     signal(local, APPLICANT, "e2e-app", "submitApplication", expect="SUBMITTED")
     signal(local, REVIEWER, "e2e-app", "assignReviewer", expect="UNDER_REVIEW")
-    signal(local, APPLICANT, "e2e-app", "updateMetadata", {"metadata": {"methodologyValidated": True}})
+    signal(local, REVIEWER, "e2e-app", "validateMethodology")
     signal(local, APPROVER, "e2e-app", "approveApplication", expect="APPROVED")
     application = signal(local, APPROVER, "e2e-app", "issueCertificate", expect="ISSUED")
     assert application["executionStatus"] == "COMPLETED"

@@ -54,7 +54,7 @@ def test_an_application_is_driven_from_draft_to_issued_over_http(local):
     steps = [
         (APPLICANT, "submitApplication", {}, "SUBMITTED"),
         (REVIEWER, "assignReviewer", {}, "UNDER_REVIEW"),
-        (APPLICANT, "updateMetadata", {"metadata": {"methodologyValidated": True}}, "UNDER_REVIEW"),
+        (REVIEWER, "validateMethodology", {}, "UNDER_REVIEW"),
         (APPROVER, "approveApplication", {}, "APPROVED"),
         (APPROVER, "issueCertificate", {}, "ISSUED"),
     ]

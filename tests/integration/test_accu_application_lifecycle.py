@@ -42,8 +42,9 @@ def test_an_application_goes_from_draft_to_issued_with_one_history_event_per_tra
     platform.settle()
     code, state = reviewer.signal("app-happy", "assignReviewer")
     assert (code, state["status"], state["reviewerId"]) == (200, "UNDER_REVIEW", "rita")
-    code, state = applicant.signal("app-happy", "updateMetadata", {"metadata": {"methodologyValidated": True}})
-    assert (code, state["status"], state["metadata"]) == (200, "UNDER_REVIEW", {"methodologyValidated": True})
+    code, state = reviewer.signal("app-happy", "validateMethodology")
+    assert (code, state["status"], state["methodologyValidatedBy"]) == (200, "UNDER_REVIEW", "rita")
+    assert state["methodologyValidatedAt"] and state["schemaVersion"] == 2
     platform.settle()
     code, state = approver.signal("app-happy", "approveApplication", {"approverId": "chief-approver"})
     assert (code, state["status"], state["approverId"]) == (200, "APPROVED", "chief-approver")
@@ -60,12 +61,12 @@ def test_an_application_goes_from_draft_to_issued_with_one_history_event_per_tra
         ("STARTED", None, "DRAFT", None),
         ("SIGNAL_APPLIED", "DRAFT", "SUBMITTED", "submitApplication"),
         ("SIGNAL_APPLIED", "SUBMITTED", "UNDER_REVIEW", "assignReviewer"),
-        ("SIGNAL_APPLIED", "UNDER_REVIEW", "UNDER_REVIEW", "updateMetadata"),
+        ("SIGNAL_APPLIED", "UNDER_REVIEW", "UNDER_REVIEW", "validateMethodology"),
         ("SIGNAL_APPLIED", "UNDER_REVIEW", "APPROVED", "approveApplication"),
         ("SIGNAL_APPLIED", "APPROVED", "ISSUED", "issueCertificate"),
     ]
     assert [e["sequence"] for e in events] == [1, 2, 3, 4, 5, 6]
-    assert [e["actor"] for e in events] == ["alice", "alice", "rita", "alice", "paul", "paul"]
+    assert [e["actor"] for e in events] == ["alice", "alice", "rita", "rita", "paul", "paul"]
     assert execution_status(platform, "app-happy") == "SUCCEEDED"
 
 
@@ -203,3 +204,36 @@ def test_terminating_closes_the_workflow_and_aborts_its_execution(platform, appl
     assert history_of(applicant, "app-stop")[-1]["type"] == "TERMINATED"
     code, error = applicant.signal("app-stop", "submitApplication")
     assert (code, error["error"]) == (409, "WORKFLOW_CLOSED")
+
+
+def test_methodology_validation_is_a_reviewers_act_that_metadata_cannot_fake(
+    platform, applicant, reviewer, approver, operator
+):
+    # Given an application under review on an active project
+    active_project(platform, applicant, reviewer, approver, "project-1")
+    application_in("UNDER_REVIEW", "app-method", applicant, reviewer, approver, platform)
+    before = history_of(applicant, "app-method")
+
+    # When the applicant, then an operator, try to set the flag through metadata, and the applicant
+    # sends the reviewer's signal
+    by_applicant = applicant.signal("app-method", "updateMetadata", {"metadata": {"methodologyValidated": True}})
+    by_operator = operator.call(
+        "POST",
+        "/workflows/app-method/interventions",
+        {"action": "patchMetadata", "reason": "r", "metadata": {"methodologyValidated": True}},
+    )
+    not_theirs = applicant.signal("app-method", "validateMethodology")
+
+    # Then each is refused, naming the key or the right, and nothing changed
+    for code, error in (by_applicant, by_operator):
+        assert (code, error["details"][0]["field"]) == (422, "metadata.methodologyValidated")
+    assert not_theirs[0] == 403
+    assert history_of(applicant, "app-method") == before
+    assert approver.signal("app-method", "approveApplication")[0] == 409
+
+    # And when a reviewer validates it, who and when are in the state, and approval goes through
+    code, state = reviewer.signal("app-method", "validateMethodology")
+    assert (code, state["methodologyValidatedBy"], state["status"]) == (200, "rita", "UNDER_REVIEW")
+    assert state["methodologyValidatedAt"] and state["schemaVersion"] == 2
+    platform.settle()
+    assert approver.signal("app-method", "approveApplication")[1]["status"] == "APPROVED"

@@ -55,7 +55,7 @@ def application_under_review(
         [
             (applicant, "submitApplication", {}),
             (reviewer, "assignReviewer", {}),
-            (applicant, "updateMetadata", {"metadata": {"methodologyValidated": True}}),
+            (reviewer, "validateMethodology", {}),
         ],
     )
 

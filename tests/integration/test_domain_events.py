@@ -105,7 +105,7 @@ def test_a_signal_requested_that_cannot_apply_is_rejected_visibly(platform, appl
         ("WORKFLOW_NOT_FOUND", 404),
         ("VALIDATION_ERROR", 422),
     ]
-    assert rejected[0]["awaiting"] == ["assignReviewer", "updateMetadata"]
+    assert rejected[0]["awaiting"] == ["assignReviewer", "validateMethodology", "updateMetadata"]
     assert applicant.get("app-bus2")[1]["status"] == "SUBMITTED"
 
 

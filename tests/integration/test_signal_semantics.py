@@ -23,7 +23,7 @@ def test_twenty_concurrent_identical_signals_apply_exactly_once(platform, applic
     codes = sorted(code for code, _ in answers)
     assert codes == [200] + [409] * 19
     assert all(
-        body["awaiting"] == ["approveApplication", "rejectApplication", "updateMetadata"]
+        body["awaiting"] == ["validateMethodology", "approveApplication", "rejectApplication", "updateMetadata"]
         for code, body in answers
         if code == 409
     )
@@ -37,7 +37,7 @@ def test_twenty_concurrent_identical_signals_apply_exactly_once(platform, applic
 def test_concurrent_different_signals_leave_one_consistent_outcome(platform, applicant, reviewer, approver):
     # Given an application under review with a validated methodology
     application_in("UNDER_REVIEW", "app-decide", applicant, reviewer, approver, platform)
-    applicant.signal("app-decide", "updateMetadata", {"metadata": {"methodologyValidated": True}})
+    reviewer.signal("app-decide", "validateMethodology")
 
     # When approval and rejection race
     with ThreadPoolExecutor(max_workers=10) as pool:

@@ -63,7 +63,7 @@ def application_in(
         "APPROVED": [
             (applicant, "submitApplication", {}),
             (reviewer, "assignReviewer", {}),
-            (applicant, "updateMetadata", {"metadata": {"methodologyValidated": True}}),
+            (reviewer, "validateMethodology", {}),
             (approver, "approveApplication", {}),
         ],
     }[status]

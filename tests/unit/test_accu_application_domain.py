@@ -143,7 +143,7 @@ def test_timeouts_escalate_or_issue_and_ignore_a_workflow_that_moved_on():
     approved = submitted
     for signal, payload in [
         ("assignReviewer", {}),
-        ("updateMetadata", {"metadata": {"methodologyValidated": True}}),
+        ("validateMethodology", {}),
         ("approveApplication", {}),
     ]:
         approved = rules.apply_signal(LIFECYCLE, approved, signal, payload, context()).after
@@ -171,7 +171,8 @@ SIGNALS = [
     ("rejectApplication", {"reason": "r"}),
     ("rejectApplication", {"reason": ""}),
     ("issueCertificate", {}),
-    ("updateMetadata", {"metadata": {"methodologyValidated": True}}),
+    ("validateMethodology", {}),
+    ("updateMetadata", {"metadata": {"methodologyValidated": True}}),  # a protected key: refused
     ("updateMetadata", {"metadata": {"x": None}}),
     ("assignReviewer", {"reviewerId": 7}),
     ("unknownSignal", {}),
@@ -207,3 +208,29 @@ def test_random_signal_sequences_never_reach_an_invalid_state(sequence):
         assert transition.event.sequence == workflow.historyLength
     # one history event per applied transition, plus the start
     assert workflow.historyLength == applied + 1 and workflow.version == applied + 1
+
+
+def test_a_version_1_application_reads_as_version_2_keeping_its_validation_from_metadata():
+    # Given two applications stored at schema version 1, one with the metadata flag of that version
+    stored = draft().model_dump(mode="json") | {"schemaVersion": 1, "status": "UNDER_REVIEW"}
+    flagged = stored | {"metadata": {"methodologyValidated": True}}
+
+    # When they are read
+    plain, validated = rules.Workflow.model_validate(stored), rules.Workflow.model_validate(flagged)
+
+    # Then both are version 2, and only the flagged one counts as validated for approval
+    assert plain.schemaVersion == validated.schemaVersion == 2
+    assert plain.fields.get("methodologyValidatedAt") is None
+    assert validated.fields["methodologyValidatedBy"] == rules.VALIDATED_BY_SCHEMA_1
+    assert validated.fields["methodologyValidatedAt"] == stored["lastProgressAt"]
+    assert rules.apply_signal(LIFECYCLE, validated, "approveApplication", {}, context()).after.status == "APPROVED"
+    with pytest.raises(BusinessRuleViolation):
+        rules.apply_signal(LIFECYCLE, plain, "approveApplication", {}, context())
+
+
+def test_validate_methodology_records_the_reviewer_and_the_time_and_keeps_the_status():
+    submitted = rules.apply_signal(LIFECYCLE, draft(), "submitApplication", {}, context()).after
+    transition = rules.apply_signal(LIFECYCLE, submitted, "validateMethodology", {}, context(RITA))
+    assert transition.after.status == "SUBMITTED"
+    assert transition.after.fields["methodologyValidatedBy"] == "rita"
+    assert transition.after.fields["methodologyValidatedAt"] == "2026-11-25T09:00:00.000Z"

@@ -36,7 +36,7 @@ STARTS = {
 }
 # Payloads to try for each signal: valid ones and a few invalid.
 PAYLOADS = {
-    "updateMetadata": [{"metadata": {"methodologyValidated": True}}, {"metadata": 1}],
+    "updateMetadata": [{"metadata": {"note": "n"}}, {"metadata": {"methodologyValidated": True}}, {"metadata": 1}],
     "rejectApplication": [{"reason": "r"}, {"reason": ""}],
     "rejectRegistration": [{"reason": "r"}],
     "rejectReport": [{"reason": "r"}],

@@ -9,7 +9,15 @@ from pydantic import BaseModel, Field
 
 from functions.domain.common import EmptyPayload, Payload, ReasonPayload, update_metadata_signal
 from functions.domain.identity import APPLICANTS, APPROVERS, REVIEWERS
-from functions.domain.lifecycle import FollowUp, Lifecycle, Rule, SignalContext, SignalSpec, TimeoutSpec, WorkflowView
+from functions.domain.lifecycle import (
+    FollowUp,
+    Lifecycle,
+    Rule,
+    SignalContext,
+    SignalSpec,
+    TimeoutSpec,
+    WorkflowView,
+)
 from functions.domain.lifecycles.document import ACCEPTED as DOCUMENT_ACCEPTED
 from functions.domain.lifecycles.document import DocumentKind
 from functions.domain.lifecycles.project import CREDITING
@@ -46,6 +54,8 @@ class ApplicationFields(BaseModel):
     approverId: str | None = None
     rejectionReason: str | None = None
     certificateId: str | None = None
+    methodologyValidatedBy: str | None = None
+    methodologyValidatedAt: str | None = None
 
 
 class AssignReviewerPayload(Payload):
@@ -81,10 +91,14 @@ def _issue(view: WorkflowView, payload: IssueCertificatePayload, context: Signal
     return {"issuedDate": iso(context.now), "certificateId": payload.certificateId or f"ACCU-{view.workflow_id}"}
 
 
+def _validate_methodology(view: WorkflowView, payload: EmptyPayload, context: SignalContext) -> dict[str, Any]:
+    return {"methodologyValidatedBy": context.actor.user_id, "methodologyValidatedAt": iso(context.now)}
+
+
 METHODOLOGY_VALIDATED = Rule(
     name="methodologyValidated",
-    description="the methodology must be validated (metadata.methodologyValidated is true)",
-    check=lambda view, payload, context: view.metadata.get("methodologyValidated") is True,
+    description="a reviewer must validate the methodology first (the validateMethodology signal)",
+    check=lambda view, payload, context: bool(view.fields.get("methodologyValidatedAt")),
 )
 
 
@@ -158,6 +172,15 @@ SIGNALS = {
             AssignReviewerPayload,
             frozenset({REVIEWERS}),
             _assign_reviewer,
+        ),
+        # A reviewer's act, recorded in the state (who, when): the approval rule reads it there.
+        SignalSpec(
+            "validateMethodology",
+            frozenset({SUBMITTED, UNDER_REVIEW}),
+            None,
+            EmptyPayload,
+            frozenset({REVIEWERS}),
+            _validate_methodology,
         ),
         SignalSpec(
             "approveApplication",
