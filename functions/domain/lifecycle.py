@@ -137,6 +137,19 @@ class TimeoutSpec:
 
 
 @dataclass(frozen=True)
+class OwnedReference:
+    """A start input field naming another workflow, which a caller who is not an operator must own
+    (DESIGN §5): they started it, or one of its ``owner_fields`` (input fields) names them."""
+
+    rule: str
+    description: str
+    id_field: str
+    workflow_type: str | None = None  # the referenced workflow's type, fixed ...
+    type_field: str | None = None  # ... or named by this input field
+    owner_fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Lifecycle:
     type: str
     description: str
@@ -154,6 +167,8 @@ class Lifecycle:
     activities: Mapping[str, str] = field(default_factory=dict)
     # Sets the lifecycle's fields when the workflow starts (from the validated input).
     on_start: Callable[[Any, datetime], dict[str, Any]] | None = None
+    # Other workflows the start input names, which the starter must own.
+    references: tuple[OwnedReference, ...] = ()
 
     def awaiting(self, status: str) -> list[str]:
         if status in self.terminal_statuses:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from functions.domain.common import METADATA_MAX_BYTES, merge_patch, refuse_protected_keys
 from functions.domain.errors import (
     BusinessRuleViolation,
+    Forbidden,
     NotRetryable,
     SignalNotAllowed,
     UnknownSignal,
@@ -368,6 +369,39 @@ def retry(
         **details,
     )
     return Transition(workflow, after, event)
+
+
+def check_references(
+    lifecycle: Lifecycle, start_input: Mapping[str, Any], actor: Identity, find: Callable[[str], Workflow | None]
+) -> None:
+    """Refuses a start (403, naming the rule) whose input names a workflow the caller does not own;
+    operators act for anyone."""
+    if actor.is_operator:
+        return
+    for reference in lifecycle.references:
+        referenced_id = str(start_input.get(reference.id_field) or "")
+        expected_type = reference.workflow_type or start_input.get(reference.type_field or "")
+        other = find(referenced_id) if referenced_id else None
+        owned = (
+            other is not None
+            and other.type == expected_type
+            and (
+                other.startedBy == actor.user_id
+                or any(other.input.get(field) == actor.user_id for field in reference.owner_fields)
+            )
+        )
+        if not owned:
+            raise Forbidden(
+                f"{reference.description}: {referenced_id!r} is not one",
+                [
+                    {
+                        "rule": reference.rule,
+                        "field": f"input.{reference.id_field}",
+                        "value": referenced_id,
+                        "message": reference.description,
+                    }
+                ],
+            )
 
 
 def patch_metadata(workflow: Workflow, now: datetime, actor: str, patch: Mapping[str, Any], reason: str) -> Transition:

@@ -183,6 +183,7 @@ class WorkflowService:
             raise Forbidden(f"the caller's groups may not start {workflow_type} workflows")
         workflow_id = workflow_id or f"{workflow_type}-{uuid.uuid4().hex[:16]}"
         transition = rules.start(lifecycle, workflow_id, raw_input, actor, self.now(), execution_name=workflow_id)
+        rules.check_references(lifecycle, transition.after.input, actor, self.store.get)
         try:
             self.store.create(transition)
         except AlreadyExists as error:

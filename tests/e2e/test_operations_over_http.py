@@ -36,6 +36,11 @@ def test_recovery_escalation_and_the_daily_report_over_http(local):
     urllib.request.urlopen(
         urllib.request.Request(ticket["uploadUrl"], data=content, method="PUT", headers=ticket["headers"]), timeout=10
     ).close()
+    # (the applicant's own project, which the document and the application below are for)
+    project = {"name": "Ops soil carbon", "methodologyId": "ERF-soil-carbon", "reportingPeriodMonths": 12}
+    assert (
+        local("POST", "/workflows", {"type": "project", "workflowId": "ops-p", "input": project}, **APPLICANT)[0] == 201
+    )
     assert local("POST", "/local/faults", {"activity": "ValidateDocument", "count": 6, "kind": "transient"})[0] == 201
     local(
         "POST",
@@ -45,7 +50,7 @@ def test_recovery_escalation_and_the_daily_report_over_http(local):
             "workflowId": "ops-doc",
             "input": {
                 "subjectType": "project",
-                "subjectId": "p",
+                "subjectId": "ops-p",
                 "kind": "audit-report",
                 "fileName": "audit.pdf",
                 "objectKey": ticket["objectKey"],
@@ -71,7 +76,7 @@ def test_recovery_escalation_and_the_daily_report_over_http(local):
         {
             "type": "accu-application",
             "workflowId": "ops-app",
-            "input": {"projectId": "p", "unitsRequested": 5, "methodologyId": "m"},
+            "input": {"projectId": "ops-p", "unitsRequested": 5, "methodologyId": "m"},
         },
         **APPLICANT,
     )

@@ -15,7 +15,7 @@ def execution_of(platform, workflow_id: str) -> dict:
 
 def test_transient_activity_errors_are_retried_until_the_activity_succeeds(platform, applicant):
     # Given the wait-opening activity will fail transiently three times
-    platform.lambdas.faults.add(Fault(count=3, kind="transient", activity="OpenWait"))
+    platform.lambdas.faults.add(Fault(count=3, kind="transient", activity="OpenWait", workflow_type="accu-application"))
 
     # When an application starts and the back-off passes
     applicant.start("app-flaky")
@@ -46,13 +46,16 @@ def test_a_permanent_activity_error_fails_the_workflow_and_says_so(platform, app
     execution = execution_of(platform, "app-broken")
     assert (execution["status"], execution["error"]) == ("FAILED", "WorkflowFailed")
     # And the metrics count it
-    metrics = operator.call("GET", "/metrics")[1]
+    # (the applicant's project, which the application is for, runs on)
+    metrics = operator.call("GET", "/metrics", query={"type": "accu-application"})[1]
     assert metrics["byExecutionStatus"]["FAILED"] == 1 and metrics["failureRate"] == 1.0
 
 
 def test_transient_errors_that_never_stop_exhaust_the_retries_and_fail_the_workflow(platform, applicant):
     # Given the activity fails transiently more often than the Retry allows
-    platform.lambdas.faults.add(Fault(count=50, kind="transient", activity="OpenWait"))
+    platform.lambdas.faults.add(
+        Fault(count=50, kind="transient", activity="OpenWait", workflow_type="accu-application")
+    )
 
     # When an application starts and all the back-off passes
     applicant.start("app-exhausted")

@@ -24,7 +24,7 @@ def test_workflows_list_newest_first_in_pages(platform, applicant, operator):
     # When an operator pages through them two at a time
     seen, token, pages = [], None, 0
     while True:
-        query = {"limit": "2", **({"nextToken": token} if token else {})}
+        query = {"limit": "2", "type": "accu-application", **({"nextToken": token} if token else {})}
         code, page = operator.call("GET", "/workflows", query=query)
         assert code == 200 and len(page["items"]) <= 2
         seen += [item["workflowId"] for item in page["items"]]
@@ -47,7 +47,8 @@ def test_workflows_filter_by_status_execution_status_and_start_time(platform, ap
     operator.call("POST", "/workflows/app-f3/terminate", {"reason": "test"})
 
     def ids(**query: str) -> list[str]:
-        code, page = operator.call("GET", "/workflows", query=query)
+        # (applications only: the applicant's project they are for is a workflow too)
+        code, page = operator.call("GET", "/workflows", query={"type": "accu-application", **query})
         assert code == 200, page
         return [item["workflowId"] for item in page["items"]]
 

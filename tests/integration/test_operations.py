@@ -60,7 +60,7 @@ def test_a_failed_workflow_is_retried_from_its_last_state_not_from_the_start(
 ):
     # Given an application that failed while SUBMITTED (its wait could not open)
     application_in("SUBMITTED", "app-retry", applicant, reviewer, approver, platform)
-    platform.lambdas.faults.add(Fault(count=1, kind="permanent", activity="OpenWait"))
+    platform.lambdas.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="accu-application"))
     operator.call("POST", "/workflows/app-retry/signals/updateMetadata", {"metadata": {"note": "x"}})
     operator.call("POST", "/workflows/app-retry/terminate", {"reason": "stuck"})
     assert operator.call("POST", "/workflows/app-retry/retry", {})[0] == 200
@@ -128,6 +128,7 @@ def test_the_hourly_recovery_retries_transient_document_failures_and_escalates_a
     # failed for good
     import hashlib
 
+    application_in("SUBMITTED", "app-rec", applicant, reviewer, approver, platform)
     key = "uploads/alice/x/title.pdf"
     boto3.client("s3").put_object(Bucket="accu-local-documents", Key=key, Body=b"title")
     platform.lambdas.faults.add(Fault(count=6, kind="transient", activity="ValidateDocument"))
@@ -144,7 +145,6 @@ def test_the_hourly_recovery_retries_transient_document_failures_and_escalates_a
             "sizeBytes": 5,
         },
     )
-    application_in("SUBMITTED", "app-rec", applicant, reviewer, approver, platform)
     platform.lambdas.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="accu-application"))
     operator.call("POST", "/workflows/app-rec/terminate", {"reason": "to fail it"})
     operator.call("POST", "/workflows/app-rec/retry", {})
@@ -219,7 +219,7 @@ def test_an_execution_stopped_outside_the_platform_terminates_its_workflow(platf
 
 def test_a_failure_the_state_machine_could_not_record_reaches_the_workflow(platform, applicant):
     # Given an activity failing for good and the failure recorder failing too
-    platform.lambdas.faults.add(Fault(count=1, kind="permanent", activity="OpenWait"))
+    platform.lambdas.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="accu-application"))
     platform.lambdas.faults.add(Fault(count=6, kind="permanent", activity="RecordFailure"))
 
     # When an application starts
@@ -235,22 +235,22 @@ def test_a_failure_the_state_machine_could_not_record_reaches_the_workflow(platf
 # ----- health check -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("platform", [{"operations_settings": {"HEALTH_RUNNING_THRESHOLD": "2"}}], indirect=True)
+@pytest.mark.parametrize("platform", [{"operations_settings": {"HEALTH_RUNNING_THRESHOLD": "3"}}], indirect=True)
 def test_the_health_check_alerts_when_a_threshold_is_crossed_and_not_before(platform, applicant, operator):
-    applicant.start("app-h1")
+    applicant.start("app-h1")  # (for the applicant's project-1, which runs too)
     applicant.start("app-h2")
     platform.settle()
     healthy = platform.scheduler.run_now("HealthCheck")
-    assert healthy["healthy"] and healthy["running"] == 2 and not platform.outbox.to("operations@accu.local")
+    assert healthy["healthy"] and healthy["running"] == 3 and not platform.outbox.to("operations@accu.local")
 
     applicant.start("app-h3")
-    platform.lambdas.faults.add(Fault(count=1, kind="permanent", activity="OpenWait"))
+    platform.lambdas.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="accu-application"))
     applicant.start("app-h4")
     platform.settle()
     report = platform.scheduler.run_now("HealthCheck")
     assert not report["healthy"]
     assert {finding["check"] for finding in report["findings"]} == {"runningWorkflows", "failureRate"}
-    assert report["failureRate"] == 0.25
+    assert report["failureRate"] == 0.2  # one failed of five
     mails = [m for m in platform.outbox.to("operations@accu.local") if "[HEALTH]" in m]
     assert len(mails) == 1 and "runningWorkflows" in mails[0]
 
@@ -290,7 +290,7 @@ def test_the_daily_report_is_stored_readable_and_emailed_to_administrators(
     platform.settle()
     operator.call("POST", "/workflows/app-d2/terminate", {"reason": "dup"})
     platform.settle()  # so that the fault below meets app-d3's activity, not app-d2's
-    platform.lambdas.faults.add(Fault(count=1, kind="permanent", activity="OpenWait"))
+    platform.lambdas.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="accu-application"))
     applicant.start("app-d3")
     applicant.start("app-d4")
     platform.settle()
@@ -303,7 +303,7 @@ def test_the_daily_report_is_stored_readable_and_emailed_to_administrators(
     code, report = operator.call("GET", f"/reports/daily/{today}")
     assert code == 200
     assert report["date"] == today
-    assert report["totals"]["started"] == 4
+    assert report["totals"]["started"] == 5  # the four applications and the project they are for
     assert (report["totals"]["completed"], report["totals"]["terminated"], report["totals"]["failed"]) == (1, 1, 1)
     assert report["failureRate"] == round(1 / 3, 4)
     assert report["byType"]["accu-application"]["started"] == 4

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from infra.local.lambdas import Fault
+from tests.support.actors import PROJECT_INPUT
 from tests.support.scenarios import application_in
 
 
@@ -70,7 +71,7 @@ def test_signals_sent_while_no_wait_is_open_are_kept_and_applied_in_arrival_orde
 ):
     # Given a draft application whose next wait cannot open yet (its activity fails transiently,
     # so the state machine is backing off between retries)
-    platform.lambdas.faults.add(Fault(count=1, kind="transient", activity="OpenWait"))
+    platform.lambdas.faults.add(Fault(count=1, kind="transient", activity="OpenWait", workflow_type="accu-application"))
     code, _ = applicant.start("app-between")
     assert code == 201
     platform.settle()
@@ -95,7 +96,7 @@ def test_signals_sent_while_no_wait_is_open_are_kept_and_applied_in_arrival_orde
 
 def test_a_signal_invalid_for_the_state_it_will_meet_is_refused_at_once(platform, applicant, reviewer, approver):
     # Given a draft whose wait cannot open yet
-    platform.lambdas.faults.add(Fault(count=1, kind="transient", activity="OpenWait"))
+    platform.lambdas.faults.add(Fault(count=1, kind="transient", activity="OpenWait", workflow_type="accu-application"))
     applicant.start("app-between-bad")
     platform.settle()
 
@@ -139,6 +140,7 @@ def test_a_start_retried_with_its_idempotency_key_is_not_a_duplicate(platform, a
         "workflowId": "app-start-idem",
         "input": {"projectId": "p", "unitsRequested": 5, "methodologyId": "m"},
     }
+    applicant.start("p", "project", PROJECT_INPUT)  # the applicant's own project
     first = applicant.call("POST", "/workflows", body, headers={"Idempotency-Key": "start-1"})
 
     # When the client retries it, and when another request reuses the id without the key

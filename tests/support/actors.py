@@ -33,6 +33,7 @@ APPROVER = Actor("paul", "approvers")
 OPERATOR = Actor("olga", "operators")
 
 APPLICATION_INPUT = {"projectId": "project-1", "unitsRequested": 100, "methodologyId": "ERF-soil-carbon"}
+PROJECT_INPUT = {"name": "Riverina soil carbon", "methodologyId": "ERF-soil-carbon", "reportingPeriodMonths": 12}
 
 
 @dataclass
@@ -52,7 +53,30 @@ class Client:
         body: dict[str, Any] = {"type": workflow_type, "input": APPLICATION_INPUT if input is None else input}
         if workflow_id:
             body["workflowId"] = workflow_id
+        self._own_what_it_names(workflow_type, body["input"])
         return self.call("POST", "/workflows", body)
+
+    def _own_what_it_names(self, workflow_type: str, start_input: dict[str, Any]) -> None:
+        """An applicant starts applications for projects of their own and documents for their own
+        workflows (DESIGN §5): the project or subject a test names but never made is started first,
+        by this applicant (a project stays DRAFT, an application DRAFT)."""
+        if self.actor.groups != "applicants":
+            return
+        named = {
+            "accu-application": ("project", start_input.get("projectId")),
+            "document": (start_input.get("subjectType"), start_input.get("subjectId")),
+        }.get(workflow_type)
+        if (
+            not named
+            or not named[1]
+            or not isinstance(named[1], str)
+            or named[0] not in ("project", "accu-application")
+        ):
+            return
+        named_type, named_id = named
+        if self.call("GET", f"/workflows/{named_id}")[0] == 404:
+            input_for = {"project": PROJECT_INPUT, "accu-application": APPLICATION_INPUT}[named_type]
+            self.start(named_id, named_type, input_for)
 
     def signal(self, workflow_id: str, signal: str, payload: Any = None, **kwargs: Any) -> tuple[int, Any]:
         return self.call(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.actors import Client
+from tests.support.actors import PROJECT_INPUT, Client
 
-PROJECT_INPUT = {"name": "Riverina soil carbon", "methodologyId": "ERF-soil-carbon", "reportingPeriodMonths": 12}
+__all__ = ["PROJECT_INPUT", "active_project", "application_in", "drive"]
 
 
 def drive(platform: Any, workflow_id: str, steps: list[tuple[Client, str, dict]]) -> dict[str, Any]:
@@ -27,9 +27,10 @@ def active_project(
     project_id: str = "project-1",
     units: int = 1000,
 ) -> dict[str, Any]:
-    """A project that is ACTIVE with ``units`` available (one accepted offsets report)."""
+    """A project that is ACTIVE with ``units`` available (one accepted offsets report); started now,
+    or already started (DRAFT) by the applicant for an application of theirs."""
     code, state = applicant.start(project_id, "project", PROJECT_INPUT)
-    assert code == 201, state
+    assert code == 201 or (code == 409 and applicant.get(project_id)[1]["status"] == "DRAFT"), state
     return drive(
         platform,
         project_id,

@@ -12,6 +12,7 @@ from functions.domain.identity import APPLICANTS, APPROVERS, REVIEWERS
 from functions.domain.lifecycle import (
     FollowUp,
     Lifecycle,
+    OwnedReference,
     Rule,
     SignalContext,
     SignalSpec,
@@ -249,4 +250,13 @@ LIFECYCLE = Lifecycle(
     timeouts=TIMEOUTS,
     starters=frozenset({APPLICANTS}),
     person_input_fields=("applicantId",),
+    references=(
+        OwnedReference(
+            rule="projectOwnedByApplicant",
+            description="an application is for a project the applicant owns (started it, or is its ownerId)",
+            id_field="projectId",
+            workflow_type="project",
+            owner_fields=("ownerId",),
+        ),
+    ),
 )

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from functions.domain.common import EmptyPayload, Payload, ReasonPayload, update_metadata_signal
 from functions.domain.identity import APPLICANTS, APPROVERS, REVIEWERS
-from functions.domain.lifecycle import Lifecycle, SignalContext, SignalSpec, TimeoutSpec, WorkflowView
+from functions.domain.lifecycle import Lifecycle, OwnedReference, SignalContext, SignalSpec, TimeoutSpec, WorkflowView
 from functions.domain.time import iso
 
 TYPE = "document"
@@ -228,4 +228,12 @@ LIFECYCLE = Lifecycle(
     starters=frozenset({APPLICANTS}),
     activities={UPLOADED: VALIDATE_DOCUMENT},
     on_start=_on_start,
+    references=(
+        OwnedReference(
+            rule="subjectStartedByApplicant",
+            description="a document is for a workflow the applicant started",
+            id_field="subjectId",
+            type_field="subjectType",
+        ),
+    ),
 )
