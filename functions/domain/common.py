@@ -50,9 +50,10 @@ Date = Annotated[date, BeforeValidator(_rfc3339_date)]
 
 
 class Payload(BaseModel):
-    """Base of signal payloads and start inputs: unknown fields are errors, not silently dropped."""
+    """Base of signal payloads and start inputs: unknown fields are errors, not silently dropped.
+    Strings are kept as sent (no stripping): the OpenAPI document's minLength then means what it says."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 class EmptyPayload(Payload):
@@ -61,6 +62,13 @@ class EmptyPayload(Payload):
 
 class ReasonPayload(Payload):
     reason: str = Field(min_length=1, max_length=2000)
+
+    @field_validator("reason")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a reason is needed, not only blanks")
+        return value
 
 
 class UpdateMetadataPayload(Payload):
