@@ -107,6 +107,22 @@ class NotConfigured(DomainError):
     code = "NOT_CONFIGURED"
 
 
+class RouteNotFound(DomainError):
+    status_code = 404
+    code = "NOT_FOUND"
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"no route {path}", [{"field": "path"}])
+
+
+class MethodNotAllowed(DomainError):
+    status_code = 405
+    code = "METHOD_NOT_ALLOWED"
+
+    def __init__(self, method: str, path: str, allowed: list[str]) -> None:
+        super().__init__(f"{method} is not a method of {path}", [{"field": "method", "allowed": allowed}])
+
+
 class UnsupportedMediaType(DomainError):
     status_code = 415
     code = "UNSUPPORTED_MEDIA_TYPE"

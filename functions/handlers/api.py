@@ -35,7 +35,9 @@ from functions.domain.errors import (
     DomainError,
     Forbidden,
     IdempotencyKeyReused,
+    MethodNotAllowed,
     RequestInProgress,
+    RouteNotFound,
     Unauthenticated,
     UnsupportedMediaType,
     ValidationFailed,
@@ -160,18 +162,12 @@ def _no_route(error: NotFoundError) -> Response:
     """No route for this method and path: 405 naming the methods the path has, else 404; both with
     the error body (API Gateway, in front of this function in AWS, refuses most of these itself)."""
     event = app.current_event
-    # Powertools 3.37 keeps its routes here; there is no public way to ask which methods a path has.
-    routes = app._static_routes + app._dynamic_routes
-    allowed = sorted({route.method for route in routes if route.rule.match(event.path)})
-    if allowed:
-        body = DomainError(
-            f"{event.http_method} is not a method of {event.path}", [{"field": "method", "allowed": allowed}]
-        ).to_body()
-        body["error"] = "METHOD_NOT_ALLOWED"
-        return Response(405, content_types.APPLICATION_JSON, body, headers={"Allow": ", ".join(allowed)})
-    return _json_response(
-        404, {"error": "NOT_FOUND", "message": f"no route {event.path}", "details": [{"field": "path"}]}
-    )
+    allowed = sorted({route.method for route in _routes() if route.rule.match(event.path)})
+    if not allowed:
+        return _domain_error(RouteNotFound(event.path))
+    answer = _domain_error(MethodNotAllowed(event.http_method, event.path, allowed))
+    answer.headers["Allow"] = ", ".join(allowed)
+    return answer
 
 
 # ----- idempotency -----------------------------------------------------------------------------
@@ -304,16 +300,17 @@ def get_history(
 
 
 SignalAnswer = Union[WorkflowState, SignalKept]  # noqa: UP007
+SIGNAL_OUTCOMES = {  # what sending a signal answers, through its route or an intervention
+    200: ("applied: the workflow's state", WorkflowState),
+    202: ("kept: applied, in order, when the next wait opens", SignalKept),
+}
 
 
 @app.post(
     "/workflows/<workflowId>/signals/<signalName>",
     summary="Send a signal",
     responses=answers(
-        {
-            200: ("applied: the workflow's state", WorkflowState),
-            202: ("kept: applied, in order, when the next wait opens", SignalKept),
-        },
+        SIGNAL_OUTCOMES,
         403,
         404,
         409,
@@ -394,13 +391,7 @@ def escalate_workflow(
 @app.post(
     "/workflows/<workflowId>/interventions",
     summary="A manual intervention, audited (operators)",
-    responses=answers(
-        {
-            200: ("done: the workflow's state", WorkflowState),
-            202: ("a signal kept: applied, in order, when the next wait opens", SignalKept),
-        },
-        *OPERATOR_REFUSALS,
-    ),
+    responses=answers(SIGNAL_OUTCOMES, *OPERATOR_REFUSALS),
 )
 def intervene(workflowId: WorkflowIdPath, request: Annotated[InterventionRequest, Body()]) -> Response[SignalAnswer]:
     identity = operator()
@@ -492,8 +483,13 @@ def _is_json(headers: dict[str, Any]) -> bool:
     )
 
 
+def _routes() -> list[Any]:
+    # Powertools 3.37 keeps its routes here; there is no public way to ask which methods a path has.
+    return app._static_routes + app._dynamic_routes
+
+
 def _has_route(method: str, path: str) -> bool:
-    return any(route.method == method and route.rule.match(path) for route in app._static_routes + app._dynamic_routes)
+    return any(route.method == method and route.rule.match(path) for route in _routes())
 
 
 def _error_answer(error: DomainError) -> dict[str, Any]:

@@ -423,20 +423,10 @@ class LocalPlatform:
         self._event_loop = threading.Thread(target=loop, name="local-events", daemon=True)
         self._event_loop.start()
 
-    def api(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        *,
-        user: str | None = None,
-        groups: str | list[str] | None = None,
-        headers: Mapping[str, str] | None = None,
-        query: Mapping[str, str] | None = None,
-    ) -> tuple[int, Any]:
-        """Call the API function as API Gateway would, with the identity a Cognito authorizer gives;
+    def api(self, method: str, path: str, body: Any = None, **request: Any) -> tuple[int, Any]:
+        """Call the API function as API Gateway would (``api_response``: identity, headers, query);
         answers the status and the JSON body."""
-        response = self.api_response(method, path, body, user=user, groups=groups, headers=headers, query=query)
+        response = self.api_response(method, path, body, **request)
         text = response.get("body") or "null"
         return int(response["statusCode"]), json.loads(text) if text else None
 
@@ -451,7 +441,8 @@ class LocalPlatform:
         headers: Mapping[str, str] | None = None,
         query: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
-        """The API function's whole answer (status, headers, body as it returned them)."""
+        """The API function's whole answer (status, headers, body as it returned them), called as API
+        Gateway would, with the identity a Cognito authorizer gives."""
         event = api_gateway_event(method, path, body, user=user, groups=groups, headers=headers, query=query)
         return self.api_environment.run(lambda: self.lambdas.invoke(API.name, event))  # type: ignore[no-any-return]
 
