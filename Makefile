@@ -51,7 +51,8 @@ e2e: install browser
 browser: /usr/bin/chromium
 
 /usr/bin/chromium:
-	$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y --no-install-recommends chromium
+	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	$$SUDO apt-get update -qq && $$SUDO apt-get install -y --no-install-recommends chromium
 
 # The local platform against the bare engine, and a lifecycle's cost in AWS (about 10 minutes);
 # prints a table and writes .local/bench/latest.json
