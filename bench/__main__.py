@@ -163,6 +163,7 @@ def main() -> int:
     say(f"(g) a year skipped with {year_population} running workflows")
     platform = start_local_platform(work / "year")
     try:
+        active_project(ApiClient(platform.api_url))  # the applicant's project the applications are for
         population.seed(platform.api_url, 0, year_population)
         time.sleep(2)
         skipped = time_skip.skip(platform.api_url, year_population)
