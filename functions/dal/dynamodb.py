@@ -503,21 +503,40 @@ class WorkflowStore:
         self._transact(operations)
         return after
 
-    def open_wait(self, workflow_id: str, status: str, task_token: str) -> bool:
-        """Register the wait's task token if the workflow is running in ``status`` with no signal kept;
-        False (nothing written) otherwise. The bookkeeping ``save_bookkeeping`` would write, in one
-        conditional update instead of a read and a transaction."""
+    def open_wait(
+        self,
+        workflow_id: str,
+        status: str,
+        task_token: str,
+        execution_name: str | None = None,
+        execution_arn: str | None = None,
+        handover_before: str | None = None,
+    ) -> bool:
+        """Register the wait's task token (and the execution's ARN) if the workflow is running in
+        ``status`` with no signal kept, in the execution named, which needs no hand-over (started
+        after ``handover_before``, no boundary reached); False (nothing written) otherwise. The
+        bookkeeping ``save_bookkeeping`` would write, in one conditional update instead of a read and
+        a transaction."""
+        conditions = ["#status = :status", "executionStatus = :running", "pendingSignals = :none"]
+        values: dict[str, Any] = {":token": task_token, ":status": status, ":one": 1, ":running": "RUNNING", ":none": 0}
+        updates = ["waitToken = :token", "waitStatus = :status", "revision = revision + :one"]
+        if execution_name is not None:
+            conditions.append("executionName = :execution")
+            values[":execution"] = execution_name
+        if execution_arn is not None:
+            updates.append("executionArn = :arn")
+            values[":arn"] = execution_arn
+        if handover_before is not None:
+            conditions += ["executionStartedAt > :handover", "continueAtNextWait = :no"]
+            values.update({":handover": handover_before, ":no": False})
         try:
             self.client.update_item(
                 TableName=self.table_name,
                 Key=serialize({"pk": workflow_pk(workflow_id), "sk": STATE_SK}),
-                UpdateExpression="SET waitToken = :token, waitStatus = :status, revision = revision + :one "
-                "REMOVE gsiStalled",
-                ConditionExpression="#status = :status AND executionStatus = :running AND pendingSignals = :none",
+                UpdateExpression=f"SET {', '.join(updates)} REMOVE gsiStalled",
+                ConditionExpression=" AND ".join(conditions),
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=serialize(
-                    {":token": task_token, ":status": status, ":one": 1, ":running": "RUNNING", ":none": 0}
-                ),
+                ExpressionAttributeValues=serialize(values),
             )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":

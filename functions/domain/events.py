@@ -30,6 +30,7 @@ DETAIL_TYPES: dict[EventType, str] = {
     EventType.TERMINATED: "Workflow Terminated",
     EventType.FAILED: "Workflow Failed",
     EventType.MIGRATED: "Workflow Migrated",
+    EventType.CONTINUED_AS_NEW: "Workflow Continued As New",
 }
 
 

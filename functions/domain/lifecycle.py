@@ -94,6 +94,9 @@ class SignalSpec:
     internal: bool = False
     # Closes the open wait and opens it anew even when the status stays (new timers: a reschedule).
     restarts_wait: bool = False
+    # A natural boundary of the lifecycle (a reporting cycle's decision): the execution hands over to
+    # a new one at the next wait (continue-as-new, ``executions.py``), keeping each one short.
+    continues_execution: bool = False
 
     @property
     def changes_status(self) -> bool:

@@ -8,7 +8,6 @@ transaction, conditional on the version it read.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +26,7 @@ from functions.domain.errors import (
     ValidationFailed,
     WorkflowClosed,
 )
+from functions.domain.executions import CONTINUATION, RETRY, execution_name
 from functions.domain.identity import Identity
 from functions.domain.lifecycle import SYSTEM_ACTOR, Lifecycle, SignalContext, SignalSpec, WorkflowView
 from functions.domain.time import iso, parse_iso
@@ -65,6 +65,7 @@ class EventType(StrEnum):
     TERMINATED = "TERMINATED"
     FAILED = "FAILED"
     MIGRATED = "MIGRATED"
+    CONTINUED_AS_NEW = "CONTINUED_AS_NEW"
 
 
 class Workflow(BaseModel):
@@ -86,8 +87,18 @@ class Workflow(BaseModel):
     input: dict[str, Any] = Field(default_factory=dict)
     fields: dict[str, Any] = Field(default_factory=dict)
     startedBy: str
-    executionName: str
     failure: dict[str, Any] | None = None
+    # The execution that runs the workflow now: its name, its ARN as Step Functions gave it (once its
+    # first wait opened), when it started, and how many executions continued the first one.
+    executionName: str
+    executionArn: str | None = None
+    executionStartedAt: str | None = None
+    continuations: int = 0
+    # The lifecycle reached a boundary it continues at (executions.py): the next wait hands over.
+    continueAtNextWait: bool = False
+    # When the current state's timers started (entering it, or its last timeout), so that a new
+    # execution carries them over.
+    timersSince: str | None = None
     # Wait bookkeeping: the task token of the open wait, and the signals kept while no wait is open.
     waitToken: str | None = None
     waitStatus: str | None = None
@@ -101,7 +112,10 @@ class Workflow(BaseModel):
     def _upgrade(cls, data: Any) -> Any:
         """Every stored version reads as the current one (written back so on its next change)."""
         if isinstance(data, dict) and int(data.get("schemaVersion") or 1) < 2:
-            return _from_schema_1(data)
+            data = _from_schema_1(data)
+        if isinstance(data, dict) and not data.get("executionStartedAt") and data.get("startTime"):
+            # Stored before executions were continued: the first execution started with the workflow.
+            data = {**data, "executionStartedAt": data["startTime"]}
         return data
 
     @property
@@ -170,7 +184,20 @@ def parse_payload(model: type[BaseModel], raw: Any, what: str) -> BaseModel:
 
 
 INTERNAL_FIELDS = frozenset(
-    {"waitToken", "waitStatus", "pendingSignals", "signalSeq", "revision", "fields", "executionName"}
+    {
+        "waitToken",
+        "waitStatus",
+        "pendingSignals",
+        "signalSeq",
+        "revision",
+        "fields",
+        "executionName",
+        "executionArn",
+        "executionStartedAt",
+        "continuations",
+        "continueAtNextWait",
+        "timersSince",
+    }
 )
 
 
@@ -211,9 +238,7 @@ def _event(
     )
 
 
-def start(
-    lifecycle: Lifecycle, workflow_id: str, raw_input: Any, actor: Identity, now: datetime, execution_name: str
-) -> Transition:
+def start(lifecycle: Lifecycle, workflow_id: str, raw_input: Any, actor: Identity, now: datetime) -> Transition:
     data = parse_payload(lifecycle.input_model, raw_input, "input")
     for field_name in lifecycle.person_input_fields:
         if getattr(data, field_name, None) is None:
@@ -231,7 +256,9 @@ def start(
             lifecycle.on_start(data, now) if lifecycle.on_start else {}
         ).model_dump(mode="json"),
         startedBy=actor.user_id,
-        executionName=execution_name,
+        executionName=execution_name(workflow_id),
+        executionStartedAt=iso(now),
+        timersSince=iso(now),
     )
     event = HistoryEvent(
         sequence=1,
@@ -287,6 +314,10 @@ def apply_signal(
     metadata = changes.pop("metadata", workflow.metadata)
     status = spec.target or workflow.status
     after = _next(workflow, context.now, status=status, fields={**workflow.fields, **changes}, metadata=metadata)
+    if spec.moves_execution:
+        after.timersSince = iso(context.now)
+    if spec.continues_execution:
+        after.continueAtNextWait = True
     if status in lifecycle.terminal_statuses:
         after.executionStatus = ExecutionStatus.COMPLETED
         after.closeTime = iso(context.now)
@@ -353,7 +384,10 @@ def retry(
         closeTime=None,
         failure=None,
         retryCount=attempt,
-        executionName=f"{workflow.workflowId}--retry-{attempt}",
+        executionName=execution_name(workflow.workflowId, RETRY, attempt),
+        executionArn=None,
+        executionStartedAt=iso(now),
+        continueAtNextWait=False,
         waitToken=None,
         waitStatus=None,
     )
@@ -423,7 +457,17 @@ def patch_metadata(workflow: Workflow, now: datetime, actor: str, patch: Mapping
 def time_out(
     lifecycle: Lifecycle, workflow: Workflow, expected_status: str, context: SignalContext
 ) -> Transition | None:
-    """What a state's timeout does; None when the workflow has moved on since the wait opened."""
+    """What a state's timeout does; None when the workflow has moved on since the wait opened. The
+    state's timers start again (an escalation keeps waiting, for as long again)."""
+    transition = _time_out(lifecycle, workflow, expected_status, context)
+    if transition is not None:
+        transition.after.timersSince = iso(context.now)
+    return transition
+
+
+def _time_out(
+    lifecycle: Lifecycle, workflow: Workflow, expected_status: str, context: SignalContext
+) -> Transition | None:
     spec = lifecycle.timeout_for(expected_status)
     if spec is None or not workflow.is_running or workflow.status != expected_status:
         return None
@@ -480,15 +524,33 @@ def time_out(
     )
 
 
-def wait_seconds(lifecycle: Lifecycle, workflow: Workflow, now: datetime, timeouts: Mapping[str, int]) -> int:
-    """How long the wait of the workflow's current status lasts before its timeout (at least 1 s;
-    0 when it has none). The state machine reads it for computed timeouts."""
-    spec = lifecycle.timeout_for(workflow.status)
-    if spec is None or not workflow.is_running:
-        return 0
-    if spec.seconds is not None:
-        return max(1, math.ceil(spec.seconds(workflow.view(), now)))
-    return int(timeouts.get(spec.name, spec.default_seconds))
+def continue_as_new(workflow: Workflow, now: datetime, reason: str) -> Transition:
+    """Hand the workflow over to a new execution (``<id>--cont-N``) at the same wait, with the same
+    timers; the current execution ends. Recorded in the history, like any change."""
+    number = workflow.continuations + 1
+    after = _next(
+        workflow,
+        now,
+        executionName=execution_name(workflow.workflowId, CONTINUATION, number),
+        executionArn=None,
+        executionStartedAt=iso(now),
+        continuations=number,
+        continueAtNextWait=False,
+        waitToken=None,
+        waitStatus=None,
+    )
+    event = _event(
+        workflow,
+        after,
+        now,
+        EventType.CONTINUED_AS_NEW,
+        SYSTEM_ACTOR,
+        reason=reason,
+        previousExecution=workflow.executionName,
+        execution=after.executionName,
+        continuation=number,
+    )
+    return Transition(workflow, after, event)
 
 
 def fail(

@@ -1,4 +1,5 @@
-"""Activity: a state's wait timed out. Event: {"workflowId", "status"}; answers {"workflowId", "status"}."""
+"""Activity: a wait timed out (its state's timer, or the execution's time to hand over). Event:
+{"workflowId", "status", "execution"}; answers the route {"workflowId", "status", "waitSeconds", "continuedAs"}."""
 
 from typing import Any
 
@@ -14,4 +15,4 @@ from functions.models.activities import StatusEvent
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = StatusEvent.model_validate(event)
     logger.append_keys(workflowId=request.workflowId, status=request.status)
-    return dependencies.service().on_timeout(request.workflowId, request.status)
+    return dependencies.service().on_timeout(request.workflowId, request.status, request.execution)

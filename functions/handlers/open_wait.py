@@ -1,6 +1,6 @@
 """Activity: open the wait for a workflow's current status (Lambda invoked with .waitForTaskToken).
 
-Event: {"workflowId", "status", "taskToken"}. The execution waits until the API (or this
+Event: {"workflowId", "status", "taskToken", "execution", "executionArn"}. The execution waits until the API (or this
 function, for a signal kept meanwhile) completes the task token with {"workflowId", "status"}.
 """
 
@@ -18,4 +18,6 @@ from functions.models.activities import OpenWaitEvent
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = OpenWaitEvent.model_validate(event)
     logger.append_keys(workflowId=request.workflowId, status=request.status)
-    return dependencies.service().open_wait(request.workflowId, request.status, request.taskToken)
+    return dependencies.service().open_wait(
+        request.workflowId, request.status, request.taskToken, request.execution, request.executionArn
+    )

@@ -1,20 +1,28 @@
 """The events the state machines send to the activity functions."""
 
 import datetime
+import json
 
 from pydantic import BaseModel, Field
 
 
-class OpenWaitEvent(BaseModel):
+class ExecutionCall(BaseModel):
+    """What every state machine call names: the workflow, and the execution calling (``$$.Execution``),
+    so that an execution another one has taken over from learns it must end."""
+
     workflowId: str
+    execution: str | None = Field(default=None, description="$$.Execution.Name")
+    executionArn: str | None = Field(default=None, description="$$.Execution.Id")
+
+
+class OpenWaitEvent(ExecutionCall):
     status: str
     taskToken: str = Field(min_length=1)
 
 
-class StatusEvent(BaseModel):
+class StatusEvent(ExecutionCall):
     """A workflow and the status the state machine was in when it called."""
 
-    workflowId: str
     status: str
 
 
@@ -23,8 +31,7 @@ class CaughtError(BaseModel):
     Cause: str | None = None
 
 
-class FailureEvent(BaseModel):
-    workflowId: str
+class FailureEvent(ExecutionCall):
     error: CaughtError = Field(default_factory=CaughtError)
 
 
@@ -42,3 +49,13 @@ class ExecutionStatusChange(BaseModel):
     stateMachineArn: str | None = None
     error: str | None = None
     cause: str | None = None
+    # The execution's input, as JSON text: it names the workflow (``workflowId``).
+    input: str | None = None
+
+    @property
+    def workflow_id(self) -> str | None:
+        try:
+            named = json.loads(self.input or "{}").get("workflowId")
+        except (ValueError, AttributeError):
+            return None
+        return named if isinstance(named, str) and named else None

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from functions import clock
+from functions.domain import executions as lifetime
 from functions.domain import workflow as rules
 from functions.domain.errors import (
     BusinessRuleViolation,
@@ -182,7 +183,7 @@ class WorkflowService:
         if not actor.may(lifecycle.starters):
             raise Forbidden(f"the caller's groups may not start {workflow_type} workflows")
         workflow_id = workflow_id or f"{workflow_type}-{uuid.uuid4().hex[:16]}"
-        transition = rules.start(lifecycle, workflow_id, raw_input, actor, self.now(), execution_name=workflow_id)
+        transition = rules.start(lifecycle, workflow_id, raw_input, actor, self.now())
         rules.check_references(lifecycle, transition.after.input, actor, self.store.get)
         try:
             self.store.create(transition)
@@ -209,15 +210,34 @@ class WorkflowService:
             self.record_failure(workflow.workflowId, "StartExecutionFailed", repr(error))
             raise
 
-    def route(self, workflow: Workflow) -> dict[str, Any]:
-        """What the state machine needs to go on: the status to route on and, for a computed
-        timeout, how long its wait lasts."""
+    def route(self, workflow: Workflow, continued_as: str | None = None) -> dict[str, Any]:
+        """What the state machine needs to go on: the status to route on, how long the status's wait
+        lasts, and, when another execution has taken over, its name (this execution then ends)."""
         lifecycle = self.lifecycles[workflow.type]
         return {
             "workflowId": workflow.workflowId,
             "status": workflow.status,
-            "waitSeconds": rules.wait_seconds(lifecycle, workflow, self.now(), self.timeouts[workflow.type]),
+            "waitSeconds": lifetime.wait_seconds(lifecycle, workflow, self.now(), self.timeouts[workflow.type]),
+            "continuedAs": continued_as,
         }
+
+    def _continue_as_new(self, workflow: Workflow, reason: str) -> Workflow:
+        """The workflow goes on in a new execution at the same wait; the caller ends the current one.
+        Raises StaleWrite when another writer changed the workflow first."""
+        after = self.commit([rules.continue_as_new(workflow, self.now(), reason)])
+        self._start_execution(after)
+        return after
+
+    def _continuation_reason(self, workflow: Workflow) -> str:
+        if workflow.continueAtNextWait:
+            return "the lifecycle reached a boundary it continues at"
+        days = lifetime.CONTINUE_AFTER_SECONDS // lifetime.DAY
+        return f"the execution ran {days} days (a Step Functions execution lasts at most a year)"
+
+    def _execution_arn(self, workflow: Workflow) -> str:
+        """The current execution's ARN as Step Functions gave it; until its first wait opened, the
+        ARN its name gives."""
+        return workflow.executionArn or self.executions.execution_arn(workflow.type, workflow.executionName)
 
     def terminate(
         self,
@@ -234,7 +254,7 @@ class WorkflowService:
                 after = self.commit([transition])
             except StaleWrite:
                 continue
-            self.executions.stop(self.executions.execution_arn(workflow.type, workflow.executionName), reason)
+            self.executions.stop(self._execution_arn(workflow), reason)
             return self.view(after)
         raise ConcurrentModification(f"workflow {workflow_id!r} kept changing; try again")
 
@@ -319,10 +339,18 @@ class WorkflowService:
         )
         return 200, self.view(after)
 
-    def on_execution_status(self, execution_name: str, status: str, error: str | None, cause: str | None) -> str:
+    def on_execution_status(
+        self,
+        execution_name: str,
+        status: str,
+        error: str | None,
+        cause: str | None,
+        workflow_id: str | None = None,
+    ) -> str:
         """An execution failed, timed out or was aborted (Step Functions' status-change event): say so on
-        its workflow if nothing did yet. Answers what was done."""
-        workflow_id = execution_name.split("--retry-")[0]
+        its workflow if nothing did yet. The workflow is the one the execution's input names, else the
+        one its name was made from. Answers what was done."""
+        workflow_id = workflow_id or lifetime.workflow_id_of(execution_name)
         workflow = self.store.get(workflow_id)
         if workflow is None or workflow.executionName != execution_name:
             return "ignored: not the workflow's current execution"
@@ -412,7 +440,6 @@ class WorkflowService:
                             dict(follow_up.start_input or {}),
                             owner,
                             context.now,
-                            execution_name=follow_up.workflow_id,
                         )
                     )
                 elif follow_up.signal:
@@ -592,15 +619,28 @@ class WorkflowService:
 
     # ----- activities the state machines call ------------------------------------------------
 
-    def open_wait(self, workflow_id: str, status: str, task_token: str) -> dict[str, Any]:
-        """Open the wait for ``status``: apply the signals kept meanwhile, in order, or register the token."""
+    def open_wait(
+        self,
+        workflow_id: str,
+        status: str,
+        task_token: str,
+        execution_name: str | None = None,
+        execution_arn: str | None = None,
+    ) -> dict[str, Any]:
+        """Open the wait for ``status``: apply the signals kept meanwhile, in order, hand over to a new
+        execution when this one must continue, or register the token (and the execution's ARN)."""
         # Mostly the workflow is still in that status with nothing kept: one conditional write.
-        if self.store.open_wait(workflow_id, status, task_token):
+        handover_before = iso(self.now() - timedelta(seconds=lifetime.CONTINUE_AFTER_SECONDS))
+        if self.store.open_wait(workflow_id, status, task_token, execution_name, execution_arn, handover_before):
             return {"released": False, "status": status}
         for _ in range(MAX_ATTEMPTS):
             workflow = self.store.get(workflow_id)
             if workflow is None:
                 raise LookupError(f"workflow {workflow_id} does not exist")
+            if execution_name and workflow.executionName != execution_name:
+                # Another execution runs the workflow now: this one ends.
+                self.executions.release(task_token, self.route(workflow, continued_as=workflow.executionName))
+                return {"released": True, "status": workflow.status, "continuedAs": workflow.executionName}
             if not workflow.is_running or workflow.status != status:
                 # It moved on (a timeout and a signal crossed): let the execution follow it.
                 self.executions.release(task_token, self.route(workflow))
@@ -611,9 +651,14 @@ class WorkflowService:
                     return released
                 continue
             try:
-                self.store.save_bookkeeping(
-                    workflow, workflow.model_copy(update={"waitToken": task_token, "waitStatus": status})
-                )
+                if lifetime.must_continue(workflow, self.now()):
+                    after = self._continue_as_new(workflow, self._continuation_reason(workflow))
+                    self.executions.release(task_token, self.route(after, continued_as=after.executionName))
+                    return {"released": True, "status": after.status, "continuedAs": after.executionName}
+                registered = {"waitToken": task_token, "waitStatus": status}
+                if execution_arn:
+                    registered["executionArn"] = execution_arn
+                self.store.save_bookkeeping(workflow, workflow.model_copy(update=registered))
             except StaleWrite:
                 continue
             return {"released": False, "status": status}
@@ -667,13 +712,26 @@ class WorkflowService:
         with contextlib.suppress(StaleWrite):  # the caller reads again
             self.store.save_bookkeeping(before, after, signal)
 
-    def on_timeout(self, workflow_id: str, status: str) -> dict[str, Any]:
-        """A state waited longer than its timeout: escalate, or act for the user, as the lifecycle says."""
+    def on_timeout(self, workflow_id: str, status: str, execution_name: str | None = None) -> dict[str, Any]:
+        """A wait ended by its timeout: the state's own timer (escalate, or act for the user, as the
+        lifecycle says), or the execution's time to hand over to a new one (continue-as-new)."""
         for _ in range(MAX_ATTEMPTS):
             workflow = self.store.get(workflow_id)
             if workflow is None:
                 raise LookupError(f"workflow {workflow_id} does not exist")
+            if execution_name and workflow.executionName != execution_name:
+                return self.route(workflow, continued_as=workflow.executionName)
             lifecycle = self.lifecycles[workflow.type]
+            now = self.now()
+            in_wait = workflow.is_running and workflow.status == status
+            if in_wait and not lifetime.timer_is_due(lifecycle, workflow, now, self.timeouts[workflow.type]):
+                if not lifetime.must_continue(workflow, now):
+                    return self.route(workflow)  # woken early: wait for the rest
+                try:
+                    after = self._continue_as_new(workflow, self._continuation_reason(workflow))
+                except StaleWrite:
+                    continue
+                return self.route(after, continued_as=after.executionName)
             context = self.context(SYSTEM, workflow)
             transition = rules.time_out(lifecycle, workflow, status, context)
             if transition is None:
@@ -691,8 +749,9 @@ class WorkflowService:
                         unmetRules=violation.details,
                     )
                 ]
-            # The wait that timed out is closed whatever the outcome; the execution routes on the answer.
-            transitions[0] = _with(transitions[0], waitToken=None, waitStatus=None)
+            # The wait that timed out is closed whatever the outcome, and its timers start again; the
+            # execution routes on the answer.
+            transitions[0] = _with(transitions[0], waitToken=None, waitStatus=None, timersSince=iso(context.now))
             try:
                 after = self.commit(transitions, release_main=False)
             except StaleWrite:
@@ -751,12 +810,17 @@ class WorkflowService:
             "expiresAt": iso(self.now() + timedelta(seconds=expires)),
         }
 
-    def record_failure(self, workflow_id: str, error: str, cause: str | None) -> dict[str, Any]:
-        """The execution failed where the state machine could catch it: say so on the workflow."""
+    def record_failure(
+        self, workflow_id: str, error: str, cause: str | None, execution_name: str | None = None
+    ) -> dict[str, Any]:
+        """The execution failed where the state machine could catch it: say so on the workflow (unless
+        another execution runs it now)."""
         for _ in range(MAX_ATTEMPTS):
             workflow = self.store.get(workflow_id)
             if workflow is None:
                 raise LookupError(f"workflow {workflow_id} does not exist")
+            if execution_name and workflow.executionName != execution_name:
+                return {"workflowId": workflow_id, "executionStatus": workflow.executionStatus}
             transition = rules.fail(workflow, self.now(), error, cause)
             if transition is None:
                 return {"workflowId": workflow_id, "executionStatus": workflow.executionStatus}

@@ -26,6 +26,11 @@ method of the engine; ``tests/integration/test_moto_seams.py`` proves each one s
    for every task it runs (several ms). Parsed paths are kept (they are read-only); clients are
    kept per boto3 session, region and service (botocore clients are thread-safe), and made
    anew when the local runtime sets up a new session.
+6. **A year at most.** A Standard execution lasts at most a year in AWS ("it will fail with a
+   States.Timeout error and emit a ExecutionsTimedOut CloudWatch metric", Step Functions quotas);
+   moto lets it run on for ever. Each execution whose definition sets no shorter ``TimeoutSeconds``
+   now times out (TIMED_OUT) a year after it started, on the virtual clock, and its waits end, so
+   that only the platform's continue-as-new keeps a long-lived workflow going, as in AWS.
 """
 
 from __future__ import annotations
@@ -162,6 +167,7 @@ def install() -> None:
     _install_parse_once()
     _install_lookups()
     _install_paths_and_clients()
+    _install_execution_lifetime()
     _installed = True
 
 
@@ -401,3 +407,31 @@ def _install_paths_and_clients() -> None:
         if parse is None:
             raise RuntimeError(f"{module_name} has no parse: moto moved a seam")
         module.parse = functools.lru_cache(maxsize=4096)(parse)  # type: ignore[attr-defined]
+
+
+def _install_execution_lifetime() -> None:
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+
+    from functions.domain.executions import EXECUTION_LIFETIME_SECONDS
+
+    def eval_for_a_year_at_most(self: Any, env: Any) -> None:
+        # moto's Program.eval, with AWS's limit where the definition sets none (or a longer one).
+        declared = self.timeout_seconds.timeout_seconds if self.timeout_seconds else None
+        limit = EXECUTION_LIFETIME_SECONDS if declared is None else min(declared, EXECUTION_LIFETIME_SECONDS)
+        env.next_state_name = self.start_at.start_at_name
+        worker = virtual.EngineThread(target=EvalComponent.eval, args=(self, env), daemon=True)
+        worker.start()
+        clock = virtual.current()
+        deadline = clock.time() + limit
+        while True:
+            worker.join(timeout=max(0.0, deadline - clock.time()))
+            # Ended, or stopped (stopping ends the execution's waits, this one included): not a timeout.
+            if not worker.is_alive() or not env.is_running():
+                return
+            if clock.time() >= deadline:
+                break
+        env.set_timed_out()
+        clock.expire_all(owner=worker.owner)  # its waits end with it
+
+    Program.eval = eval_for_a_year_at_most  # type: ignore[method-assign]

@@ -548,3 +548,24 @@ def test_requests_served_at_once_each_see_their_own_identity_even_across_a_pause
     assert {answer[:2] for answer in answers if answer[0] == "arthur"} == {("arthur", 404)}
     # And the paused signal's answer is about its own workflow
     assert [answer[2] for answer in answers if answer[0] == "pause"] == ["paused"]
+
+
+def test_an_execution_times_out_a_year_after_it_started_as_in_aws(platform, stepfunctions):
+    # Given an execution that would wait 400 days (moto alone lets it run on for ever)
+    arn = run(
+        stepfunctions,
+        platform,
+        "seam-lifetime",
+        {
+            "StartAt": "W",
+            "States": {"W": {"Type": "Wait", "Seconds": 400 * 86400, "Next": "Done"}, "Done": {"Type": "Succeed"}},
+        },
+    )
+    # When a year less a minute passes, it runs; when the year is over, it has timed out
+    platform.advance(365 * 86400 - 60)
+    assert status(stepfunctions, arn) == "RUNNING"
+    platform.advance(120)
+    assert status(stepfunctions, arn) == "TIMED_OUT"
+    # Then Step Functions' status-change event says so, as AWS puts it on the default bus
+    changes = [event["detail"] for event in platform.router.events("Step Functions Execution Status Change")]
+    assert {"executionArn": arn, "status": "TIMED_OUT"}.items() <= changes[-1].items()

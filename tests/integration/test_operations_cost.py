@@ -27,9 +27,7 @@ def seed(count: int, now) -> None:
     store = dependencies.service().store
     items = []
     for index in range(count):
-        transition = rules.start(
-            lifecycle, f"bulk-{index:05d}", INPUT, ALICE, now - timedelta(minutes=index), f"bulk-{index:05d}"
-        )
+        transition = rules.start(lifecycle, f"bulk-{index:05d}", INPUT, ALICE, now - timedelta(minutes=index))
         # a registered wait: these workflows wait for a signal, as running ones do
         items.append(state_item(transition.after.model_copy(update={"waitToken": "token", "waitStatus": "DRAFT"})))
     for start in range(0, len(items), 25):

@@ -42,11 +42,11 @@ def context(
 
 
 def draft() -> rules.Workflow:
-    return rules.start(LIFECYCLE, "app-1", INPUT, ALICE, NOW, "app-1").after
+    return rules.start(LIFECYCLE, "app-1", INPUT, ALICE, NOW).after
 
 
 def test_a_started_application_is_a_running_draft_owned_by_its_starter():
-    transition = rules.start(LIFECYCLE, "app-1", INPUT, ALICE, NOW, "app-1")
+    transition = rules.start(LIFECYCLE, "app-1", INPUT, ALICE, NOW)
     workflow = transition.after
     assert (workflow.status, workflow.executionStatus, workflow.version, workflow.historyLength) == (
         "DRAFT",
@@ -96,7 +96,7 @@ def test_wrong_signals_are_refused_with_the_right_error(signal, payload, error):
 def test_approval_lists_every_unmet_rule():
     # Given an application under review that needs a land title, on a project with 5 units
     workflow = rules.start(
-        LIFECYCLE, "app-1", {**INPUT, "requiredDocuments": ["land-title", "audit-report"]}, ALICE, NOW, "app-1"
+        LIFECYCLE, "app-1", {**INPUT, "requiredDocuments": ["land-title", "audit-report"]}, ALICE, NOW
     ).after
     for signal in ("submitApplication", "assignReviewer"):
         workflow = rules.apply_signal(LIFECYCLE, workflow, signal, {}, context()).after

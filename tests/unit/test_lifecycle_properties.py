@@ -70,7 +70,7 @@ def test_random_signal_sequences_keep_every_lifecycle_consistent(workflow_type):
     @settings(max_examples=150, deadline=None)
     @given(st.lists(st.sampled_from(range(len(candidates))), max_size=30))
     def run(sequence: list[int]) -> None:
-        workflow = rules.start(lifecycle, "wf-1", STARTS[workflow_type], OPERATOR, NOW, "wf-1").after
+        workflow = rules.start(lifecycle, "wf-1", STARTS[workflow_type], OPERATOR, NOW).after
         applied = 0
         for step, index in enumerate(sequence):
             signal, payload = candidates[index]

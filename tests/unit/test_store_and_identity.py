@@ -27,7 +27,7 @@ ALICE = Identity("alice", frozenset({"applicants"}))
 
 
 def test_counters_move_with_status_and_execution_status():
-    start = rules.start(LIFECYCLE, "a", {"projectId": "p", "unitsRequested": 1, "methodologyId": "m"}, ALICE, NOW, "a")
+    start = rules.start(LIFECYCLE, "a", {"projectId": "p", "unitsRequested": 1, "methodologyId": "m"}, ALICE, NOW)
     assert counter_deltas(start) == {"total": 1, "status_DRAFT": 1, "exec_RUNNING": 1}
     context = SignalContext(ALICE, NOW + timedelta(hours=2), LIFECYCLE.default_timeouts())
     submit = rules.apply_signal(LIFECYCLE, start.after, "submitApplication", {}, context)
@@ -45,7 +45,7 @@ def test_counters_move_with_status_and_execution_status():
 
 def test_stored_counters_read_back_as_the_totals_of_a_type_and_of_a_day():
     # Given a start, a submit and a termination, their deltas added up as the table adds them
-    start = rules.start(LIFECYCLE, "a", {"projectId": "p", "unitsRequested": 1, "methodologyId": "m"}, ALICE, NOW, "a")
+    start = rules.start(LIFECYCLE, "a", {"projectId": "p", "unitsRequested": 1, "methodologyId": "m"}, ALICE, NOW)
     context = SignalContext(ALICE, NOW + timedelta(hours=1), LIFECYCLE.default_timeouts())
     submit = rules.apply_signal(LIFECYCLE, start.after, "submitApplication", {}, context)
     terminate = rules.terminate(submit.after, NOW + timedelta(hours=2), "olga", "test")

@@ -273,6 +273,7 @@ SIGNALS = {
             frozenset({APPROVERS}),
             _accept_report,
             follow_ups=_report_calendar,
+            continues_execution=True,
         ),
         SignalSpec(
             "rejectReport",
@@ -282,6 +283,7 @@ SIGNALS = {
             frozenset({APPROVERS}),
             _reject_report,
             follow_ups=_report_calendar,
+            continues_execution=True,
         ),
         # Operators only (DESIGN §5).
         SignalSpec(
