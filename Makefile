@@ -10,9 +10,14 @@ RUN := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: local test lint typecheck unit integration infra e2e synth clean install schedule bench browser
+.PHONY: local test lint typecheck unit integration infra e2e synth clean install schedule bench browser readme
 
-install: $(VENV)/.synced
+# checkov runs from a tool environment of its own (its hundred dependencies stay out of the platform's lock);
+# asl-validator comes from npm (package.json).
+CHECKOV_VERSION := 3.3.30
+CHECKOV := $(TOOLS)/bin/checkov
+
+install: $(VENV)/.synced $(CHECKOV) node_modules/.package-lock.json
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -22,7 +27,13 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 	touch $@
 
-local: install
+$(CHECKOV): | $(UV)
+	UV_TOOL_DIR=$(TOOLS)/uv-tools UV_TOOL_BIN_DIR=$(TOOLS)/bin $(UV) tool install --python $(PYTHON) checkov==$(CHECKOV_VERSION)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+local: $(VENV)/.synced
 	$(RUN) -m infra.local
 
 test: install browser lint typecheck
@@ -66,5 +77,9 @@ schedule:
 synth: install
 	$(RUN) app.py
 
+# The README's tables made from the catalog (what each function may do)
+readme: $(VENV)/.synced
+	$(RUN) -m infra.readme_tables
+
 clean:
-	rm -rf $(VENV) $(TOOLS) cdk.out .pytest_cache .mypy_cache .ruff_cache .local
+	rm -rf $(VENV) $(TOOLS) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache .local

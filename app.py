@@ -63,6 +63,14 @@ Context values (``cdk.json``, ``-c key=value`` or ``build_app(context=...)``; al
     first two.
 ``recoveryMaxRetries``
     How many times the hourly recovery retries a failed workflow before escalating it. Default 3.
+``apiGatewayCloudWatchRole``
+    Whether the platform stack sets the account's API Gateway CloudWatch role (``AWS::ApiGateway::Account``, one
+    per account and region, kept when the stack is deleted), which stage logging needs. Default ``true``, so a
+    fresh account deploys; ``false`` where the account has its role already (another stack or team manages it).
+``reservedConcurrency``
+    Whether functions get the concurrency their catalog entry reserves (SignalIntake 10, FailureRecovery 1,
+    DailyReport 1). Default ``true``. An account whose Lambda concurrency quota is still 10 cannot reserve any
+    until the quota is raised: set ``false`` there.
 """
 
 import os

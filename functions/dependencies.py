@@ -33,6 +33,8 @@ def settings() -> Settings:
 @functools.cache
 def service() -> WorkflowService:
     config = settings()
+    if not config.workflows_table_name:
+        raise RuntimeError("WORKFLOWS_TABLE_NAME is not set: the function does not read workflows (infra/catalog.py)")
     return WorkflowService(
         store=WorkflowStore(config.workflows_table_name, boto3.client("dynamodb")),
         executions=Executions(boto3.client("stepfunctions"), config.state_machine_arns),

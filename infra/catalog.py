@@ -25,37 +25,195 @@ PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 
 
 @dataclass(frozen=True)
+class Grant:
+    """IAM actions on one of the platform's resources (named here, given ARNs by the stacks)."""
+
+    actions: tuple[str, ...]
+    resource: str
+
+
+@dataclass(frozen=True)
+class Capability:
+    """Something a function does with AWS: the IAM actions it takes, on which of the platform's
+    resources, and the settings (``functions/models/settings.py``) it needs for it. A function's
+    role and environment are made from its capabilities and nothing else."""
+
+    name: str
+    grants: tuple[Grant, ...]
+    settings: tuple[str, ...] = ()
+
+
+# The platform's resources a capability acts on; the stacks give each its ARNs. Resources whose
+# actions offer no resource type in the Service Authorization Reference are "*", with the reason.
+WORKFLOWS_TABLE = "workflows table and its indexes"
+WORKFLOWS_TABLE_ITEMS = "workflows table"
+WORKFLOWS_STREAM = "workflows table's stream"
+IDEMPOTENCY_TABLE = "idempotency table"
+STATE_MACHINES = "lifecycle state machines"
+EXECUTIONS = "lifecycle executions"
+TASK_TOKENS = "task tokens"
+ALERTS_TOPIC = "alerts topic"
+NOTIFICATIONS_TOPIC = "notifications topic"
+EVENT_BUS = "platform event bus"
+ALERTS_KEY = "alerts topic's key"
+NOTIFICATIONS_KEY = "notifications topic's key"
+UPLOADS = "documents bucket's uploads/"
+STREAM_LISTING = "stream listing"
+ANY_RESOURCE = {
+    STREAM_LISTING: "dynamodb:ListStreams, which Lambda's DynamoDB event source requires of the function's role, "
+    "supports no resource-level permissions: Resource '*'. It lists stream ARNs only; reading records is granted "
+    "on the one stream.",
+    TASK_TOKENS: "states:SendTaskSuccess has no resource type in the Service Authorization Reference (a task "
+    "token names its execution; Step Functions authorises the call on the token, not on an ARN): Resource '*'.",
+}
+
+READS_WORKFLOWS = Capability(
+    "reads workflows",
+    (Grant(("dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"), WORKFLOWS_TABLE),),
+    ("workflows_table_name", "lifecycle_timeouts"),
+)
+# Transactions (TransactWriteItems) are authorised item by item as Put, Update and ConditionCheck.
+# Nothing in the platform deletes a workflow, an event or a kept signal: no DeleteItem.
+WRITES_WORKFLOWS = Capability(
+    "writes workflows",
+    (Grant(("dynamodb:ConditionCheckItem", "dynamodb:PutItem", "dynamodb:UpdateItem"), WORKFLOWS_TABLE_ITEMS),),
+    ("workflows_table_name", "lifecycle_timeouts", "signal_apply_wait_seconds"),
+)
+# Lambda's event source mapping reads the stream with the function's role; ListStreams has no resource type.
+READS_WORKFLOWS_STREAM = Capability(
+    "reads the workflows stream",
+    (
+        Grant(("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"), WORKFLOWS_STREAM),
+        Grant(("dynamodb:ListStreams",), STREAM_LISTING),
+    ),
+)
+# Powertools' idempotency: a record per request, deleted when the request failed (so a retry runs).
+KEEPS_IDEMPOTENCY_RECORDS = Capability(
+    "keeps idempotency records",
+    (Grant(("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"), IDEMPOTENCY_TABLE),),
+    ("idempotency_table_name",),
+)
+# Step Functions authorises StartExecution through a version or alias on the state machine's own ARN.
+STARTS_EXECUTIONS = Capability(
+    "starts executions",
+    (Grant(("states:StartExecution",), STATE_MACHINES),),
+    ("state_machine_arns", "lifecycle_timeouts"),
+)
+COMPLETES_WAITS = Capability("completes waits", (Grant(("states:SendTaskSuccess",), TASK_TOKENS),))
+STOPS_EXECUTIONS = Capability(
+    "stops executions", (Grant(("states:StopExecution",), EXECUTIONS),), ("state_machine_arns",)
+)
+# The topics are encrypted with their own keys: publishing encrypts the message with the topic's key.
+ENCRYPTS_WITH = ("kms:Decrypt", "kms:GenerateDataKey")
+PUBLISHES_ALERTS = Capability(
+    "publishes alerts",
+    (Grant(("sns:Publish",), ALERTS_TOPIC), Grant(ENCRYPTS_WITH, ALERTS_KEY)),
+    ("alerts_topic_arn",),
+)
+PUBLISHES_NOTIFICATIONS = Capability(
+    "publishes notifications",
+    (Grant(("sns:Publish",), NOTIFICATIONS_TOPIC), Grant(ENCRYPTS_WITH, NOTIFICATIONS_KEY)),
+    ("notifications_topic_arn",),
+)
+PUTS_EVENTS = Capability("puts events", (Grant(("events:PutEvents",), EVENT_BUS),), ("event_bus_name",))
+READS_DOCUMENTS = Capability("reads documents", (Grant(("s3:GetObject",), UPLOADS),), ("documents_bucket_name",))
+# A presigned URL carries its signer's rights: the API's role must be allowed the upload itself.
+PRESIGNS_UPLOADS = Capability(
+    "presigns uploads", (Grant(("s3:PutObject",), UPLOADS),), ("documents_bucket_name", "s3_presign_endpoint")
+)
+CAPABILITIES: dict[str, Capability] = {
+    capability.name: capability
+    for capability in (
+        READS_WORKFLOWS,
+        WRITES_WORKFLOWS,
+        READS_WORKFLOWS_STREAM,
+        KEEPS_IDEMPOTENCY_RECORDS,
+        STARTS_EXECUTIONS,
+        COMPLETES_WAITS,
+        STOPS_EXECUTIONS,
+        PUBLISHES_ALERTS,
+        PUBLISHES_NOTIFICATIONS,
+        PUTS_EVENTS,
+        READS_DOCUMENTS,
+        PRESIGNS_UPLOADS,
+    )
+}
+# What moving workflows takes: a change commits, a new workflow (a follow-up, a retry, a
+# continuation) starts its execution, a moved workflow's open wait is completed, failures alert.
+MOVES_WORKFLOWS = (READS_WORKFLOWS, WRITES_WORKFLOWS, STARTS_EXECUTIONS, COMPLETES_WAITS, PUBLISHES_ALERTS)
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
-    """A Lambda function: its logical name (used in ASL placeholders as ``${<Name>FunctionArn}``)."""
+    """A Lambda function: its logical name (used in ASL placeholders as ``"${<Name>FunctionArn}"``),
+    what it may do (``may``), and the settings that tune it besides (``tuned_by``)."""
 
     name: str
     handler: str
     description: str
+    may: tuple[Capability, ...]
+    tuned_by: tuple[str, ...] = ()
     timeout_seconds: int = 30
     memory_mb: int = 512
+    # Concurrent runs reserved (and so capped), where what it calls has a quota to respect: None, the
+    # account's shared pool. ``reason`` says why, either way.
+    reserved_concurrency: int | None = None
+    concurrency_reason: str = (
+        "Runs as often as its callers ask (API Gateway's stage throttle, Step Functions' own task rate): no "
+        "downstream quota needs a cap, and a reservation would take concurrency from the account's shared pool."
+    )
+
+    @property
+    def settings(self) -> tuple[str, ...]:
+        """The settings fields its environment carries: its capabilities' and its own."""
+        fields = [name for capability in self.may for name in capability.settings]
+        return tuple(dict.fromkeys([*fields, *self.tuned_by]))
+
+    def actions(self) -> dict[str, set[str]]:
+        """Resource → the IAM actions it may take on it."""
+        granted: dict[str, set[str]] = {}
+        for capability in self.may:
+            for grant in capability.grants:
+                granted.setdefault(grant.resource, set()).update(grant.actions)
+        return granted
 
 
-API = FunctionSpec("Api", "functions.handlers.api.handler", "REST API of the workflow platform", timeout_seconds=29)
+HEALTH_SETTINGS = ("health_failure_rate_threshold", "health_running_threshold", "health_stalled_hours")
+
+# API Gateway ends an integration at 29 s: the function ends first, so its own error is what the client reads.
+API = FunctionSpec(
+    "Api",
+    "functions.handlers.api.handler",
+    "REST API of the workflow platform",
+    may=(*MOVES_WORKFLOWS, STOPS_EXECUTIONS, KEEPS_IDEMPOTENCY_RECORDS, PRESIGNS_UPLOADS),
+    timeout_seconds=25,
+)
 OPEN_WAIT = FunctionSpec(
     "OpenWait",
     "functions.handlers.open_wait.handler",
-    "Opens a lifecycle state's wait: registers the task token or applies signals kept meanwhile",
+    "Opens a lifecycle state's wait: registers the task token, applies signals kept meanwhile, or continues the "
+    "workflow in a new execution",
+    may=MOVES_WORKFLOWS,
 )
 ON_TIMEOUT = FunctionSpec(
     "OnTimeout",
     "functions.handlers.on_timeout.handler",
-    "Applies a lifecycle state's timeout: escalates or acts for the user",
+    "Applies a lifecycle state's timeout (escalates or acts for the user), or continues the workflow in a new "
+    "execution",
+    may=(*MOVES_WORKFLOWS, PUBLISHES_NOTIFICATIONS),
 )
 RECORD_FAILURE = FunctionSpec(
     "RecordFailure",
     "functions.handlers.record_failure.handler",
     "Records a caught failure on the workflow before its execution fails",
+    may=(READS_WORKFLOWS, WRITES_WORKFLOWS, PUBLISHES_ALERTS),
 )
 
 VALIDATE_DOCUMENT = FunctionSpec(
     document.VALIDATE_DOCUMENT,
     "functions.handlers.validate_document.handler",
     "Checks a document's stored file against its declared size, SHA-256 and kind",
+    may=(READS_WORKFLOWS, WRITES_WORKFLOWS, READS_DOCUMENTS),
     timeout_seconds=120,
     memory_mb=1024,
 )
@@ -64,35 +222,53 @@ PUBLISH_EVENTS = FunctionSpec(
     "PublishEvents",
     "functions.handlers.publish_events.handler",
     "Publishes one domain event per history event, from the workflows table's stream",
+    may=(READS_WORKFLOWS_STREAM, PUTS_EVENTS),
 )
 SIGNAL_INTAKE = FunctionSpec(
     "SignalIntake",
     "functions.handlers.signal_intake.handler",
     "Applies SignalRequested events from the bus with the API's signal logic, and publishes the outcome",
+    may=(*MOVES_WORKFLOWS, KEEPS_IDEMPOTENCY_RECORDS, PUTS_EVENTS),
+    reserved_concurrency=10,
+    concurrency_reason="A burst of automation's SignalRequested events would start and complete executions faster "
+    "than Step Functions' StartExecution and SendTaskSuccess quotas refill; capped, Lambda keeps the events queued "
+    "(asynchronous invocation) and applies them as capacity frees.",
 )
 
 HEALTH_CHECK = FunctionSpec(
     "HealthCheck",
     "functions.handlers.health_check.handler",
     "Every 5 minutes: failure rate, running count and stalled workflows against their thresholds; metrics, alerts",
+    may=(READS_WORKFLOWS, PUBLISHES_ALERTS),
+    tuned_by=HEALTH_SETTINGS,
     timeout_seconds=60,
 )
 FAILURE_RECOVERY = FunctionSpec(
     "FailureRecovery",
     "functions.handlers.failure_recovery.handler",
     "Every hour: a recovery decision for each failed workflow (retry from its last state, or escalate)",
+    may=(READS_WORKFLOWS, WRITES_WORKFLOWS, STARTS_EXECUTIONS, PUBLISHES_ALERTS),
+    tuned_by=("recovery_max_retries",),
     timeout_seconds=300,
+    reserved_concurrency=1,
+    concurrency_reason="One recovery run at a time: a retried schedule delivery must not run beside the run it "
+    "repeats, both starting executions for the same failed workflows against Step Functions' StartExecution quota.",
 )
 DAILY_REPORT = FunctionSpec(
     "DailyReport",
     "functions.handlers.daily_report.handler",
     "Every day: the previous day's report, stored and e-mailed to the administrators",
+    may=(READS_WORKFLOWS, WRITES_WORKFLOWS, PUBLISHES_ALERTS),
     timeout_seconds=60,
+    reserved_concurrency=1,
+    concurrency_reason="One report run at a time: a repeated delivery of the schedule must not e-mail the same "
+    "report twice at once (SNS publishes are not idempotent).",
 )
 EXECUTION_STATUS = FunctionSpec(
     "ExecutionStatusChanged",
     "functions.handlers.execution_status.handler",
     "Step Functions executions that failed, timed out or were aborted: recorded on their workflow",
+    may=(READS_WORKFLOWS, WRITES_WORKFLOWS, PUBLISHES_ALERTS),
 )
 
 FUNCTIONS: dict[str, FunctionSpec] = {
@@ -116,10 +292,6 @@ WAITS = (OPEN_WAIT.name, ON_TIMEOUT.name, RECORD_FAILURE.name)
 
 def function_placeholder(function_name: str) -> str:
     return f"{function_name}FunctionArn"
-
-
-def timeout_placeholder(timeout_name: str) -> str:
-    return f"{timeout_name[0].upper()}{timeout_name[1:]}TimeoutSeconds"
 
 
 @dataclass(frozen=True)
@@ -148,14 +320,15 @@ class LifecycleEntry:
             raise ValueError(f"{self.type} has no timeouts named {sorted(unknown)}")
         return {**self.lifecycle.default_timeouts(), **(overrides or {})}
 
-    def substitutions(self, function_arns: Mapping[str, str], timeouts: Mapping[str, int]) -> dict[str, str]:
-        values = {function_placeholder(name): function_arns[name] for name in self.functions}
-        values.update({timeout_placeholder(name): str(int(seconds)) for name, seconds in timeouts.items()})
-        return values
+    def substitutions(self, function_arns: Mapping[str, str]) -> dict[str, str]:
+        """Placeholder → value: the ARNs of the functions the state machine invokes. Timeouts are not
+        written into the definition: each wait's length travels with the execution (``waitSeconds``),
+        so that a new execution continues a state's timers (``functions/domain/executions.py``)."""
+        return {function_placeholder(name): function_arns[name] for name in self.functions}
 
-    def render(self, function_arns: Mapping[str, str], timeouts: Mapping[str, int]) -> str:
+    def render(self, function_arns: Mapping[str, str]) -> str:
         """The ASL with its placeholders filled, as CloudFormation's DefinitionSubstitutions would."""
-        values = self.substitutions(function_arns, timeouts)
+        values = self.substitutions(function_arns)
         missing = self.placeholders() - set(values)
         if missing:
             raise KeyError(f"{self.asl_file.name} has placeholders with no substitution: {sorted(missing)}")
@@ -266,7 +439,9 @@ METRIC_STALLED = "StalledWorkflows"
 
 # The workflows table's stream: only history events (new items) become domain events.
 STREAM_CONSUMER = PUBLISH_EVENTS.name
-STREAM_FILTER: dict[str, Any] = {"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "HISTORY#"}]}}}}
+# Lambda filters a DynamoDB stream on its records' ``dynamodb`` key only ("DynamoDB event source mappings only
+# support filtering on the dynamodb key"): history items, which are only ever inserted.
+STREAM_FILTER: dict[str, Any] = {"dynamodb": {"Keys": {"sk": {"S": [{"prefix": "HISTORY#"}]}}}}
 
 # Functions invoked by a state machine (the API function is invoked by API Gateway).
 ACTIVITY_FUNCTIONS = sorted({name for entry in CATALOG.values() for name in entry.functions})

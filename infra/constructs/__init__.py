@@ -2,6 +2,7 @@
 
 from infra.constructs.alert_recipients import AlertRecipients
 from infra.constructs.dead_letter_queue import DeadLetterQueue
+from infra.constructs.dead_letters_key import DeadLettersKey
 from infra.constructs.documents_bucket import BucketRef, DocumentsBucket
 from infra.constructs.email_topic import EmailTopic
 from infra.constructs.lifecycle_state_machine import LifecycleStateMachine, StateMachineArns
@@ -20,6 +21,7 @@ __all__ = [
     "AlertRecipients",
     "BucketRef",
     "DeadLetterQueue",
+    "DeadLettersKey",
     "DocumentsBucket",
     "EmailTopic",
     "LifecycleStateMachine",

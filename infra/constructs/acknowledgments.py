@@ -1,10 +1,11 @@
-"""Acknowledging cdk-nag findings (cdk-nag 3: ``Validations.of(construct).acknowledge``), each with a reason."""
+"""Acknowledging findings, each with a reason: cdk-nag's (cdk-nag 3: ``Validations.of(construct).acknowledge``)
+and checkov's (its skip metadata on the CloudFormation resource: ``Metadata.checkov.skip``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import Acknowledgment, CfnResource, Stack, Validations
 from constructs import IConstruct
 
 
@@ -33,3 +34,23 @@ def _flatten(node: Any) -> str:
 def wildcard_resource_finding(scope: IConstruct, resource: str) -> str:
     """The id of the AwsSolutions-IAM5 finding for a resource ARN with a wildcard."""
     return f"AwsSolutions-IAM5[Resource::{_flatten(Stack.of(scope).resolve(resource))}]"
+
+
+# Why the log groups are not encrypted with a customer managed key (checkov CKV_AWS_158), said once.
+LOG_GROUP_ENCRYPTION = (
+    "CloudWatch Logs encrypts every log group at rest; these logs carry workflow ids, statuses and errors (no "
+    "secrets, no documents), so a customer managed key per log group would add cost and a key policy to keep, "
+    "not protection."
+)
+
+
+def acknowledge_checkov(scope: IConstruct, check_id: str, reason: str) -> None:
+    """Acknowledge one checkov finding on ``scope``'s CloudFormation resource (itself, or its default child)."""
+    if not reason.strip():
+        raise ValueError(f"acknowledging {check_id} needs a reason")
+    resource = scope if isinstance(scope, CfnResource) else scope.node.default_child
+    if not isinstance(resource, CfnResource):
+        raise TypeError(f"{scope.node.path} has no CloudFormation resource to acknowledge {check_id} on")
+    metadata = resource.get_metadata("checkov") or {}
+    skips = [skip for skip in metadata.get("skip", []) if skip["id"] != check_id]
+    resource.add_metadata("checkov", {**metadata, "skip": [*skips, {"id": check_id, "comment": reason}]})

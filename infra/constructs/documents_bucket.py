@@ -9,7 +9,7 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra.constructs.acknowledgments import acknowledge
+from infra.constructs.acknowledgments import acknowledge, acknowledge_checkov
 
 # Where the API's presigned upload URLs put files (``uploads/<user>/<random>/<name>``).
 UPLOADS_PREFIX = "uploads/"
@@ -59,6 +59,18 @@ class DocumentsBucket(Construct):
             "AwsSolutions-S1",
             "This bucket is the server access log destination of the documents bucket; logging it in turn would "
             "need yet another bucket (or log into itself, an endless loop) while it holds only S3's log records.",
+        )
+        acknowledge_checkov(
+            self.access_logs,
+            "CKV_AWS_18",
+            "This bucket is the documents bucket's server access log destination: logging it would need yet "
+            "another bucket (or log into itself, an endless loop).",
+        )
+        acknowledge_checkov(
+            self.access_logs,
+            "CKV_AWS_21",
+            "Only S3's log delivery writes here, each record once under a unique key, and records expire after "
+            f"{ACCESS_LOG_RETENTION.to_days()} days: versions would keep nothing that can be overwritten.",
         )
 
         cors = (

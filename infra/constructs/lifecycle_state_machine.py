@@ -12,7 +12,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.catalog import LifecycleEntry
-from infra.constructs.acknowledgments import acknowledge
+from infra.constructs.acknowledgments import LOG_GROUP_ENCRYPTION, acknowledge, acknowledge_checkov
 
 LIVE_ALIAS = "live"
 
@@ -71,7 +71,6 @@ class LifecycleStateMachine(Construct):
         entry: LifecycleEntry,
         state_machine_name: str,
         function_arns: Mapping[str, str],
-        timeouts: Mapping[str, int],
         log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -95,6 +94,7 @@ class LifecycleStateMachine(Construct):
             retention=log_retention,
             removal_policy=RemovalPolicy.DESTROY,
         )
+        acknowledge_checkov(self.log_group, "CKV_AWS_158", LOG_GROUP_ENCRYPTION)
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
@@ -102,7 +102,7 @@ class LifecycleStateMachine(Construct):
             state_machine_type=sfn.StateMachineType.STANDARD,
             comment=f"The {entry.type} lifecycle",
             definition_body=sfn.DefinitionBody.from_string(entry.definition_template()),
-            definition_substitutions=entry.substitutions(function_arns, timeouts),
+            definition_substitutions=entry.substitutions(function_arns),
             role=self.role,
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
             tracing_enabled=True,

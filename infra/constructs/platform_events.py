@@ -9,12 +9,13 @@ from typing import Any
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from constructs import Construct
 
 from infra.catalog import EventRule
-from infra.constructs.dead_letter_queue import DeadLetterQueue
+from infra.constructs.dead_letter_queue import DeadLetterQueue, acknowledge_sender
 from infra.constructs.platform_function import PlatformFunction
 
 # An event pattern's top-level fields (a rule's pattern in the catalog), as EventPattern's arguments.
@@ -41,14 +42,24 @@ STEP_FUNCTIONS_SOURCE = "aws.states"
 
 def rule_pattern(rule: EventRule, state_machine_arns: Sequence[str]) -> dict[str, Any]:
     """The catalog rule's pattern; on the default bus, a rule on Step Functions events hears only the events of
-    ``state_machine_arns`` (``detail.stateMachineArn``), not those of the account's other state machines."""
+    ``state_machine_arns`` (``detail.stateMachineArn``, unqualified or qualified by a version or alias), not those
+    of the account's other state machines."""
     pattern = dict(rule.pattern)
     if rule.bus == "default" and STEP_FUNCTIONS_SOURCE in pattern.get("source", ()):
         detail = dict(pattern.get("detail", {}))
         if "stateMachineArn" in detail:
             raise ValueError(f"rule {rule.name}: the stack sets detail.stateMachineArn to its own state machines")
-        pattern["detail"] = {**detail, "stateMachineArn": sorted(state_machine_arns)}
+        # An execution started through a version or an alias may name its state machine by a qualified ARN
+        # (<state machine ARN>:<version or alias>): both forms match, of these state machines only.
+        matches: list[Any] = sorted(state_machine_arns)
+        matches += [{"prefix": f"{arn}:"} for arn in sorted(state_machine_arns)]
+        pattern["detail"] = {**detail, "stateMachineArn": matches}
     return pattern
+
+
+def event_bus_arn(scope: Construct, event_bus_name: str) -> str:
+    """A bus's ARN from its (explicit) name: functions made before the bus may be granted it."""
+    return Stack.of(scope).format_arn(service="events", resource="event-bus", resource_name=event_bus_name)
 
 
 def event_pattern(pattern: Mapping[str, Any]) -> events.EventPattern:
@@ -76,6 +87,7 @@ class PlatformEvents(Construct):
         functions: Mapping[str, PlatformFunction],
         archive_retention: Duration,
         state_machine_arns: Sequence[str],
+        dead_letters_key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
         self.bus = events.EventBus(self, "Bus", event_bus_name=event_bus_name, description="ACCU workflow events")
@@ -85,6 +97,11 @@ class PlatformEvents(Construct):
             event_pattern=events.EventPattern(account=[Stack.of(self).account]),
             retention=archive_retention,
         )
+        # CDK writes KmsKeyIdentifier: "" when no key is given, which some regions refuse (aws/aws-cdk#37847);
+        # without the property the archive is encrypted with an AWS owned key.
+        cfn_archive = self.archive.node.default_child
+        assert isinstance(cfn_archive, events.CfnArchive)
+        cfn_archive.add_property_deletion_override("KmsKeyIdentifier")
 
         # One dead-letter queue per target function: what it was never given, and what it failed to apply.
         self.dead_letters: dict[str, DeadLetterQueue] = {}
@@ -98,6 +115,7 @@ class PlatformEvents(Construct):
                 queue_name=f"{name_prefix}-{target}-DeadLetters",
                 holds=f"events from {sources} that EventBridge could not deliver to {target}, and "
                 f"invocation records of events {target} failed on after Lambda's retries",
+                key=dead_letters_key,
             )
             lambda_.EventInvokeConfig(
                 self,
@@ -108,6 +126,7 @@ class PlatformEvents(Construct):
                 on_failure=destinations.SqsDestination(queue.queue),
             )
             self.dead_letters[target] = queue
+            acknowledge_sender(function, queue.queue.queue_name)
 
         self.rules: dict[str, events.Rule] = {}
         for rule in rules:
@@ -132,6 +151,3 @@ class PlatformEvents(Construct):
     @property
     def event_bus_arn(self) -> str:
         return self.bus.event_bus_arn
-
-    def grant_put_events(self, function: PlatformFunction) -> None:
-        function.allow(["events:PutEvents"], [self.bus.event_bus_arn])

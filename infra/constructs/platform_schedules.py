@@ -13,7 +13,8 @@ from aws_cdk import aws_scheduler_targets as scheduler_targets
 from constructs import Construct
 
 from infra.catalog import Schedule
-from infra.constructs.dead_letter_queue import DeadLetterQueue
+from infra.constructs.dead_letter_queue import DeadLetterQueue, acknowledge_sender
+from infra.constructs.dead_letters_key import DeadLettersKey
 from infra.constructs.platform_function import PlatformFunction
 
 # The catalog's expressions are in UTC.
@@ -44,6 +45,7 @@ class PlatformSchedules(Construct):
         name_prefix: str,
         schedules: Sequence[Schedule],
         functions: Mapping[str, PlatformFunction],
+        dead_letters_key: DeadLettersKey,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -64,6 +66,7 @@ class PlatformSchedules(Construct):
                 queue_name=f"{name_prefix}-{schedule.name}Schedule-DeadLetters",
                 holds=f"invocations of {schedule.target} by the {schedule.name} schedule that Scheduler could not "
                 f"deliver, and invocation records of runs {schedule.target} failed after Lambda's retries",
+                key=dead_letters_key.key,
             )
             role = iam.Role(
                 self,
@@ -80,6 +83,7 @@ class PlatformSchedules(Construct):
             role.add_to_principal_policy(
                 iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[queue.queue.queue_arn])
             )
+            dead_letters_key.grant_send(role)
             # The target would also grant InvokeFunction on every version and alias (<arn>:*): the role's policy
             # is the one above, and the target's grants are dropped.
             target = scheduler_targets.LambdaInvoke(
@@ -110,3 +114,4 @@ class PlatformSchedules(Construct):
             )
             self.roles[schedule.name] = role
             self.dead_letters[schedule.name] = queue
+            acknowledge_sender(function, queue.queue.queue_name)

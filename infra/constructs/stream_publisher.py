@@ -6,16 +6,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from constructs import Construct
 
-from infra.constructs.acknowledgments import acknowledge
-from infra.constructs.dead_letter_queue import DeadLetterQueue
+from infra.constructs.dead_letter_queue import DeadLetterQueue, acknowledge_sender
 from infra.constructs.platform_function import PlatformFunction
-
-STREAM_READ_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
 
 
 class StreamPublisher(Construct):
@@ -34,6 +31,7 @@ class StreamPublisher(Construct):
         filter_pattern: Mapping[str, Any],
         dead_letter_queue_name: str,
         retry_attempts: int,
+        dead_letters_key: kms.IKey,
         batch_size: int = 100,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -43,23 +41,7 @@ class StreamPublisher(Construct):
             queue_name=dead_letter_queue_name,
             holds=f"descriptions (shard and sequence numbers) of stream records that {function.spec.name} "
             "failed to process after every retry",
-        )
-        # A policy of its own, that the mapping waits for: Lambda checks the role's stream access on creation.
-        self.read_policy = iam.Policy(
-            self,
-            "StreamReadPolicy",
-            roles=[function.role],
-            statements=[
-                iam.PolicyStatement(actions=list(STREAM_READ_ACTIONS), resources=[stream_arn]),
-                iam.PolicyStatement(actions=["dynamodb:ListStreams"], resources=["*"]),
-            ],
-        )
-        acknowledge(
-            self.read_policy,
-            "AwsSolutions-IAM5[Resource::*]",
-            "dynamodb:ListStreams, which Lambda's DynamoDB event source requires of the function's role, supports "
-            "no resource-level permissions: IAM requires Resource '*'. It lists stream ARNs only; reading records "
-            "(GetRecords, GetShardIterator, DescribeStream) is granted on this one stream.",
+            key=dead_letters_key,
         )
         self.mapping = lambda_.EventSourceMapping(
             self,
@@ -74,4 +56,6 @@ class StreamPublisher(Construct):
             retry_attempts=retry_attempts,
             on_failure=sources.SqsDlq(self.dead_letters.queue),
         )
-        self.mapping.node.add_dependency(self.read_policy)
+        # Lambda checks the role's stream access (its catalog capability) when it creates the mapping.
+        self.mapping.node.add_dependency(function.role)
+        acknowledge_sender(function, dead_letter_queue_name)

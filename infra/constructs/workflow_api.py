@@ -9,7 +9,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.constructs.acknowledgments import acknowledge
+from infra.constructs.acknowledgments import LOG_GROUP_ENCRYPTION, acknowledge, acknowledge_checkov
 
 # Paths answered without authentication (GET), and why; everything else goes through the Cognito authorizer.
 PUBLIC_PATHS = {
@@ -51,6 +51,7 @@ class WorkflowApi(Construct):
         throttle_rate_limit: float,
         throttle_burst_limit: int,
         log_retention: logs.RetentionDays,
+        cloud_watch_role: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         self.access_logs = logs.LogGroup(
@@ -62,8 +63,13 @@ class WorkflowApi(Construct):
             rest_api_name=api_name,
             description="ACCU workflow platform",
             endpoint_types=[apigw.EndpointType.REGIONAL],
-            cloud_watch_role=False,
+            # Stage logging needs the account's API Gateway CloudWatch role: set here unless the account has one
+            # (one per account and region; kept when the stack is deleted, as other APIs may rely on it).
+            cloud_watch_role=cloud_watch_role,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN if cloud_watch_role else None,
             deploy_options=apigw.StageOptions(
+                # Execution logs of errors (the request that failed, and why), beside the access logs.
+                logging_level=apigw.MethodLoggingLevel.ERROR if cloud_watch_role else None,
                 stage_name=stage_name,
                 access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
                 access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
@@ -96,12 +102,29 @@ class WorkflowApi(Construct):
             "No WAF web ACL: every route but /health and /openapi.json needs a Cognito token and the stage "
             "throttles; a web ACL (billed per ACL, rule and request) is left to the environment's owner.",
         )
-        acknowledge(
-            self.rest_api,
-            "AwsSolutions-APIG6",
-            "Execution logging needs the account-wide API Gateway CloudWatch role (AWS::ApiGateway::Account), a "
-            "per-account singleton that a per-stage stack must not own; requests are covered by the stage's JSON "
-            "access logs, X-Ray traces and the function's structured logs.",
+        if cloud_watch_role:
+            acknowledge(
+                self.rest_api,
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AmazonAPIGatewayPushToCloudWatchLogs]",
+                "The account's API Gateway CloudWatch role uses the AWS managed policy the API Gateway documentation "
+                "names for it (AmazonAPIGatewayPushToCloudWatchLogs): it writes API Gateway's own logs only.",
+            )
+        else:
+            acknowledge(
+                self.rest_api,
+                "AwsSolutions-APIG6",
+                "apiGatewayCloudWatchRole=false: the account's API Gateway CloudWatch role is managed outside this "
+                "stack, so execution logging is left off; requests are covered by the stage's JSON access logs, "
+                "X-Ray traces and the function's structured logs.",
+            )
+        acknowledge_checkov(self.access_logs, "CKV_AWS_158", LOG_GROUP_ENCRYPTION)
+        acknowledge_checkov(
+            self.rest_api.deployment_stage,
+            "CKV_AWS_120",
+            "No response cache: answers depend on the caller (identity, groups) and on workflows that change with "
+            "every signal, so a cache would serve stale or another caller's data; a cache cluster is also billed "
+            "by the hour.",
         )
         for response_type, (status, code) in GATEWAY_REFUSALS.items():
             self.rest_api.add_gateway_response(
@@ -121,6 +144,7 @@ class WorkflowApi(Construct):
                 "GET", integration, authorization_type=apigw.AuthorizationType.NONE
             )
             acknowledge(method, "AwsSolutions-APIG4", why_public)
+            acknowledge_checkov(method, "CKV_AWS_59", why_public)
             acknowledge(method, "AwsSolutions-COG4", why_public)
             self.public_methods[path] = method
 

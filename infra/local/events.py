@@ -33,8 +33,6 @@ STREAM_BATCH_SIZE = 100
 
 def _matches_filter(record: dict[str, Any]) -> bool:
     """The stream filter of ``infra/catalog.py``, as Lambda's event filtering applies it."""
-    if record.get("eventName") not in STREAM_FILTER["eventName"]:
-        return False
     sort_key = record.get("dynamodb", {}).get("Keys", {}).get("sk", {}).get("S", "")
     prefixes = [rule["prefix"] for rule in STREAM_FILTER["dynamodb"]["Keys"]["sk"]["S"]]
     return any(sort_key.startswith(prefix) for prefix in prefixes)

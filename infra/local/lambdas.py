@@ -26,6 +26,7 @@ from botocore.response import StreamingBody
 
 from functions.domain.errors import PermanentActivityError, TransientActivityError
 from infra.catalog import FUNCTIONS, FunctionSpec
+from infra.local import permissions
 
 
 @dataclass
@@ -124,7 +125,8 @@ class InProcessLambdas:
         spec = FUNCTIONS[name]
         started = time.perf_counter()
         try:
-            return resolve_handler(spec)(event, LocalLambdaContext(spec, self.function_arn(name)))
+            with permissions.acting_as(spec):
+                return resolve_handler(spec)(event, LocalLambdaContext(spec, self.function_arn(name)))
         finally:
             self.invocations[name] += 1
             self.seconds[name] += time.perf_counter() - started

@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 
 from infra.local import clock as virtual
+from infra.local import permissions
 
 SUBSCRIPTIONS_FRESH_SECONDS = 1.0
 
@@ -51,12 +52,13 @@ class Outbox:
         params = kwargs.get("context", {}).get("outbox_params")
         if params is None or parsed.get("ResponseMetadata", {}).get("HTTPStatusCode", 200) >= 300:
             return
-        self.deliver(
-            params["TopicArn"],
-            params.get("Subject") or "(no subject)",
-            params["Message"],
-            params.get("MessageAttributes") or {},
-        )
+        with permissions.as_runtime():  # the e-mail delivery is SNS's doing, not the publisher's
+            self.deliver(
+                params["TopicArn"],
+                params.get("Subject") or "(no subject)",
+                params["Message"],
+                params.get("MessageAttributes") or {},
+            )
 
     def remember_params(self, params: dict[str, Any], context: dict[str, Any], **kwargs: Any) -> None:
         # provide-client-params runs before serialization: keep the publish's own fields for after-call.

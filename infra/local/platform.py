@@ -26,9 +26,10 @@ from botocore.config import Config
 from functions import clock as platform_clock
 from functions import dependencies
 from functions.dal.dynamodb import INDEXES, KEY_ATTRIBUTES, workflow_pk
+from functions.models.settings import Settings
 from infra.catalog import API, CATALOG, EVENT_RULES, METRICS_NAMESPACE, METRICS_SERVICE
 from infra.local import clock as virtual
-from infra.local import moto_dynamodb, moto_patches, moto_stepfunctions
+from infra.local import moto_dynamodb, moto_patches, moto_stepfunctions, permissions
 from infra.local.events import EventRouter, StreamPump, route_puts_to
 from infra.local.lambda_environment import LambdaEnvironment
 from infra.local.lambdas import InProcessLambdas
@@ -131,6 +132,7 @@ class LocalPlatform:
         boto3.DEFAULT_SESSION._session.set_default_client_config(Config(signature_version=UNSIGNED))  # type: ignore[union-attr]
         events = boto3.DEFAULT_SESSION.events  # type: ignore[union-attr]
         events.register("before-call.lambda.Invoke", self.lambdas)
+        events.register("before-parameter-build", permissions.check)
         events.register("provide-client-params.sns.Publish", self.outbox.remember_params)
         events.register("after-call.sns.Publish", self.outbox)
         if self.aws_port is not None:
@@ -334,28 +336,37 @@ class LocalPlatform:
         for workflow_type, entry in CATALOG.items():
             timeouts[workflow_type] = entry.timeouts(self.timeout_overrides.get(workflow_type))
             arns = {name: self.lambdas.function_arn(name) for name in entry.functions}
-            definition = entry.render(arns, timeouts[workflow_type])
+            definition = entry.render(arns)
             self.state_machine_arns[workflow_type] = stepfunctions.create_state_machine(
                 name=f"accu-local-{entry.state_machine_name}",
                 definition=definition,
                 roleArn=role_arn,
                 type="STANDARD",
             )["stateMachineArn"]
+        # Every function runs in this one process: the environment carries every function's settings
+        # (written as the stacks write them, from the settings model), plus the test's operations settings.
+        environment = Settings.environment(
+            {
+                "workflows_table_name": WORKFLOWS_TABLE,
+                "idempotency_table_name": IDEMPOTENCY_TABLE,
+                "state_machine_arns": self.state_machine_arns,
+                "alerts_topic_arn": topic_arn,
+                "notifications_topic_arn": notifications_arn,
+                "documents_bucket_name": DOCUMENTS_BUCKET,
+                "event_bus_name": EVENT_BUS,
+                "s3_presign_endpoint": self.aws_endpoint_url,
+                "lifecycle_timeouts": timeouts,
+                "signal_apply_wait_seconds": self.signal_apply_wait_seconds,
+            }
+        )
         self._set_environment(
             {
-                "WORKFLOWS_TABLE_NAME": WORKFLOWS_TABLE,
-                "IDEMPOTENCY_TABLE_NAME": IDEMPOTENCY_TABLE,
-                "STATE_MACHINE_ARNS": json.dumps(self.state_machine_arns),
-                "ALERTS_TOPIC_ARN": topic_arn,
-                "NOTIFICATIONS_TOPIC_ARN": notifications_arn,
-                "DOCUMENTS_BUCKET_NAME": DOCUMENTS_BUCKET,
-                "EVENT_BUS_NAME": EVENT_BUS,
+                **environment,
+                # Presigned URLs point at the emulated endpoint only when there is one.
+                Settings.variable("s3_presign_endpoint"): self.aws_endpoint_url or "",
                 # A reset may drop settings a platform had before: they go from the environment too.
                 **{name: None for name in self._operations_applied - set(self.operations_settings)},
                 **self.operations_settings,
-                "S3_PRESIGN_ENDPOINT": self.aws_endpoint_url or "",
-                "LIFECYCLE_TIMEOUTS": json.dumps(timeouts),
-                "SIGNAL_APPLY_WAIT_SECONDS": str(self.signal_apply_wait_seconds),
             }
         )
         self._operations_applied = set(self.operations_settings)

@@ -79,6 +79,8 @@ CONTEXT_KEYS = (
     "recoveryMaxRetries",
     "escalationRecipients",
     "reportEmail",
+    "apiGatewayCloudWatchRole",
+    "reservedConcurrency",
 )
 
 

@@ -57,6 +57,12 @@ class DeploymentConfig:
     escalation_recipients: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
     # An e-mail address that receives the daily report.
     report_email: str | None = None
+    # Whether the stack sets the account's API Gateway CloudWatch role (AWS::ApiGateway::Account), which stage
+    # logging needs: on by default, so a fresh account deploys; off where the account already has one.
+    api_gateway_cloud_watch_role: bool = True
+    # Whether functions get the concurrency their catalog entry reserves; an account whose Lambda concurrency
+    # quota is still 10 (some new accounts) cannot reserve any until the quota is raised.
+    reserved_concurrency: bool = True
 
     @property
     def name_prefix(self) -> str:
@@ -116,6 +122,8 @@ class DeploymentConfig:
             recovery_max_retries=_int(get("recoveryMaxRetries"), DEFAULT_RECOVERY_MAX_RETRIES),
             escalation_recipients=_escalation_recipients(get("escalationRecipients")),
             report_email=_email("reportEmail", get("reportEmail")),
+            api_gateway_cloud_watch_role=_bool("apiGatewayCloudWatchRole", get("apiGatewayCloudWatchRole"), True),
+            reserved_concurrency=_bool("reservedConcurrency", get("reservedConcurrency"), True),
         )
         config.timeouts()  # fail at synth on a timeout name the lifecycle does not have
         if not BUCKET_NAME.match(config.documents_bucket_name) or "--" in config.documents_bucket_name:
@@ -130,6 +138,17 @@ class DeploymentConfig:
         if config.health_stalled_hours <= 0:
             raise ValueError("healthStalledHours must be positive")
         return config
+
+
+def _bool(key: str, value: Any, default: bool) -> bool:
+    """true/false from cdk.json or ``App(context=...)`` (a boolean) or ``-c`` (a string)."""
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if str(value).strip().lower() in ("true", "false"):
+        return str(value).strip().lower() == "true"
+    raise ValueError(f"{key} must be true or false, got {value!r}")
 
 
 def _float(value: Any, default: float) -> float:

@@ -3,7 +3,6 @@ schedules, the API, and operations' alarms and dashboard."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_cdk import CfnOutput, Duration, Stack
@@ -12,26 +11,35 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from functions.domain.identity import GROUPS
+from functions.models.settings import Settings
 from infra.catalog import (
     ACTIVITY_FUNCTIONS,
+    ALERTS_KEY,
+    ALERTS_TOPIC,
+    ANY_RESOURCE,
     API,
     CATALOG,
+    EVENT_BUS,
     EVENT_RULES,
-    FAILURE_RECOVERY,
+    EXECUTIONS,
     FUNCTIONS,
-    ON_TIMEOUT,
-    OPEN_WAIT,
-    PUBLISH_EVENTS,
+    IDEMPOTENCY_TABLE,
+    NOTIFICATIONS_KEY,
+    NOTIFICATIONS_TOPIC,
     ROOT,
     SCHEDULES,
-    SIGNAL_INTAKE,
+    STATE_MACHINES,
     STREAM_CONSUMER,
     STREAM_FILTER,
-    VALIDATE_DOCUMENT,
+    UPLOADS,
+    WORKFLOWS_STREAM,
+    WORKFLOWS_TABLE,
+    WORKFLOWS_TABLE_ITEMS,
 )
 from infra.constructs import (
     AlertRecipients,
     BucketRef,
+    DeadLettersKey,
     EmailTopic,
     LifecycleStateMachine,
     OperationsAlarms,
@@ -46,7 +54,8 @@ from infra.constructs import (
     WorkflowApi,
     WorkflowUserPool,
 )
-from infra.constructs.acknowledgments import acknowledge, wildcard_resource_finding
+from infra.constructs.acknowledgments import acknowledge_checkov
+from infra.constructs.platform_events import event_bus_arn
 from infra.constructs.platform_function import RUNTIME
 from infra.stacks.config import DeploymentConfig
 
@@ -57,21 +66,13 @@ STREAM_RETRY_ATTEMPTS = 10
 # The functions' package, and nothing else of the repository.
 CODE_EXCLUDE = ["*", ".*", "!functions", "!functions/**", "**/__pycache__", "**/*.pyc"]
 
-# Functions whose commits have effects on workflows' executions: a new workflow (of any lifecycle) starts its
-# execution, a workflow that moved releases its open wait. A signal may start or move another lifecycle's workflow.
-# Recovery retries a failed workflow from its last state with a new execution.
-WORKFLOW_EFFECTS = (
-    API.name,
-    OPEN_WAIT.name,
-    ON_TIMEOUT.name,
-    SIGNAL_INTAKE.name,
-    VALIDATE_DOCUMENT.name,
-    FAILURE_RECOVERY.name,
-)
-# Functions that keep idempotency records (Powertools): the API's requests, the bus's SignalRequested events.
-IDEMPOTENT = (API.name, SIGNAL_INTAKE.name)
-# Functions that put events on the bus: domain events from the stream, the outcome of requested signals.
-EVENT_PUBLISHERS = (PUBLISH_EVENTS.name, SIGNAL_INTAKE.name)
+# Why a declared resource's ARNs end in a wildcard (each acknowledged where it is granted).
+WILDCARD_REASONS = {
+    EXECUTIONS: "StopExecution acts on one execution, whose name (the workflow id) is known only at run time; the "
+    "wildcard is limited to executions of the platform's own state machines.",
+    UPLOADS: "Documents' files are stored under uploads/<user>/<random>/<file name>, known only at run time: the "
+    "wildcard is limited to the uploads/ prefix of the documents bucket.",
+}
 
 
 class PlatformStack(Stack):
@@ -123,20 +124,37 @@ class PlatformStack(Stack):
             layer_arn=config.powertools_layer_arn,
         )
 
-        # Every function gets the same settings (functions/models/settings.py), but the idempotency table.
-        environment = {
-            "WORKFLOWS_TABLE_NAME": workflows_table.name,
-            "ALERTS_TOPIC_ARN": self.alerts.topic_arn,
-            "NOTIFICATIONS_TOPIC_ARN": self.notifications.topic_arn,
-            "DOCUMENTS_BUCKET_NAME": documents_bucket.name,
-            "EVENT_BUS_NAME": config.event_bus_name,
-            "STATE_MACHINE_ARNS": json.dumps({kind: arns.live_alias for kind, arns in state_machines.items()}),
-            "LIFECYCLE_TIMEOUTS": json.dumps(timeouts, sort_keys=True),
-            "SIGNAL_APPLY_WAIT_SECONDS": str(config.signal_apply_wait_seconds),
-            "HEALTH_FAILURE_RATE_THRESHOLD": f"{config.health_failure_rate_threshold:g}",
-            "HEALTH_RUNNING_THRESHOLD": str(config.health_running_threshold),
-            "HEALTH_STALLED_HOURS": f"{config.health_stalled_hours:g}",
-            "RECOVERY_MAX_RETRIES": str(config.recovery_max_retries),
+        # Each function's environment carries the settings its catalog declaration needs, and no others.
+        settings = {
+            "workflows_table_name": workflows_table.name,
+            "idempotency_table_name": idempotency_table.name,
+            "alerts_topic_arn": self.alerts.topic_arn,
+            "notifications_topic_arn": self.notifications.topic_arn,
+            "documents_bucket_name": documents_bucket.name,
+            "event_bus_name": config.event_bus_name,
+            "state_machine_arns": {kind: arns.live_alias for kind, arns in state_machines.items()},
+            "lifecycle_timeouts": timeouts,
+            "signal_apply_wait_seconds": config.signal_apply_wait_seconds,
+            "health_failure_rate_threshold": config.health_failure_rate_threshold,
+            "health_running_threshold": config.health_running_threshold,
+            "health_stalled_hours": config.health_stalled_hours,
+            "recovery_max_retries": config.recovery_max_retries,
+        }
+        # ... and its role the actions its declaration names, on these resources.
+        resources = {
+            WORKFLOWS_TABLE: workflows_table.arns(self),
+            WORKFLOWS_TABLE_ITEMS: [workflows_table.arn(self)],
+            WORKFLOWS_STREAM: [workflows_stream_arn],
+            IDEMPOTENCY_TABLE: [idempotency_table.arn(self)],
+            STATE_MACHINES: [arn for arns in state_machines.values() for arn in (arns.state_machine, arns.live_alias)],
+            EXECUTIONS: [arns.executions for arns in state_machines.values()],
+            ALERTS_TOPIC: [self.alerts.topic_arn],
+            ALERTS_KEY: [self.alerts.key.key_arn],
+            NOTIFICATIONS_TOPIC: [self.notifications.topic_arn],
+            NOTIFICATIONS_KEY: [self.notifications.key.key_arn],
+            EVENT_BUS: [event_bus_arn(self, config.event_bus_name)],
+            UPLOADS: [documents_bucket.uploads_arn(self)],
+            **{resource: ["*"] for resource in ANY_RESOURCE},
         }
         code = lambda_.Code.from_asset(str(ROOT), exclude=CODE_EXCLUDE)
         self.functions: dict[str, PlatformFunction] = {}
@@ -148,37 +166,12 @@ class PlatformStack(Stack):
                 function_name=f"{prefix}-{name}",
                 code=code,
                 layers=[powertools.layer],
-                environment=(
-                    {**environment, "IDEMPOTENCY_TABLE_NAME": idempotency_table.name}
-                    if name in IDEMPOTENT
-                    else environment
-                ),
+                environment=Settings.environment(settings, spec.settings),
                 log_retention=LOG_RETENTION,
+                reserve_concurrency=config.reserved_concurrency,
             )
-            function.allow_table_read_write(workflows_table.arns(self))
-            self.alerts.grant_publish(function.role)
-            self.notifications.grant_publish(function.role)
+            function.allow_declared(resources, WILDCARD_REASONS)
             self.functions[name] = function
-
-        for name in IDEMPOTENT:
-            self.functions[name].allow_table_read_write(idempotency_table.arns(self))
-        for name in WORKFLOW_EFFECTS:
-            self._grant_workflow_effects(self.functions[name], state_machines)
-        self._grant_stop(self.functions[API.name], state_machines)
-        # The API presigns upload URLs (the upload is made with its role's rights); ValidateDocument reads them.
-        uploads = documents_bucket.uploads_arn(self)
-        self.functions[API.name].allow(["s3:PutObject"], [uploads])
-        self.functions[VALIDATE_DOCUMENT.name].allow(["s3:GetObject"], [uploads])
-        for name, why in (
-            (API.name, "presigns PUT URLs for new documents' files, each under a key generated per upload"),
-            (VALIDATE_DOCUMENT.name, "reads a document's uploaded file, whose key is on the workflow"),
-        ):
-            acknowledge(
-                self.functions[name],
-                wildcard_resource_finding(self, uploads),
-                f"The function {why} (uploads/<user>/<random>/<file name>, known only at run time): the "
-                "wildcard is limited to the uploads/ prefix of the documents bucket.",
-            )
 
         self.state_machines = {
             kind: LifecycleStateMachine(
@@ -187,12 +180,12 @@ class PlatformStack(Stack):
                 entry=entry,
                 state_machine_name=state_machine_names[kind],
                 function_arns={name: self.functions[name].function_arn for name in ACTIVITY_FUNCTIONS},
-                timeouts=timeouts[kind],
                 log_retention=LOG_RETENTION,
             )
             for kind, entry in CATALOG.items()
         }
 
+        self.dead_letters_key = DeadLettersKey(self, "DeadLettersKey")
         self.events = PlatformEvents(
             self,
             "Events",
@@ -202,9 +195,8 @@ class PlatformStack(Stack):
             functions=self.functions,
             archive_retention=EVENT_ARCHIVE_RETENTION,
             state_machine_arns=[arns.state_machine for arns in state_machines.values()],
+            dead_letters_key=self.dead_letters_key.key,
         )
-        for name in EVENT_PUBLISHERS:
-            self.events.grant_put_events(self.functions[name])
         self.stream_publisher = StreamPublisher(
             self,
             "WorkflowsStream",
@@ -213,6 +205,7 @@ class PlatformStack(Stack):
             filter_pattern=STREAM_FILTER,
             dead_letter_queue_name=f"{prefix}-{STREAM_CONSUMER}-DeadLetters",
             retry_attempts=STREAM_RETRY_ATTEMPTS,
+            dead_letters_key=self.dead_letters_key.key,
         )
 
         # A function has one asynchronous-invocation configuration: the schedules' and the rules' targets differ.
@@ -220,8 +213,15 @@ class PlatformStack(Stack):
         if shared:
             raise ValueError(f"{sorted(shared)} are the target of both a schedule and an event rule")
         self.schedules = PlatformSchedules(
-            self, "Schedules", name_prefix=prefix, schedules=SCHEDULES, functions=self.functions
+            self,
+            "Schedules",
+            name_prefix=prefix,
+            schedules=SCHEDULES,
+            functions=self.functions,
+            dead_letters_key=self.dead_letters_key,
         )
+
+        self._acknowledge_dead_letters()
 
         self.user_pool = WorkflowUserPool(self, "Users", user_pool_name=f"{prefix}-Users", groups=GROUPS)
         self.api = WorkflowApi(
@@ -234,6 +234,7 @@ class PlatformStack(Stack):
             throttle_rate_limit=config.api_throttle_rate_limit,
             throttle_burst_limit=config.api_throttle_burst_limit,
             log_retention=LOG_RETENTION,
+            cloud_watch_role=config.api_gateway_cloud_watch_role,
         )
 
         self._operations(config)
@@ -246,6 +247,33 @@ class PlatformStack(Stack):
         CfnOutput(self, "EventBusName", value=self.events.bus.event_bus_name)
         for kind, arns in state_machines.items():
             CfnOutput(self, f"{CATALOG[kind].state_machine_name}LiveAlias", value=arns.live_alias)
+
+    def _acknowledge_dead_letters(self) -> None:
+        """checkov asks each function for a dead-letter queue (CKV_AWS_116), which Lambda uses for asynchronous
+        invocations only: each function says how its failures are kept instead."""
+        asynchronous = {
+            **{rule.target: f"the {rule.name} rule" for rule in EVENT_RULES},
+            **{schedule.target: f"the {schedule.name} schedule" for schedule in SCHEDULES},
+        }
+        for name, function in self.functions.items():
+            if name in asynchronous:
+                reason = (
+                    f"Invoked asynchronously by {asynchronous[name]}: an invocation that fails after Lambda's retries "
+                    "goes to its on-failure destination (an encrypted SQS queue, EventInvokeConfig), which keeps the "
+                    "error with the event, unlike a function DLQ; checkov reads DeadLetterConfig only."
+                )
+            elif name == STREAM_CONSUMER:
+                reason = (
+                    "Invoked synchronously by the workflows stream's event source mapping: records that still fail "
+                    "after bisecting and retries go to the mapping's on-failure queue (an encrypted SQS queue)."
+                )
+            else:
+                reason = (
+                    "Invoked synchronously (by API Gateway, or by Step Functions tasks that retry and catch every "
+                    "error into the workflow's failure record): a function DLQ applies to asynchronous invocations "
+                    "only and would never receive anything."
+                )
+            acknowledge_checkov(function.function, "CKV_AWS_116", reason)
 
     def _operations(self, config: DeploymentConfig) -> None:
         """Alarms on what can fail (to the alerts topic), and the dashboard that shows it all."""
@@ -283,36 +311,3 @@ class PlatformStack(Stack):
             dead_letter_queues=dead_letter_queues,
             alarms=list(self.alarms.alarms.values()),
         )
-
-    def _grant_workflow_effects(self, function: PlatformFunction, state_machines: dict[str, StateMachineArns]) -> None:
-        """Starts a new workflow's execution (on its lifecycle's live alias) and releases a moved workflow's
-        open wait by completing its task token."""
-        machines = state_machines.values()
-        function.allow(
-            ["states:StartExecution"], [arn for arns in machines for arn in (arns.state_machine, arns.live_alias)]
-        )
-        # Step Functions authorises SendTaskSuccess on the state machine the task token belongs to; executions
-        # started on the live alias run a published version, whose qualified ARN exists only after deployment.
-        function.allow(
-            ["states:SendTaskSuccess"], [arn for arns in machines for arn in (arns.state_machine, arns.qualified)]
-        )
-        for arns in machines:
-            acknowledge(
-                function,
-                wildcard_resource_finding(self, arns.qualified),
-                "SendTaskSuccess on task tokens of executions that run a published version of this state machine "
-                "(through its live alias): versions are numbered at deployment, so the ARN qualifier is a "
-                "wildcard limited to this one state machine.",
-            )
-
-    def _grant_stop(self, function: PlatformFunction, state_machines: dict[str, StateMachineArns]) -> None:
-        """Stops a terminated workflow's execution."""
-        machines = state_machines.values()
-        function.allow(["states:StopExecution"], [arns.executions for arns in machines])
-        for arns in machines:
-            acknowledge(
-                function,
-                wildcard_resource_finding(self, arns.executions),
-                "StopExecution acts on one execution, whose name is the workflow id, known only at run time; "
-                "the wildcard is limited to executions of this one state machine.",
-            )

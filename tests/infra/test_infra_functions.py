@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import ast
 import importlib.util
-import inspect
 import json
-import textwrap
 from typing import Any
 
 from functions.models.settings import Settings
-from infra.catalog import CATALOG, FUNCTIONS, METRICS_NAMESPACE, METRICS_SERVICE, SIGNAL_INTAKE
+from infra.catalog import CATALOG, FUNCTIONS, METRICS_NAMESPACE, METRICS_SERVICE
 from tests.infra.synthesis import (
     ALERT_EMAIL,
     DOCUMENTS_BUCKET,
@@ -28,23 +25,7 @@ from tests.infra.synthesis import (
 
 POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
 # Read by the functions, set only by the local runtime (presigned URLs that name the emulated endpoint).
-LOCAL_ONLY = {"S3_PRESIGN_ENDPOINT"}
-# Functions that keep idempotency records: the API's requests and the bus's SignalRequested events.
-IDEMPOTENT = {"Api", SIGNAL_INTAKE.name}
-
-
-def _settings_read() -> set[str]:
-    """The environment variables Settings.from_environment reads: the values of its ``names`` mapping."""
-    tree = ast.parse(textwrap.dedent(inspect.getsource(Settings.from_environment)))
-    (mapping,) = (
-        node.value
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Assign)
-        and any(isinstance(target, ast.Name) and target.id == "names" for target in node.targets)
-        and isinstance(node.value, ast.Dict)
-    )
-    assert isinstance(mapping, ast.Dict)
-    return {value.value for value in mapping.values if isinstance(value, ast.Constant) and isinstance(value.value, str)}
+LOCAL_ONLY = {"s3_presign_endpoint"}
 
 
 def _functions(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
@@ -68,30 +49,41 @@ def test_given_the_catalog_then_each_function_spec_becomes_one_traced_python_fun
         assert "LogGroup" in properties["LoggingConfig"]
 
 
-def test_given_the_settings_module_then_the_infra_knows_every_variable_it_reads() -> None:
-    read = _settings_read()
-    assert "WORKFLOWS_TABLE_NAME" in read and "EVENT_BUS_NAME" in read
-    assert read >= LOCAL_ONLY
+def test_given_the_settings_model_then_every_setting_is_needed_by_some_function_and_named_by_one_rule() -> None:
+    # Every setting the model owns is some function's (through a capability or as its tuning), none is orphaned
+    used = {field for spec in FUNCTIONS.values() for field in spec.settings}
+    assert used == set(Settings.model_fields)
+    # and its variable is its name in capitals, read back by the functions as it was written
+    values = {"workflows_table_name": "T", "state_machine_arns": {"project": "arn"}, "health_stalled_hours": 2.5}
+    environment = Settings.environment(values)
+    assert environment == {
+        "WORKFLOWS_TABLE_NAME": "T",
+        "STATE_MACHINE_ARNS": '{"project": "arn"}',
+        "HEALTH_STALLED_HOURS": "2.5",
+    }
+    assert Settings.from_environment(environment).model_dump(include=set(values)) == values
 
 
-def test_given_each_function_then_its_environment_holds_every_setting_the_functions_read(
+def test_given_each_function_then_its_environment_is_exactly_the_settings_its_declaration_needs(
     synthesized: Synthesized,
 ) -> None:
-    read = _settings_read()
     for name, function in _functions(synthesized).items():
         variables = function["Properties"]["Environment"]["Variables"]
-        expected = (read - LOCAL_ONLY - {"IDEMPOTENCY_TABLE_NAME"}) | POWERTOOLS
-        if name in IDEMPOTENT:
-            expected |= {"IDEMPOTENCY_TABLE_NAME"}
-        assert set(variables) == expected, name
+        declared = {Settings.variable(field) for field in FUNCTIONS[name].settings if field not in LOCAL_ONLY}
+        assert set(variables) == declared | POWERTOOLS, name
         assert variables["POWERTOOLS_SERVICE_NAME"] == "accu-workflows"
         assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "AccuWorkflows"
-        assert variables["WORKFLOWS_TABLE_NAME"] == WORKFLOWS_TABLE
-        assert variables.get("IDEMPOTENCY_TABLE_NAME", IDEMPOTENCY_TABLE) == IDEMPOTENCY_TABLE
-        assert variables["DOCUMENTS_BUCKET_NAME"] == DOCUMENTS_BUCKET
-        assert variables["EVENT_BUS_NAME"] == EVENT_BUS
-        assert set(json.loads(variables["STATE_MACHINE_ARNS"])) == set(CATALOG)
-        assert set(json.loads(variables["LIFECYCLE_TIMEOUTS"])) == set(CATALOG)
+        expected = {
+            "WORKFLOWS_TABLE_NAME": WORKFLOWS_TABLE,
+            "IDEMPOTENCY_TABLE_NAME": IDEMPOTENCY_TABLE,
+            "DOCUMENTS_BUCKET_NAME": DOCUMENTS_BUCKET,
+            "EVENT_BUS_NAME": EVENT_BUS,
+        }
+        for variable, value in expected.items():
+            assert variables.get(variable, value) == value, (name, variable)
+        for variable in ("STATE_MACHINE_ARNS", "LIFECYCLE_TIMEOUTS"):
+            if variable in variables:
+                assert set(json.loads(variables[variable])) == set(CATALOG), (name, variable)
         # The settings model accepts what the stack sets (tokens stand in for deploy-time ARNs).
         resolved = {key: value if isinstance(value, str) else "arn:token" for key, value in variables.items()}
         Settings.from_environment(resolved)
@@ -107,8 +99,15 @@ def test_given_the_topic_variables_then_they_name_the_alerts_and_the_notificatio
     assert set(topics) == {"Alerts", "Notifications"}
     for function in _functions(synthesized).values():
         variables = function["Properties"]["Environment"]["Variables"]
-        assert variables["ALERTS_TOPIC_ARN"] == {"Ref": topics["Alerts"]}
-        assert variables["NOTIFICATIONS_TOPIC_ARN"] == {"Ref": topics["Notifications"]}
+        assert variables.get("ALERTS_TOPIC_ARN", {"Ref": topics["Alerts"]}) == {"Ref": topics["Alerts"]}
+        notifications = {"Ref": topics["Notifications"]}
+        assert variables.get("NOTIFICATIONS_TOPIC_ARN", notifications) == notifications
+    # the functions that alert, and the one that reminds people, have their topic
+    assert {
+        name
+        for name, f in _functions(synthesized).items()
+        if "NOTIFICATIONS_TOPIC_ARN" in f["Properties"]["Environment"]["Variables"]
+    } == {"OnTimeout"}
 
 
 def test_given_the_powertools_layer_then_its_arn_is_resolved_at_deploy_time_from_the_public_ssm_parameter(
@@ -150,17 +149,25 @@ def test_given_e_mail_addresses_in_context_then_each_encrypted_ssl_only_topic_ha
     assert ssl_only == set(topics)
 
 
-def test_given_the_operations_context_then_every_function_gets_the_thresholds_and_the_retry_cap(
+def test_given_the_operations_context_then_the_health_check_and_the_recovery_get_the_thresholds_and_the_cap(
     synthesized: Synthesized,
 ) -> None:
-    for name, function in _functions(synthesized).items():
-        variables = function["Properties"]["Environment"]["Variables"]
-        settings = Settings.from_environment(
+    functions = _functions(synthesized)
+
+    def settings_of(name: str) -> Settings:
+        variables = functions[name]["Properties"]["Environment"]["Variables"]
+        return Settings.from_environment(
             {key: value if isinstance(value, str) else "arn:token" for key, value in variables.items()}
         )
-        assert settings.health_failure_rate_threshold == HEALTH_FAILURE_RATE_THRESHOLD, name
-        assert settings.health_running_threshold == HEALTH_RUNNING_THRESHOLD, name
-        assert settings.health_stalled_hours == 24, name
-        assert settings.recovery_max_retries == 3, name
+
+    health = settings_of("HealthCheck")
+    assert health.health_failure_rate_threshold == HEALTH_FAILURE_RATE_THRESHOLD
+    assert health.health_running_threshold == HEALTH_RUNNING_THRESHOLD
+    assert health.health_stalled_hours == 24
+    assert settings_of("FailureRecovery").recovery_max_retries == 3
+    for name, function in functions.items():
+        variables = function["Properties"]["Environment"]["Variables"]
         assert variables["POWERTOOLS_METRICS_NAMESPACE"] == METRICS_NAMESPACE, name
         assert variables["POWERTOOLS_SERVICE_NAME"] == METRICS_SERVICE, name
+        # the thresholds are the health check's alone
+        assert ("HEALTH_RUNNING_THRESHOLD" in variables) == (name == "HealthCheck"), name

@@ -5,47 +5,52 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from infra.catalog import CATALOG, FUNCTIONS, SCHEDULES
+import pytest
+
+from functions.dal.dynamodb import INDEXES
+from infra.catalog import (
+    ALERTS_KEY,
+    ALERTS_TOPIC,
+    ANY_RESOURCE,
+    CAPABILITIES,
+    CATALOG,
+    EVENT_BUS,
+    EVENT_RULES,
+    EXECUTIONS,
+    FUNCTIONS,
+    NOTIFICATIONS_KEY,
+    NOTIFICATIONS_TOPIC,
+    SCHEDULES,
+    STATE_MACHINES,
+    STREAM_CONSUMER,
+    UPLOADS,
+    WORKFLOWS_STREAM,
+    WORKFLOWS_TABLE_ITEMS,
+)
+from infra.catalog import IDEMPOTENCY_TABLE as IDEMPOTENCY_TABLE_RESOURCE
+from infra.catalog import WORKFLOWS_TABLE as WORKFLOWS_TABLE_INDEXES
+from infra.constructs.dead_letter_queue import KEY_WILDCARD_ACTIONS
 from tests.infra.synthesis import (
     ACCOUNT,
     DOCUMENTS_BUCKET,
     IDEMPOTENCY_TABLE,
     PLATFORM_STACK,
+    REGION,
     STORAGE_STACK,
     WORKFLOWS_TABLE,
     Synthesized,
 )
-
-# What each function does to executions: starting new workflows' executions and releasing moved workflows'
-# waits follow from committing signals (any lifecycle's: a signal may start or move another lifecycle's workflow).
-WORKFLOW_EFFECTS = {"states:StartExecution", "states:SendTaskSuccess"}
-EXPECTED_STATES_ACTIONS = {
-    "Api": WORKFLOW_EFFECTS | {"states:StopExecution"},
-    "OpenWait": WORKFLOW_EFFECTS,
-    "OnTimeout": WORKFLOW_EFFECTS,
-    "SignalIntake": WORKFLOW_EFFECTS,
-    "ValidateDocument": WORKFLOW_EFFECTS,
-    "RecordFailure": set(),
-    "PublishEvents": set(),
-    # Recovery retries a failed workflow from its last state: a new execution, whose first wait may be released.
-    "FailureRecovery": WORKFLOW_EFFECTS,
-    "HealthCheck": set(),
-    "DailyReport": set(),
-    "ExecutionStatusChanged": set(),
-}
-EXPECTED_TABLES = {name: {WORKFLOWS_TABLE} for name in FUNCTIONS} | {
-    "Api": {WORKFLOWS_TABLE, IDEMPOTENCY_TABLE},
-    "SignalIntake": {WORKFLOWS_TABLE, IDEMPOTENCY_TABLE},
-}
-UPLOADS_ARN = f"arn:aws:s3:::{DOCUMENTS_BUCKET}/uploads/*"
-EXPECTED_S3 = {"Api": {("s3:PutObject", UPLOADS_ARN)}, "ValidateDocument": {("s3:GetObject", UPLOADS_ARN)}}
-STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
+from tests.infra.synthesis import (
+    EVENT_BUS as EVENT_BUS_NAME,
+)
 
 # Actions that support no resource-level permissions, and so may (must) be granted on Resource "*": X-Ray
-# (functions and state machines), CloudWatch Logs' vended-log delivery (state machine logging) and DynamoDB's
-# ListStreams (the stream event source of the function that publishes domain events).
+# (functions and state machines), CloudWatch Logs' vended-log delivery (state machine logging), DynamoDB's
+# ListStreams (the stream event source of the function that publishes domain events) and Step Functions'
+# SendTaskSuccess (a task token names its execution: the Service Authorization Reference lists no resource type).
 RESOURCE_STAR_ALLOW_LIST = {
     "dynamodb:ListStreams",
+    "states:SendTaskSuccess",
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
     "xray:GetSamplingRules",
@@ -102,7 +107,16 @@ def test_given_all_policies_then_no_statement_allows_a_service_wide_or_wildcard_
     assert actions, "the app has policies"
     forbidden = {"*", "dynamodb:*", "states:*", "lambda:*", "s3:*", "events:*", "sqs:*", "sns:*", "kms:*"}
     assert not forbidden & actions
-    assert not [action for action in actions if "*" in action]
+    # but the KMS data-key families CDK grants the writers of an encrypted dead-letter queue, on its key alone
+    (key_id,) = (
+        logical_id
+        for logical_id, key in synthesized.resources("AWS::KMS::Key", PLATFORM_STACK).items()
+        if key["Properties"]["Description"] == "Encrypts the platform's dead-letter queues"
+    )
+    for _, statement in _statements(synthesized):
+        if any("*" in action for action in _as_list(statement["Action"])):
+            assert {a for a in _as_list(statement["Action"]) if "*" in a} <= set(KEY_WILDCARD_ACTIONS)
+            assert _as_list(statement["Resource"]) == [{"Fn::GetAtt": [key_id, "Arn"]}]
 
 
 def test_given_all_policies_then_resource_star_is_granted_exactly_for_the_actions_that_require_it(
@@ -117,9 +131,17 @@ def test_given_all_policies_then_resource_star_is_granted_exactly_for_the_action
     assert star_actions == RESOURCE_STAR_ALLOW_LIST
 
 
-def test_given_all_roles_then_none_uses_a_managed_policy(synthesized: Synthesized) -> None:
-    for role in synthesized.resources("AWS::IAM::Role").values():
-        assert not role["Properties"].get("ManagedPolicyArns")
+def test_given_all_roles_then_only_api_gateways_account_role_uses_a_managed_policy(synthesized: Synthesized) -> None:
+    managed = {
+        logical_id: role["Properties"]["ManagedPolicyArns"]
+        for logical_id, role in synthesized.resources("AWS::IAM::Role").items()
+        if role["Properties"].get("ManagedPolicyArns")
+    }
+    # the one the API Gateway documentation names for the account's CloudWatch role
+    (account,) = synthesized.resources("AWS::ApiGateway::Account", PLATFORM_STACK).values()
+    (role_id,) = managed
+    assert account["Properties"]["CloudWatchRoleArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    assert json.dumps(managed[role_id]).endswith('service-role/AmazonAPIGatewayPushToCloudWatchLogs"]]}]')
 
 
 def test_given_each_state_machine_role_then_it_may_invoke_only_its_lifecycles_functions(
@@ -140,83 +162,112 @@ def test_given_each_state_machine_role_then_it_may_invoke_only_its_lifecycles_fu
         assert invoked == {synthesized.function_id(name) for name in entry.functions}, entry.type
 
 
-def test_given_each_function_then_its_states_dynamodb_and_s3_actions_are_what_its_handlers_need(
-    synthesized: Synthesized,
+def _text(node: Any) -> str:
+    """A policy resource as text: intrinsics written <LogicalId>, <LogicalId.Attribute>, <output of Stack>."""
+    if isinstance(node, str):
+        return node
+    if "Ref" in node:
+        return f"<{node['Ref']}>"
+    if "Fn::GetAtt" in node:
+        return "<{}.{}>".format(*node["Fn::GetAtt"])
+    if "Fn::Join" in node:
+        delimiter, items = node["Fn::Join"]
+        return str(delimiter).join(_text(item) for item in items)
+    if "Fn::GetStackOutput" in node:
+        return f"<output of {node['Fn::GetStackOutput']['StackName']}>"
+    raise ValueError(f"cannot read {node!r}")
+
+
+def _declared_resources(synthesized: Synthesized) -> dict[str, set[str]]:
+    """Each resource of the catalog's declarations, as its ARNs read in the synthesized template."""
+    machines = [f"{PLATFORM_STACK}-{entry.state_machine_name}" for entry in CATALOG.values()]
+    machine_arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{{}}"
+    table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{{}}"
+    keys = synthesized.resources("AWS::KMS::Key", PLATFORM_STACK)
+
+    def key_of(topic: str) -> str:
+        master = synthesized.platform["Resources"][synthesized.topic_id(topic)]["Properties"]["KmsMasterKeyId"]
+        (key_id,) = (logical_id for logical_id in keys if master == {"Fn::GetAtt": [logical_id, "Arn"]})
+        return f"<{key_id}.Arn>"
+
+    return {
+        WORKFLOWS_TABLE_INDEXES: {
+            table.format(WORKFLOWS_TABLE),
+            *(f"{table.format(WORKFLOWS_TABLE)}/index/{index}" for index in INDEXES),
+        },
+        WORKFLOWS_TABLE_ITEMS: {table.format(WORKFLOWS_TABLE)},
+        WORKFLOWS_STREAM: {f"<output of {STORAGE_STACK}>"},
+        IDEMPOTENCY_TABLE_RESOURCE: {table.format(IDEMPOTENCY_TABLE)},
+        STATE_MACHINES: {machine_arn.format(name) for name in machines}
+        | {machine_arn.format(f"{name}:live") for name in machines},
+        EXECUTIONS: {f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{name}:*" for name in machines},
+        ALERTS_TOPIC: {f"<{synthesized.topic_id('Alerts')}>"},
+        ALERTS_KEY: {key_of("Alerts")},
+        NOTIFICATIONS_TOPIC: {f"<{synthesized.topic_id('Notifications')}>"},
+        NOTIFICATIONS_KEY: {key_of("Notifications")},
+        EVENT_BUS: {f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{EVENT_BUS_NAME}"},
+        UPLOADS: {f"arn:aws:s3:::{DOCUMENTS_BUCKET}/uploads/*"},
+        **{resource: {"*"} for resource in ANY_RESOURCE},
+    }
+
+
+# What every function's role has besides its declaration, made by CDK for the function's own plumbing: writing
+# its log group, X-Ray tracing, and (functions invoked asynchronously or by the stream) writing its dead letters.
+PLUMBING_SERVICES = ("logs:", "xray:", "sqs:")
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_given_each_function_then_its_synthesized_policy_is_exactly_its_catalog_declaration(
+    synthesized: Synthesized, name: str
 ) -> None:
-    assert set(EXPECTED_STATES_ACTIONS) == set(FUNCTIONS)
-    for name, states_actions in EXPECTED_STATES_ACTIONS.items():
-        statements = _policy_statements_of_role(synthesized, _role_of_function(synthesized, name))
-        actions = _actions(statements)
-        assert {a for a in actions if a.startswith("states:")} == states_actions, name
-        assert "sns:Publish" in actions
-        assert "dynamodb:Scan" not in actions
-        tables = {
-            resource.split(":table/")[1].split("/")[0]
-            for s in statements
-            if any(a.startswith("dynamodb:") for a in _as_list(s["Action"]))
-            for resource in _as_list(s["Resource"])
-            if isinstance(resource, str) and ":table/" in resource
-        }
-        assert tables == EXPECTED_TABLES[name], name
-        s3 = {
-            (action, resource)
-            for s in statements
-            for action in _as_list(s["Action"])
-            if action.startswith("s3:")
-            for resource in _as_list(s["Resource"])
-        }
-        assert s3 == EXPECTED_S3.get(name, set()), name
+    # Given what the catalog declares the function does
+    resources = _declared_resources(synthesized)
+    assert set(resources) >= {grant.resource for c in CAPABILITIES.values() for grant in c.grants}
+    declared = {
+        (action, arn)
+        for resource, actions in FUNCTIONS[name].actions().items()
+        for action in actions
+        for arn in resources[resource]
+    }
+    # When its role's policies are read
+    granted = {
+        (action, _text(resource))
+        for statement in _policy_statements_of_role(synthesized, _role_of_function(synthesized, name))
+        if statement["Effect"] == "Allow"
+        for action in _as_list(statement["Action"])
+        for resource in _as_list(statement["Resource"])
+    }
+    dead_letters_key = {
+        (action, arn) for action, arn in granted if action.startswith("kms:") and arn == _dead_letters_key(synthesized)
+    }
+    plumbing = {(action, arn) for action, arn in granted if action.startswith(PLUMBING_SERVICES)} | dead_letters_key
+    # Then they grant what it declares, nothing more, nothing less
+    assert granted - plumbing == declared
+    # and its plumbing is its own: its log group, and a dead-letter queue only where it is invoked asynchronously
+    queues = {arn for action, arn in plumbing if action.startswith("sqs:")}
+    assert all(arn.startswith("<") and "DeadLetters" in arn for arn in queues), queues
+    asynchronous = {rule.target for rule in EVENT_RULES} | {schedule.target for schedule in SCHEDULES}
+    assert bool(queues) == (name in asynchronous | {STREAM_CONSUMER}), name
 
 
-def test_given_each_function_that_commits_then_it_starts_and_releases_every_lifecycles_workflows_only(
-    synthesized: Synthesized,
-) -> None:
-    names = [f"{PLATFORM_STACK}-{entry.state_machine_name}" for entry in CATALOG.values()]
-    for function, states_actions in EXPECTED_STATES_ACTIONS.items():
-        statements = _policy_statements_of_role(synthesized, _role_of_function(synthesized, function))
-        granted: dict[str, list[str]] = {}
-        for statement in statements:
-            for action in _as_list(statement["Action"]):
-                if action.startswith("states:"):
-                    granted.setdefault(action, []).extend(_as_list(statement["Resource"]))
-        assert set(granted) == states_actions, function
-        if "states:StartExecution" in granted:
-            assert sorted(r.rsplit(":stateMachine:", 1)[1] for r in granted["states:StartExecution"]) == sorted(
-                [*names, *(f"{n}:live" for n in names)]
-            ), function
-        if "states:SendTaskSuccess" in granted:
-            assert sorted(r.rsplit(":stateMachine:", 1)[1] for r in granted["states:SendTaskSuccess"]) == sorted(
-                [*names, *(f"{n}:*" for n in names)]
-            ), function
-        if "states:StopExecution" in granted:
-            assert sorted(r.rsplit(":execution:", 1)[1] for r in granted["states:StopExecution"]) == sorted(
-                f"{n}:*" for n in names
-            ), function
+def _dead_letters_key(synthesized: Synthesized) -> str:
+    (key_id,) = (
+        logical_id
+        for logical_id, key in synthesized.resources("AWS::KMS::Key", PLATFORM_STACK).items()
+        if key["Properties"]["Description"] == "Encrypts the platform's dead-letter queues"
+    )
+    return f"<{key_id}.Arn>"
 
 
-def test_given_the_event_bus_then_only_the_publishers_put_events_and_only_on_it(synthesized: Synthesized) -> None:
-    (bus_id,) = synthesized.resources("AWS::Events::EventBus", PLATFORM_STACK)
-    putters = {}
+def test_given_the_declarations_then_no_function_may_delete_workflows_or_scan(synthesized: Synthesized) -> None:
     for name in FUNCTIONS:
         for statement in _policy_statements_of_role(synthesized, _role_of_function(synthesized, name)):
-            if "events:PutEvents" in _as_list(statement["Action"]):
-                assert _as_list(statement["Resource"]) == [{"Fn::GetAtt": [bus_id, "Arn"]}], name
-                putters[name] = statement
-    assert set(putters) == {"PublishEvents", "SignalIntake"}
-
-
-def test_given_the_workflows_stream_then_only_the_stream_consumer_reads_it(synthesized: Synthesized) -> None:
-    readers = {}
-    for name in FUNCTIONS:
-        statements = _policy_statements_of_role(synthesized, _role_of_function(synthesized, name))
-        stream_actions = _actions(statements) & STREAM_READ
-        if stream_actions:
-            readers[name] = stream_actions
-        for statement in statements:
-            if set(_as_list(statement["Action"])) & (STREAM_READ - {"dynamodb:ListStreams"}):
-                (resource,) = _as_list(statement["Resource"])
-                assert resource["Fn::GetStackOutput"]["StackName"] == STORAGE_STACK
-    assert readers == {"PublishEvents": STREAM_READ}
+            actions = set(_as_list(statement["Action"]))
+            assert "dynamodb:Scan" not in actions
+            if "dynamodb:DeleteItem" in actions:
+                assert [_text(r) for r in _as_list(statement["Resource"])] == [
+                    f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{IDEMPOTENCY_TABLE}"
+                ], name
 
 
 def _roles_assumed_by(synthesized: Synthesized, service: str) -> dict[str, dict[str, Any]]:
@@ -249,9 +300,12 @@ def test_given_each_schedule_then_its_role_may_only_invoke_its_function_and_writ
             for action in _as_list(statement["Action"])
             for resource in _as_list(statement["Resource"])
         }
+        key = json.dumps({"Fn::GetAtt": [_dead_letters_key(synthesized)[1:-5], "Arn"]})
         assert granted == {
             ("lambda:InvokeFunction", json.dumps(target["Arn"])),
             ("sqs:SendMessage", json.dumps(target["DeadLetterConfig"]["Arn"])),
+            ("kms:Decrypt", key),
+            ("kms:GenerateDataKey", key),
         }
 
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from functools import partial
+from pathlib import Path
 
 import pytest
 
-from infra.catalog import CATALOG, LifecycleEntry, function_placeholder, timeout_placeholder
+from infra.catalog import CATALOG, FUNCTIONS, ROOT, LifecycleEntry, function_placeholder
 from tests.infra.synthesis import PLATFORM_STACK, REVIEWER_ASSIGNMENT_SECONDS, Synthesized
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+ASL_VALIDATOR = ROOT / "node_modules" / ".bin" / "asl-validator"
 
 
 def _value_of(values: dict[str, str], match: re.Match[str]) -> str:
@@ -62,7 +65,7 @@ def test_given_the_substitutions_when_filled_then_the_definition_is_valid_json_i
             logical_id = substitutions[function_placeholder(name)]["Fn::GetAtt"][0]
             assert functions[logical_id]["Properties"]["Handler"].endswith(".handler")
             assert functions[logical_id]["Properties"]["FunctionName"].endswith(f"-{name}")
-        # Function ARNs are GetAtts, resolved at deploy: stand in a plain ARN; timeouts are literal numbers.
+        # Function ARNs are GetAtts, resolved at deploy: stand in a plain ARN.
         values = {
             key: f"arn:aws:lambda:ap-southeast-2:123456789012:function:{value['Fn::GetAtt'][0]}"
             if isinstance(value, dict)
@@ -80,21 +83,52 @@ def test_given_the_substitutions_when_filled_then_the_definition_is_valid_json_i
         assert invoked == {values[function_placeholder(name)] for name in entry.functions}
 
 
-def test_given_a_timeout_override_in_context_when_synthesized_then_the_asl_and_the_functions_get_it(
+def test_given_a_timeout_override_in_context_when_synthesized_then_the_functions_that_time_waits_get_it(
     synthesized: Synthesized,
 ) -> None:
-    (resource,) = (
-        machine
-        for machine in _state_machines(synthesized).values()
-        if machine["Properties"]["StateMachineName"].endswith(CATALOG["accu-application"].state_machine_name)
+    # Timeouts are not written into the definitions (a wait's length travels with its execution), so every
+    # function that computes a wait's length reads the deployment's timeouts
+    for resource in _state_machines(synthesized).values():
+        assert set(resource["Properties"]["DefinitionSubstitutions"]) == {
+            function_placeholder(name) for name in _entry_of(resource).functions
+        }
+    timed = {name for name, spec in FUNCTIONS.items() if "lifecycle_timeouts" in spec.settings}
+    assert {"Api", "OpenWait", "OnTimeout"} <= timed
+    for name, (_, function) in synthesized.functions().items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert ("LIFECYCLE_TIMEOUTS" in variables) == (name in timed), name
+        if name in timed:
+            timeouts = json.loads(variables["LIFECYCLE_TIMEOUTS"])
+            assert timeouts["accu-application"]["reviewerAssignment"] == REVIEWER_ASSIGNMENT_SECONDS
+
+
+def test_given_each_definition_then_asl_validator_finds_it_valid_before_and_after_substitution(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
+    # Given each ASL file as it is in the repository, and as CloudFormation fills it
+    files = []
+    for resource in _state_machines(synthesized).values():
+        entry = _entry_of(resource)
+        files.append(entry.asl_file)
+        filled = tmp_path / f"{entry.type}.filled.asl.json"
+        filled.write_text(
+            entry.render(
+                {name: f"arn:aws:lambda:ap-southeast-2:123456789012:function:{name}" for name in entry.functions}
+            )
+        )
+        files.append(filled)
+    # When the Amazon States Language validator (npm asl-validator, installed by make install) reads them
+    assert ASL_VALIDATOR.exists(), "asl-validator is missing: run make install (npm ci)"
+    result = subprocess.run(
+        [str(ASL_VALIDATOR), *(argument for path in files for argument in ("--json-path", str(path)))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
-    substitutions = resource["Properties"]["DefinitionSubstitutions"]
-    assert substitutions[timeout_placeholder("reviewerAssignment")] == str(REVIEWER_ASSIGNMENT_SECONDS)
-    for function in synthesized.resources("AWS::Lambda::Function", PLATFORM_STACK).values():
-        timeouts = json.loads(function["Properties"]["Environment"]["Variables"]["LIFECYCLE_TIMEOUTS"])
-        assert timeouts["accu-application"]["reviewerAssignment"] == REVIEWER_ASSIGNMENT_SECONDS
-        for name, seconds in timeouts["accu-application"].items():
-            assert substitutions[timeout_placeholder(name)] == str(seconds)
+    # Then every one is valid
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("is valid") == len(files), result.stdout
 
 
 def test_given_each_state_machine_then_it_is_standard_logs_all_with_execution_data_and_traces(

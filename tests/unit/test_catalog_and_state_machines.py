@@ -1,5 +1,6 @@
-"""The catalog and the ASL files agree: every placeholder has a substitution, every Next names a
-real state, every status has its wait, and every signal of the catalog is reachable."""
+"""The catalog and the ASL files agree: every ASL file is JSON with placeholders only in strings,
+every placeholder has a substitution, every Next names a real state, every status has its wait,
+every signal of the catalog is reachable, and every wait can hand over to a new execution."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ from collections import deque
 
 import pytest
 
-from infra.catalog import CATALOG, FUNCTIONS, timeout_placeholder
+from infra.catalog import CATALOG, FUNCTIONS, PLACEHOLDER
 
 ENTRIES = list(CATALOG.values())
 
 
 def rendered(entry) -> dict:
     arns = {name: f"arn:aws:lambda:ap-southeast-2:123456789012:function:{name}" for name in entry.functions}
-    return json.loads(entry.render(arns, entry.timeouts()))
+    return json.loads(entry.render(arns))
 
 
 def successors(state: dict) -> set[str]:
@@ -36,11 +37,29 @@ def reachable(definition: dict) -> set[str]:
     return seen
 
 
+def strings(value) -> list[str]:
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in strings(item)]
+    return [value] if isinstance(value, str) else []
+
+
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: entry.type)
 def test_every_placeholder_has_a_substitution_and_every_substitution_a_placeholder(entry):
     arns = {name: "arn" for name in entry.functions}
-    assert entry.placeholders() == set(entry.substitutions(arns, entry.timeouts()))
+    assert entry.placeholders() == set(entry.substitutions(arns))
     assert set(entry.functions) <= set(FUNCTIONS)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: entry.type)
+def test_the_asl_file_is_json_before_substitution_with_each_placeholder_a_whole_string(entry):
+    # Given the ASL file as it is in the repository (editors and validators read it as is)
+    template = json.loads(entry.definition_template())
+    # Then each placeholder is a whole JSON string (CloudFormation substitutes strings only)
+    whole = {text[2:-1] for text in strings(template) if PLACEHOLDER.fullmatch(text)}
+    assert whole == entry.placeholders()
+    assert not any(PLACEHOLDER.search(text) and not PLACEHOLDER.fullmatch(text) for text in strings(template))
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: entry.type)
@@ -56,7 +75,9 @@ def test_every_next_names_a_real_state_and_every_state_is_reachable(entry):
 def test_every_status_is_routed_and_every_signal_is_reachable(entry):
     definition = rendered(entry)
     states, lifecycle = definition["States"], entry.lifecycle
-    route = {choice["StringEquals"]: choice["Next"] for choice in states["Route"]["Choices"]}
+    route = {
+        choice["StringEquals"]: choice["Next"] for choice in states["Route"]["Choices"] if "StringEquals" in choice
+    }
     # every status is routed: terminal ones to a Succeed, activity ones to their function,
     # the others to a task-token wait for that status
     assert set(route) == set(lifecycle.statuses)
@@ -91,31 +112,44 @@ def test_every_status_is_routed_and_every_signal_is_reachable(entry):
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: entry.type)
-def test_each_timeout_of_the_catalog_is_a_timed_wait_with_its_handler(entry):
-    template = entry.definition_template()
+def test_every_wait_lasts_what_the_execution_says_and_ends_in_its_timeout_or_a_hand_over(entry):
     definition = rendered(entry)
     states = definition["States"]
-    for status, spec in entry.lifecycle.timeouts.items():
+    on_timeout = "arn:aws:lambda:ap-southeast-2:123456789012:function:OnTimeout"
+    for status in entry.lifecycle.wait_statuses():
         wait = next(
             state
             for state in states.values()
             if state.get("Parameters", {}).get("Payload", {}).get("status") == status
             and state["Resource"].endswith(".waitForTaskToken")
         )
-        if spec.computed:
-            # computed from the workflow's data, carried by the execution
-            assert wait["TimeoutSecondsPath"] == "$.waitSeconds" and "TimeoutSeconds" not in wait
-        else:
-            assert wait["TimeoutSeconds"] == spec.default_seconds
-            assert "${" + timeout_placeholder(spec.name) + "}" in template
+        # no wait outlives its execution: its length is the platform's (waitSeconds), never fixed
+        assert wait["TimeoutSecondsPath"] == "$.waitSeconds" and "TimeoutSeconds" not in wait
         handler = states[next(c["Next"] for c in wait["Catch"] if c["ErrorEquals"] == ["States.Timeout"])]
-        assert handler["Parameters"]["Payload"]["status"] == status
-    timed = {
-        state["Parameters"]["Payload"]["status"]
-        for state in states.values()
-        if "TimeoutSeconds" in state or "TimeoutSecondsPath" in state
-    }
-    assert timed == set(entry.lifecycle.timeouts)
+        assert handler["Parameters"]["FunctionName"] == on_timeout
+        payload = handler["Parameters"]["Payload"]
+        if status in entry.lifecycle.timeouts:
+            # the state's own timer: a named state that says which status timed out
+            assert payload["status"] == status
+        else:
+            # only the hand-over can end it: the shared hand-over reads the status from the execution
+            assert payload["status.$"] == "$.status"
+        assert payload["execution.$"] == "$$.Execution.Name"
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: entry.type)
+def test_an_execution_another_has_taken_over_from_ends_and_every_route_input_says_whether(entry):
+    definition = rendered(entry)
+    states = definition["States"]
+    first = states["Route"]["Choices"][0]
+    assert first == {"Variable": "$.continuedAs", "IsNull": False, "Next": "ContinuedAsNew"}
+    assert states["ContinuedAsNew"]["Type"] == "Succeed"
+    for name, state in states.items():
+        if state.get("Next") == "Route":
+            # the Choice reads $.continuedAs: every state that leads there must produce it
+            assert "continuedAs.$" in state["ResultSelector"], name
+        if state["Type"] == "Task":
+            assert state["Parameters"]["Payload"]["execution.$"] == "$$.Execution.Name", name
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: entry.type)
@@ -134,3 +168,13 @@ def test_timeout_overrides_must_name_a_known_timeout():
     assert entry.timeouts({"reviewerAssignment": 60})["reviewerAssignment"] == 60
     with pytest.raises(ValueError):
         entry.timeouts({"coffeeBreak": 60})
+
+
+def test_the_readme_says_what_each_function_may_do_as_the_catalog_declares_it():
+    from infra.readme_tables import README, rendered
+
+    # Given the README, when its generated table is made anew from the catalog, then nothing changes
+    text = README.read_text()
+    assert rendered(text) == text, "the README's function table is stale: run make readme"
+    for name in FUNCTIONS:
+        assert f"| `{name}` |" in text
