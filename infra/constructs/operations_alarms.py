@@ -101,6 +101,10 @@ class OperationsAlarms(Construct):
             1,
             "Running workflows have made no progress for too long while not waiting for a signal",
         )
+        # On the StateMachineArn dimension alone: Step Functions publishes each execution metric with it whatever
+        # the execution was started through ("If you started the execution with an alias ARN ... Two metrics for
+        # the unqualified ARN and version. A metric with the StateMachineArn and Alias dimensions."), so these
+        # alarms count the executions started on the live alias, on any version, and on the bare state machine.
         for name, machine in state_machines.items():
             self._alarm(
                 f"{name}-ExecutionsFailed",

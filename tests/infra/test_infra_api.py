@@ -87,3 +87,22 @@ def test_given_what_the_gateway_refuses_itself_then_it_answers_in_the_api_error_
         assert body.startswith('{"error": "') and '"message": $context.error.messageString' in body
         assert '"details": [' in body
     assert responses["UNAUTHORIZED"]["StatusCode"] == "401"
+
+
+def test_given_a_fresh_account_then_the_stack_sets_api_gateways_cloudwatch_role_before_the_stage_logs(
+    synthesized: Synthesized,
+) -> None:
+    # Stage logging needs the account's API Gateway CloudWatch role: by default the stack sets it
+    (account_id,) = synthesized.resources("AWS::ApiGateway::Account", PLATFORM_STACK)
+    account = synthesized.platform["Resources"][account_id]
+    role_id = account["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]
+    role = synthesized.platform["Resources"][role_id]
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    # kept when the stack goes: other APIs of the account may log through it
+    assert account["DeletionPolicy"] == role["DeletionPolicy"] == "Retain"
+    # and the stage, which logs access and errors, is made after it
+    (stage,) = synthesized.resources("AWS::ApiGateway::Stage", PLATFORM_STACK).values()
+    assert account_id in stage["DependsOn"]
+    assert stage["Properties"]["AccessLogSetting"]["DestinationArn"]
+    assert {setting["LoggingLevel"] for setting in stage["Properties"]["MethodSettings"]} == {"ERROR"}

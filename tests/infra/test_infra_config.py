@@ -130,3 +130,14 @@ def test_given_operations_context_as_cli_strings_then_numbers_and_recipients_are
 def test_given_invalid_operations_context_then_reading_the_context_fails(context: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         DeploymentConfig.from_context(context, environ={})
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, True), ("false", False), ("true", True), (False, False)])
+def test_given_the_account_options_as_context_then_they_are_read(given: object, expected: bool) -> None:
+    config = DeploymentConfig.from_context(
+        {"apiGatewayCloudWatchRole": given, "reservedConcurrency": given}, environ={}
+    )
+    assert config.api_gateway_cloud_watch_role is expected
+    assert config.reserved_concurrency is expected
+    with pytest.raises(ValueError, match="apiGatewayCloudWatchRole must be true or false"):
+        DeploymentConfig.from_context({"apiGatewayCloudWatchRole": "maybe"}, environ={})

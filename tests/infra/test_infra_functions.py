@@ -47,6 +47,8 @@ def test_given_the_catalog_then_each_function_spec_becomes_one_traced_python_fun
         assert properties["MemorySize"] == spec.memory_mb
         assert properties["TracingConfig"] == {"Mode": "Active"}
         assert "LogGroup" in properties["LoggingConfig"]
+        # concurrency reserved where the catalog says a downstream quota needs a cap, and nowhere else
+        assert properties.get("ReservedConcurrentExecutions") == spec.reserved_concurrency, name
 
 
 def test_given_the_settings_model_then_every_setting_is_needed_by_some_function_and_named_by_one_rule() -> None:
