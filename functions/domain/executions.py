@@ -32,6 +32,8 @@ CONTINUE_AFTER_SECONDS = 350 * DAY
 TIMER_TOLERANCE_SECONDS = 1.0
 # Step Functions' limit on an execution's name.
 EXECUTION_NAME_MAX_LENGTH = 80
+# Further than any execution lives: a timer due later is, for the current execution, never due.
+FAR_FUTURE_SECONDS = 2 * EXECUTION_LIFETIME_SECONDS
 RETRY = "retry"
 CONTINUATION = "cont"
 
@@ -77,7 +79,10 @@ def timer_due(lifecycle: Lifecycle, workflow: Workflow, now: datetime, timeouts:
     if spec is None:
         return None
     if spec.seconds is not None:
-        return now + timedelta(seconds=spec.seconds(workflow.view(), now))
+        # Only "due already" and "due after the hand-over" matter beyond these bounds, and a due date near
+        # year 1 or 9999 must not overflow.
+        seconds = min(max(spec.seconds(workflow.view(), now), 0.0), float(FAR_FUTURE_SECONDS))
+        return now + timedelta(seconds=seconds)
     since = parse_iso(workflow.timersSince or workflow.lastProgressAt)
     return since + timedelta(seconds=int(timeouts.get(spec.name, spec.default_seconds)))
 

@@ -12,6 +12,7 @@ function (the local runtime itself, moto's engine invoking Lambda) are not check
 from __future__ import annotations
 
 import contextvars
+import functools
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -86,13 +87,18 @@ def _resources_of(named: str | None, settings: Settings) -> set[str] | None:
     return known.get(named, set())
 
 
+@functools.cache
+def _grants(spec: FunctionSpec) -> dict[str, set[str]]:
+    return spec.actions()
+
+
 def check(model: Any, params: Mapping[str, Any], **_: Any) -> None:
     """The ``before-parameter-build`` handler (it sees the call's own parameters): deny what the running
     function's declaration does not grant."""
     spec = _acting.get()
     if spec is None or model.service_model.service_name in UNCHECKED_SERVICES:
         return
-    granted = spec.actions()
+    granted = _grants(spec)
     settings = dependencies.settings()  # as the handlers read it: once per cold start
     for action, named in _requested(model, params):
         places = {resource for resource, actions in granted.items() if action in actions}
