@@ -48,7 +48,7 @@ from functions.domain.workflow import ExecutionStatus
 from functions.handlers.observability import logger, tracer
 from functions.models.api import (
     SIGNAL_NAME_PATTERN,
-    WORKFLOW_ID_PATTERN,
+    WORKFLOW_REFERENCE_PATTERN,
     EscalateRequest,
     InterventionAction,
     InterventionRequest,
@@ -80,7 +80,7 @@ UNION_TAGS = frozenset(LIFECYCLES) | frozenset(get_args(InterventionAction))
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
 
-WorkflowIdPath = Annotated[str, Path(pattern=WORKFLOW_ID_PATTERN, description="the workflow's id")]
+WorkflowIdPath = Annotated[str, Path(pattern=WORKFLOW_REFERENCE_PATTERN, description="the workflow's id")]
 Limit = Annotated[int, Query(ge=1, le=100, description="page size")]
 
 # What each refusal means; every route declares the ones it can answer, each with the error body.

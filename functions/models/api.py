@@ -11,6 +11,9 @@ from functions.domain.lifecycle import Lifecycle
 from functions.domain.lifecycles import LIFECYCLES
 
 WORKFLOW_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+# Addressing a workflow: ids the platform derives from others (a project's report calendars,
+# ``<project id>-report-<cycle>``) are longer than the 64 characters a client may choose.
+WORKFLOW_REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 SIGNAL_NAME_PATTERN = r"^[A-Za-z]{1,64}$"
 
 # The catalog's lifecycles and every status one of them has (which statuses belong to which type

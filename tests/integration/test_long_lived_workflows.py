@@ -5,6 +5,7 @@ execution nears the limit or at a lifecycle boundary (an offsets report's decisi
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import datetime
 
 import boto3
@@ -108,3 +109,40 @@ def test_a_continued_execution_keeps_the_timers_of_the_state_it_waits_in(platfor
         assert abs((moment - submitted).total_seconds() - number * 14 * DAY) < 5, number
     state = operator.get("long-app")[1]
     assert (state["status"], state["executionStatus"], state["escalationLevel"]) == ("SUBMITTED", "RUNNING", 28)
+
+
+def test_an_execution_whose_name_was_shortened_is_still_found_by_its_status_change(
+    platform, applicant, reviewer, approver, operator
+):
+    # Given a project with the longest id, whose report calendar (a longer, derived id) ran for 350 days
+    project_id = "p" * 64
+    active_project(platform, applicant, reviewer, approver, project_id)
+    calendar_id = f"{project_id}-report-2"
+    platform.advance(CONTINUE_AFTER_SECONDS + DAY)
+    (handed_over,) = continuations(operator, calendar_id)
+    name = handed_over["details"]["execution"]
+    # its continued execution's name was shortened to Step Functions' 80 characters: it names no workflow
+    assert len(name) <= 80 and not name.startswith(calendar_id)
+    assert executions(platform, "calendar", calendar_id) == {calendar_id: "SUCCEEDED"}  # the first one, ended
+    assert executions(platform, "calendar", name)[name] == "RUNNING"
+
+    # When Step Functions says that execution failed (through the live alias: a qualified state machine ARN)
+    event = {
+        "source": "aws.states",
+        "detail-type": "Step Functions Execution Status Change",
+        "detail": {
+            "executionArn": f"arn:aws:states:ap-southeast-2:123456789012:execution:accu-local-CalendarLifecycle:{name}",
+            "stateMachineArn": f"{platform.state_machine_arns['calendar']}:live",
+            "name": name,
+            "status": "FAILED",
+            "error": "States.Runtime",
+            "cause": "lost",
+            "input": json.dumps({"workflowId": calendar_id, "status": "REMINDED", "continuedAs": None}),
+        },
+    }
+    outcome = platform.lambdas.invoke("ExecutionStatusChanged", event)
+
+    # Then the workflow its input names records the failure
+    assert outcome["outcome"] == "failed"
+    state = operator.get(calendar_id)[1]
+    assert (state["executionStatus"], state["failure"]["error"]) == ("FAILED", "States.Runtime")
