@@ -524,7 +524,7 @@ class WorkflowStore:
             conditions.append("executionName = :execution")
             values[":execution"] = execution_name
         if execution_arn is not None:
-            updates.append("executionArn = :arn")
+            updates.append("executionArn = if_not_exists(executionArn, :arn)")  # as first given
             values[":arn"] = execution_arn
         if handover_before is not None:
             conditions += ["executionStartedAt > :handover", "continueAtNextWait = :no"]
@@ -543,6 +543,22 @@ class WorkflowStore:
                 return False
             raise
         return True
+
+    def record_execution_arn(self, workflow_id: str, execution_name: str, execution_arn: str) -> None:
+        """Keep the ARN Step Functions gave the workflow's current execution (bookkeeping: no revision, so no
+        writer is made to retry; a write from an older read may drop it, and the execution's first wait
+        stores it again)."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=serialize({"pk": workflow_pk(workflow_id), "sk": STATE_SK}),
+                UpdateExpression="SET executionArn = :arn",
+                ConditionExpression="executionName = :execution",
+                ExpressionAttributeValues=serialize({":arn": execution_arn, ":execution": execution_name}),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
     def _put_signal(self, signal: KeptSignal) -> dict[str, Any]:
         item = {**signal.fields, "pk": workflow_pk(signal.workflow_id), "sk": f"{SIGNAL_PREFIX}{signal.sequence:010d}"}

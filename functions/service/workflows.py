@@ -205,10 +205,14 @@ class WorkflowService:
 
     def _start_execution(self, workflow: Workflow) -> None:
         try:
-            self.executions.start(workflow.type, workflow.executionName, self.route(workflow))
+            arn = self.executions.start(workflow.type, workflow.executionName, self.route(workflow))
         except Exception as error:
             self.record_failure(workflow.workflowId, "StartExecutionFailed", repr(error))
             raise
+        # The execution's first wait stores its ARN ($$.Execution.Id). An ARN other than the one its name
+        # gives (the documented form) is kept at once, so that a stop before that wait finds it too.
+        if arn != self.executions.execution_arn(workflow.type, workflow.executionName):
+            self.store.record_execution_arn(workflow.workflowId, workflow.executionName, arn)
 
     def route(self, workflow: Workflow, continued_as: str | None = None) -> dict[str, Any]:
         """What the state machine needs to go on: the status to route on, how long the status's wait
@@ -656,7 +660,7 @@ class WorkflowService:
                     self.executions.release(task_token, self.route(after, continued_as=after.executionName))
                     return {"released": True, "status": after.status, "continuedAs": after.executionName}
                 registered = {"waitToken": task_token, "waitStatus": status}
-                if execution_arn:
+                if execution_arn and not workflow.executionArn:
                     registered["executionArn"] = execution_arn
                 self.store.save_bookkeeping(workflow, workflow.model_copy(update=registered))
             except StaleWrite:

@@ -11,6 +11,7 @@ from datetime import datetime
 import boto3
 
 from functions.domain.executions import CONTINUE_AFTER_SECONDS
+from infra.local.platform import WORKFLOWS_TABLE
 from tests.support.scenarios import active_project, drive
 
 DAY = 24 * 3600
@@ -146,3 +147,31 @@ def test_an_execution_whose_name_was_shortened_is_still_found_by_its_status_chan
     assert outcome["outcome"] == "failed"
     state = operator.get(calendar_id)[1]
     assert (state["executionStatus"], state["failure"]["error"]) == ("FAILED", "States.Runtime")
+
+
+def test_an_execution_is_stopped_by_the_arn_step_functions_gave_it(platform, applicant, operator, monkeypatch):
+    # Given Step Functions answering StartExecution with an ARN other than the one the name gives
+    from functions.dal.stepfunctions import Executions
+
+    start, stop = Executions.start, Executions.stop
+    stopped: list[str] = []
+
+    def start_elsewhere(self, workflow_type, name, payload):
+        return start(self, workflow_type, name, payload) + ":as-given"
+
+    def stop_and_tell(self, execution_arn, cause):
+        stopped.append(execution_arn)
+        return stop(self, execution_arn, cause)
+
+    monkeypatch.setattr(Executions, "start", start_elsewhere)
+    monkeypatch.setattr(Executions, "stop", stop_and_tell)
+    # When a workflow starts, its state keeps that ARN (not one built from the name)
+    applicant.start("arn-app")
+    item = boto3.client("dynamodb").get_item(
+        TableName=WORKFLOWS_TABLE, Key={"pk": {"S": "WF#arn-app"}, "sk": {"S": "STATE"}}
+    )["Item"]
+    assert item["executionArn"]["S"].endswith(":arn-app:as-given")
+    # and terminating it stops that one (here, before its first wait stored the execution's own ARN)
+    monkeypatch.setattr(Executions, "start", start)
+    assert operator.call("POST", "/workflows/arn-app/terminate", {"reason": "duplicate"})[0] == 200
+    assert stopped and stopped[0].endswith(":arn-app:as-given")
