@@ -1,7 +1,9 @@
 """Activity: open the wait for a workflow's current status (Lambda invoked with .waitForTaskToken).
 
-Event: {"workflowId", "status", "taskToken", "execution", "executionArn"}. The execution waits until the API (or this
-function, for a signal kept meanwhile) completes the task token with {"workflowId", "status"}.
+Event: {"workflowId", "status", "taskToken", "execution", "executionArn"}. The execution waits until
+the API (or this function, for a signal kept meanwhile) completes the task token with the route
+{"workflowId", "status", "waitSeconds", "continuedAs"}; this function completes it at once when the
+workflow moved on or its execution must hand over to a new one.
 """
 
 from typing import Any
