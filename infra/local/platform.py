@@ -415,7 +415,13 @@ class LocalPlatform:
         event written so far was delivered (which may wake the state machines again)."""
         with self._drain_lock:
             while True:
-                self.clock.wait_until_quiet()
+                if not self.clock.wait_until_quiet():
+                    # Something still runs after the quiet timeout: a handler stuck or looping. Saying
+                    # "settled" would let a caller (a test, a skip of time) read a half-done state.
+                    raise TimeoutError(
+                        f"the engine did not go quiet within {virtual.QUIET_TIMEOUT_SECONDS:g} s: "
+                        f"{self.clock.runnable} engine threads still run"
+                    )
                 if not (self.stream.drain() + self.router.drain()):
                     return
 

@@ -13,13 +13,11 @@ OPERATOR = {"user": "olga", "groups": "operators"}
 
 
 def until(local, workflow_id: str, status: str) -> dict:
-    state = wait_for(
+    return wait_for(
         lambda: local("GET", f"/workflows/{workflow_id}", **OPERATOR)[1],
         lambda state: state.get("status") == status,
         15,
     )
-    assert state.get("status") == status, state
-    return state
 
 
 def signal(local, actor: dict, workflow_id: str, name: str, payload: dict | None = None, expect: str | None = None):

@@ -19,9 +19,7 @@ def state_of(local, workflow_id: str) -> dict:
 
 
 def until(local, workflow_id: str, check, seconds: float = 15) -> dict:
-    state = wait_for(lambda: state_of(local, workflow_id), check, seconds, pause=0.1)
-    assert check(state), state
-    return state
+    return wait_for(lambda: state_of(local, workflow_id), check, seconds, pause=0.1)
 
 
 def test_recovery_escalation_and_the_daily_report_over_http(local):

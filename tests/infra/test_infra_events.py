@@ -60,7 +60,7 @@ def test_given_the_event_bus_then_it_is_the_named_custom_bus_with_an_archive(syn
     assert buses[bus_id]["Properties"]["Name"] == EVENT_BUS
     (archive,) = synthesized.resources("AWS::Events::Archive", PLATFORM_STACK).values()
     assert archive["Properties"]["SourceArn"] == {"Fn::GetAtt": [bus_id, "Arn"]}
-    assert archive["Properties"]["RetentionDays"] >= 7
+    assert archive["Properties"]["RetentionDays"] == 30  # the README promises 30 days of replay
     # no empty key id (CDK writes KmsKeyIdentifier: "" otherwise, which some regions refuse)
     assert "KmsKeyIdentifier" not in archive["Properties"]
 

@@ -1,5 +1,6 @@
 """Metrics and the health check cost the same with 100 or 10,000 workflows (DESIGN §6): they read
-counters and index queries, never the population. Measured as the items DynamoDB returns to them."""
+counters and index queries, never the population. Measured as the items DynamoDB reads for them
+(a Scan fails the test)."""
 
 from __future__ import annotations
 
@@ -54,19 +55,28 @@ def seed(count: int, now) -> None:
 
 
 def items_read(action: Callable[[], object]) -> int:
-    """How many items DynamoDB returns while ``action`` runs (every read path of the store)."""
+    """How many items DynamoDB reads while ``action`` runs (every read path of the store): what a query
+    evaluated (``ScannedCount``, filtered-out items included), each item got; a Scan fails the test, as
+    the platform never scans."""
     client = dependencies.service().store.client
     counted = {"items": 0}
+    scans: list[object] = []
 
     def count(parsed, **kwargs):
-        counted["items"] += len(parsed.get("Items", [])) + int("Item" in parsed)
+        counted["items"] += int(parsed.get("ScannedCount", len(parsed.get("Items", [])))) + int("Item" in parsed)
         counted["items"] += sum(len(items) for items in parsed.get("Responses", {}).values())
 
+    def refuse_scan(params, **kwargs):
+        scans.append(params)
+
     client.meta.events.register("after-call.dynamodb", count)
+    client.meta.events.register("before-call.dynamodb.Scan", refuse_scan)
     try:
         action()
     finally:
         client.meta.events.unregister("after-call.dynamodb", count)
+        client.meta.events.unregister("before-call.dynamodb.Scan", refuse_scan)
+    assert scans == [], "the platform scanned the table"
     return counted["items"]
 
 

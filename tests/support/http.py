@@ -34,10 +34,13 @@ def upload_file(call: Call, content: bytes, file_name: str) -> dict[str, Any]:
 def wait_for(
     read: Callable[[], dict[str, Any]], check: Callable[[dict[str, Any]], bool], seconds: float, pause: float = 0.05
 ) -> dict[str, Any]:
-    """Read until ``check`` holds or ``seconds`` pass; answers the last state read."""
+    """Read until ``check`` holds; answers that state. Fails (naming the last state read) when ``seconds``
+    pass first: a wait that ends without what it waited for is a failure, never a silent return."""
     deadline = time.monotonic() + seconds
     while True:
         state = read()
-        if check(state) or time.monotonic() > deadline:
+        if check(state):
             return state
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached in {seconds} s; last state read: {state}")
         time.sleep(pause)
