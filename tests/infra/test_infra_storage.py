@@ -171,3 +171,10 @@ def _stack_outputs_read(node: Any) -> list[dict[str, Any]]:
     if isinstance(node, list):
         return [ref for value in node for ref in _stack_outputs_read(value)]
     return []
+
+
+def test_given_the_storage_stack_then_it_is_protected_from_termination(synthesized: Synthesized) -> None:
+    # The README promises that the stateful stack cannot be deleted by accident; the platform stack can
+    assembly = synthesized.app.synth()
+    protection = {stack.stack_name: stack.termination_protection for stack in assembly.stacks}
+    assert protection == {STORAGE_STACK: True, PLATFORM_STACK: False}

@@ -136,3 +136,17 @@ def test_the_openapi_document_describes_the_api(platform):
         "/metrics",
         "/health",
     } <= set(document["paths"])
+
+
+def test_an_id_of_a_closed_workflow_is_not_reused(platform, applicant, operator):
+    # Given a workflow that was terminated (closed)
+    assert applicant.start("app-closed")[0] == 201
+    platform.settle()
+    assert operator.call("POST", "/workflows/app-closed/terminate", {"reason": "mistake"})[0] == 200
+    # When its id is started again, then it is 409 naming the id and that it is closed, and nothing changes
+    code, error = applicant.start("app-closed")
+    assert (code, error["error"]) == (409, "WORKFLOW_ALREADY_STARTED")
+    assert "closed" in error["message"]
+    assert error["details"] == [{"field": "workflowId", "value": "app-closed", "executionStatus": "TERMINATED"}]
+    history = applicant.history("app-closed")[1]["items"]
+    assert [event["type"] for event in history] == ["STARTED", "TERMINATED"]
