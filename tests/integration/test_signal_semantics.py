@@ -150,3 +150,29 @@ def test_a_start_retried_with_its_idempotency_key_is_not_a_duplicate(platform, a
     # Then the retry answers the first answer and the duplicate is refused
     assert first[0] == again[0] == 201 and first[1] == again[1]
     assert (duplicate[0], duplicate[1]["error"]) == (409, "WORKFLOW_ALREADY_STARTED")
+
+
+def test_idempotency_keys_on_start_and_terminate_belong_to_their_caller(platform, applicant, operator):
+    applicant.start("p-keys", "project", PROJECT_INPUT)
+    body = {
+        "type": "accu-application",
+        "workflowId": "app-keys",
+        "input": {"projectId": "p-keys", "unitsRequested": 5, "methodologyId": "m"},
+    }
+    key = {"Idempotency-Key": "shared-key"}
+    assert applicant.call("POST", "/workflows", body, headers=key)[0] == 201
+    # the same key with another start body is refused, and starts nothing
+    other = {**body, "workflowId": "app-keys-2"}
+    code, error = applicant.call("POST", "/workflows", other, headers=key)
+    assert (code, error["error"]) == (422, "IDEMPOTENCY_KEY_REUSED")
+    assert applicant.get("app-keys-2")[0] == 404
+    # another caller's identical key is theirs: a request of its own, not a reuse
+    platform.settle()
+    first = operator.call("POST", "/workflows/app-keys/terminate", {"reason": "duplicate"}, headers=key)
+    again = operator.call("POST", "/workflows/app-keys/terminate", {"reason": "duplicate"}, headers=key)
+    # and a terminate retried with its key answers its first answer, terminating once
+    assert first[0] == again[0] == 200 and first[1] == again[1]
+    events = [event["type"] for event in operator.history("app-keys")[1]["items"]]
+    assert events.count("TERMINATED") == 1
+    # without the key, the second terminate is the ordinary answer for a closed workflow
+    assert operator.call("POST", "/workflows/app-keys/terminate", {"reason": "duplicate"})[0] == 409
