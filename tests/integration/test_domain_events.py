@@ -122,3 +122,37 @@ def test_a_redelivered_signal_event_is_applied_once(platform, applicant, reviewe
     assert again["detailType"] == "Signal Applied"
     history = applicant.history("app-twice")[1]["items"]
     assert [e["signal"] for e in history].count("assignReviewer") == 1
+
+
+def test_every_kind_of_history_event_is_published_with_its_detail_type(
+    platform, applicant, reviewer, approver, operator
+):
+    from functions.domain.events import DETAIL_TYPES
+    from functions.domain.executions import CONTINUE_AFTER_SECONDS
+    from functions.domain.workflow import EventType
+    from infra.local.lambdas import Fault
+
+    # Given workflows that go through every kind of history event the platform writes today
+    application_in("APPROVED", "app-kinds", applicant, reviewer, approver, platform)  # started, signals
+    platform.advance(3 * 86400 + 60)  # the certificate issued by the system: a timeout
+    assert operator.call("POST", "/workflows/app-kinds/escalate", {"reason": "look"})[0] == 200
+    applicant.start("app-fails")
+    platform.settle()
+    platform.lambdas.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="accu-application"))
+    applicant.signal("app-fails", "submitApplication")
+    platform.settle()  # the next wait fails for good: FAILED
+    assert operator.call("POST", "/workflows/app-fails/retry", {"reason": "fixed"})[0] == 200
+    platform.settle()
+    patch = {"action": "patchMetadata", "reason": "typo", "metadata": {"note": "x"}}
+    assert operator.call("POST", "/workflows/app-fails/interventions", patch)[0] == 200
+    applicant.start("app-stops")
+    platform.settle()
+    assert operator.call("POST", "/workflows/app-stops/terminate", {"reason": "duplicate"})[0] == 200
+    platform.advance(CONTINUE_AFTER_SECONDS + 86400)  # the running ones hand over to new executions
+    platform.settle()
+
+    # Then each kind was published once at least, with its own detail-type and eventType
+    published = {(event["detail-type"], event["detail"].get("eventType")) for event in platform.router.events()}
+    produced_today = [kind for kind in EventType if kind != EventType.MIGRATED]  # migrations: the migration tool
+    for kind in produced_today:
+        assert (DETAIL_TYPES[kind], kind.value) in published, kind
