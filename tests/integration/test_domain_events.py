@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import boto3
+import pytest
 
 from infra.local.platform import EVENT_BUS
 from tests.support.scenarios import application_in
@@ -156,3 +157,29 @@ def test_every_kind_of_history_event_is_published_with_its_detail_type(
     produced_today = [kind for kind in EventType if kind != EventType.MIGRATED]  # migrations: the migration tool
     for kind in produced_today:
         assert (DETAIL_TYPES[kind], kind.value) in published, kind
+
+
+@pytest.mark.parametrize("platform", [{"signal_apply_wait_seconds": 0.2}], indirect=True)
+def test_a_signal_requested_while_no_wait_is_open_is_kept_says_so_and_applies_when_the_wait_opens(platform, applicant):
+    from infra.local.lambdas import Fault
+
+    # Given a draft whose wait cannot open yet (its activity fails transiently; the retry backs off)
+    platform.lambdas.faults.add(Fault(count=1, kind="transient", activity="OpenWait", workflow_type="accu-application"))
+    applicant.start("app-bus-kept")
+    platform.settle()
+
+    # When automation asks for the submission on the bus
+    request_signal("app-bus-kept", "submitApplication", actor="portal")
+    platform.settle()
+
+    # Then the outcome published is "kept", naming the request and the workflow as it is, nothing applied yet
+    (kept,) = platform.router.events("Signal Kept")
+    assert kept["detail"]["request"]["workflowId"] == "app-bus-kept"
+    assert kept["detail"]["request"]["signal"] == "submitApplication"
+    assert kept["detail"]["workflow"]["status"] == "DRAFT"
+    assert not platform.router.events("Signal Applied")
+    assert applicant.get("app-bus-kept")[1]["status"] == "DRAFT"
+    # and once the wait opens, the kept signal applies, recorded with the automation's identity
+    platform.advance(120)
+    assert applicant.get("app-bus-kept")[1]["status"] == "SUBMITTED"
+    assert applicant.history("app-bus-kept")[1]["items"][-1]["actor"] == "portal"
