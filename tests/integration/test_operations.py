@@ -9,7 +9,7 @@ import pytest
 
 from infra.local.events import route_puts_to
 from infra.local.lambdas import Fault
-from tests.support.scenarios import application_in, drive
+from tests.support.scenarios import PROJECT_INPUT, application_in, drive
 
 HOUR = 3600
 DAY = 24 * HOUR
@@ -170,6 +170,41 @@ def test_the_hourly_recovery_retries_transient_document_failures_and_escalates_a
     platform.advance(2 * HOUR)
     assert len(history(applicant, "app-rec")) == decided
     assert applicant.get("app-rec")[1]["escalationLevel"] == 1
+
+
+@pytest.mark.parametrize("platform", [{"schedules": True}], indirect=True)
+def test_the_hourly_recovery_retries_transient_calendar_failures_and_escalates_projects(platform, applicant, operator):
+    from datetime import timedelta
+
+    from functions.domain.time import iso
+
+    # Given a calendar whose wait failed transiently (every retry of its activity) and a project that
+    # failed for good
+    platform.lambdas.faults.add(Fault(count=6, kind="transient", activity="OpenWait", workflow_type="calendar"))
+    due = iso(platform.clock.now() + timedelta(days=30))
+    calendar = {"title": "Audit", "subjectType": "project", "subjectId": "proj-rec", "dueAt": due}
+    assert operator.start("cal-rec", "calendar", calendar)[0] == 201
+    platform.lambdas.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="project"))
+    applicant.start("proj-rec", "project", PROJECT_INPUT)
+    platform.advance(10 * 60)
+    assert operator.get("cal-rec")[1]["executionStatus"] == "FAILED"
+    assert operator.get("proj-rec")[1]["executionStatus"] == "FAILED"
+
+    # When the hour passes
+    platform.advance(HOUR)
+
+    # Then the calendar was retried from its last state and waits again; the project was escalated
+    calendar_state = operator.get("cal-rec")[1]
+    assert (calendar_state["executionStatus"], calendar_state["status"], calendar_state["retryCount"]) == (
+        "RUNNING",
+        "SCHEDULED",
+        1,
+    )
+    assert history(operator, "cal-rec")[-1]["type"] == "RETRIED"
+    project = operator.get("proj-rec")[1]
+    assert (project["executionStatus"], project["escalationLevel"]) == ("FAILED", 1)
+    escalation = history(operator, "proj-rec")[-1]
+    assert escalation["type"] == "ESCALATED" and escalation["details"]["recovery"] == "escalate"
 
 
 @pytest.mark.parametrize(
