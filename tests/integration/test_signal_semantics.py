@@ -176,3 +176,45 @@ def test_idempotency_keys_on_start_and_terminate_belong_to_their_caller(platform
     assert events.count("TERMINATED") == 1
     # without the key, the second terminate is the ordinary answer for a closed workflow
     assert operator.call("POST", "/workflows/app-keys/terminate", {"reason": "duplicate"})[0] == 409
+
+
+@pytest.mark.parametrize("platform", [{"signal_apply_wait_seconds": 0.2}], indirect=True)
+def test_a_kept_signal_that_no_longer_holds_when_applied_is_recorded_as_rejected(
+    platform, applicant, reviewer, approver
+):
+    import boto3
+
+    from functions.dal.dynamodb import SIGNAL_PREFIX, workflow_pk
+    from infra.local.platform import WORKFLOWS_TABLE
+    from tests.support.scenarios import active_project, drive
+
+    # Given a project with 100 units, and two applications for all of them, both under review
+    active_project(platform, applicant, reviewer, approver, "proj-kept", units=100)
+    for workflow_id in ("app-kept-a", "app-kept-b"):
+        application_in("SUBMITTED", workflow_id, applicant, reviewer, approver, platform, "proj-kept")
+    drive(platform, "app-kept-a", [(reviewer, "assignReviewer", {}), (reviewer, "validateMethodology", {})])
+    # (b's wait under review cannot open yet: its activity fails once, and its retry backs off)
+    platform.lambdas.faults.add(Fault(count=1, kind="transient", activity="OpenWait", workflow_type="accu-application"))
+    assert reviewer.signal("app-kept-b", "assignReviewer")[0] == 200
+    platform.settle()
+    assert reviewer.signal("app-kept-b", "validateMethodology")[0] == 200
+
+    # When b's approval is kept (the units are there now), then a's is applied and issued, taking them
+    code, kept = approver.signal("app-kept-b", "approveApplication")
+    assert (code, kept["queued"]) == (202, True)
+    drive(platform, "app-kept-a", [(approver, "approveApplication", {}), (approver, "issueCertificate", {})])
+    assert applicant.get("proj-kept")[1]["availableUnits"] == 0
+
+    # Then when b's wait opens, its kept approval no longer holds: recorded as rejected, naming the rule
+    platform.advance(120)
+    state = applicant.get("app-kept-b")[1]
+    assert (state["status"], state["executionStatus"]) == ("UNDER_REVIEW", "RUNNING")
+    assert "approveApplication" not in [event["signal"] for event in applicant.history("app-kept-b")[1]["items"]]
+    record = boto3.client("dynamodb").get_item(
+        TableName=WORKFLOWS_TABLE,
+        Key={"pk": {"S": workflow_pk("app-kept-b")}, "sk": {"S": f"{SIGNAL_PREFIX}{kept['signalSequence']:010d}"}},
+    )["Item"]
+    assert record["queueStatus"]["S"] == "REJECTED"
+    assert "projectUnitsAvailable" in str(record["error"])
+    # and the application still takes what it awaits
+    assert approver.signal("app-kept-b", "rejectApplication", {"reason": "no units left"})[0] == 200
