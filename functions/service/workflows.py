@@ -548,12 +548,14 @@ class WorkflowService:
         if workflow.pendingSignals:
             for record in self.store.queued_signals(workflow.workflowId):
                 try:
+                    # Judged as the wait will judge it: with the facts its rules read.
+                    spec = rules.signal_spec(lifecycle, record["signal"])
                     projected = rules.apply_signal(
                         lifecycle,
                         projected,
                         record["signal"],
                         record.get("payload"),
-                        self.context(_identity(record), projected),
+                        self.context(_identity(record), projected, spec.facts),
                     ).after
                 except DomainError:
                     continue
@@ -736,7 +738,10 @@ class WorkflowService:
                 except StaleWrite:
                     continue
                 return self.route(after, continued_as=after.executionName)
-            context = self.context(SYSTEM, workflow)
+            timeout = lifecycle.timeout_for(status)
+            acts_as = rules.signal_spec(lifecycle, timeout.signal) if timeout and timeout.signal else None
+            # What the system does for the user is judged with the facts its rules read.
+            context = self.context(SYSTEM, workflow, acts_as.facts if acts_as else ())
             transition = rules.time_out(lifecycle, workflow, status, context)
             if transition is None:
                 return self.route(workflow)

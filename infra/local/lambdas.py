@@ -3,7 +3,7 @@
 The seam is a botocore ``before-call.lambda.Invoke`` handler on the boto3 session: the state
 machine engine's Invoke never leaves the process; the handler's answer (or its error, in Lambda's
 error shape) becomes the Invoke response. Faults injected through ``FaultPlan`` make chosen
-invocations fail the way a real activity would, transiently or for good.
+invocations fail the way a real activity would, transiently or for good, or hold them back.
 """
 
 from __future__ import annotations
@@ -11,14 +11,12 @@ from __future__ import annotations
 import importlib
 import io
 import json
-import threading
 import time
 import traceback
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import unquote
 
 from botocore.awsrequest import AWSResponse
@@ -27,48 +25,7 @@ from botocore.response import StreamingBody
 from functions.domain.errors import PermanentActivityError, TransientActivityError
 from infra.catalog import FUNCTIONS, FunctionSpec
 from infra.local import permissions
-
-
-@dataclass
-class Fault:
-    count: int
-    kind: Literal["transient", "permanent"]
-    workflow_type: str | None = None
-    activity: str | None = None
-
-    def matches(self, activity: str, workflow_type: str | None) -> bool:
-        return (self.activity in (None, activity)) and (self.workflow_type in (None, workflow_type))
-
-
-@dataclass
-class FaultPlan:
-    """The next N matching activity invocations fail (DESIGN §8, faults)."""
-
-    faults: list[Fault] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, fault: Fault) -> None:
-        if fault.activity is not None and fault.activity not in FUNCTIONS:
-            raise ValueError(f"unknown activity {fault.activity!r}; known: {sorted(FUNCTIONS)}")
-        with self._lock:
-            self.faults.append(fault)
-
-    def take(self, activity: str, workflow_type: str | None) -> Fault | None:
-        with self._lock:
-            for fault in self.faults:
-                if fault.count > 0 and fault.matches(activity, workflow_type):
-                    fault.count -= 1
-                    if fault.count == 0:
-                        self.faults.remove(fault)
-                    return fault
-        return None
-
-    def pending(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [
-                {"count": f.count, "kind": f.kind, "workflowType": f.workflow_type, "activity": f.activity}
-                for f in self.faults
-            ]
+from infra.local.faults import FaultPlan
 
 
 class LocalLambdaContext:
@@ -102,10 +59,18 @@ def function_name_from_path(url_path: str) -> str:
 class InProcessLambdas:
     """The ``before-call.lambda.Invoke`` handler."""
 
-    def __init__(self, region: str, account: str, workflow_type_of: Callable[[str], str | None]):
+    def __init__(
+        self,
+        region: str,
+        account: str,
+        workflow_type_of: Callable[[str], str | None],
+        faults: FaultPlan,
+        pause: Callable[[float], None],
+    ):
         self.region = region
         self.account = account
-        self.faults = FaultPlan()
+        self.faults = faults
+        self.pause = pause
         self.workflow_type_of = workflow_type_of
         # Invocations so far, by function, and the seconds they took (what Lambda would bill).
         self.invocations: Counter[str] = Counter()
@@ -113,7 +78,7 @@ class InProcessLambdas:
 
     def reset(self) -> None:
         """No fault planned, no invocation counted."""
-        self.faults.faults.clear()
+        self.faults.clear()
         self.invocations.clear()
         self.seconds.clear()
 
@@ -157,6 +122,9 @@ class InProcessLambdas:
         workflow_type = self.workflow_type_of(workflow_id) if isinstance(workflow_id, str) else None
         fault = self.faults.take(activity, workflow_type)
         if fault is None:
+            return
+        if fault.kind == "delay":
+            self.pause(fault.seconds)
             return
         message = f"injected {fault.kind} fault in {activity} for {workflow_id}"
         raise TransientActivityError(message) if fault.kind == "transient" else PermanentActivityError(message)

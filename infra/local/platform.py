@@ -31,6 +31,7 @@ from infra.catalog import API, CATALOG, EVENT_RULES, METRICS_NAMESPACE, METRICS_
 from infra.local import clock as virtual
 from infra.local import moto_dynamodb, moto_patches, moto_stepfunctions, permissions
 from infra.local.events import EventRouter, StreamPump, route_puts_to
+from infra.local.faults import FailingCompletions, FaultPlan
 from infra.local.lambda_environment import LambdaEnvironment
 from infra.local.lambdas import InProcessLambdas
 from infra.local.outbox import Outbox
@@ -86,7 +87,8 @@ class LocalPlatform:
 
     def __post_init__(self) -> None:
         self.clock = virtual.VirtualClock(frozen=self.frozen_clock)
-        self.lambdas = InProcessLambdas(self.region, ACCOUNT, self._workflow_type_of)
+        self.faults = FaultPlan()
+        self.lambdas = InProcessLambdas(self.region, ACCOUNT, self._workflow_type_of, self.faults, _pause)
         # The API function's execution environment: its invocations take turns in it, as in Lambda.
         self.api_environment = LambdaEnvironment()
         self.outbox = Outbox(self.outbox_dir or Path(tempfile.mkdtemp(prefix="accu-outbox-")))
@@ -133,6 +135,10 @@ class LocalPlatform:
         events = boto3.DEFAULT_SESSION.events  # type: ignore[union-attr]
         events.register("before-call.lambda.Invoke", self.lambdas)
         events.register("before-parameter-build", permissions.check)
+        events.register(
+            "before-parameter-build.states.SendTaskSuccess",
+            FailingCompletions(self.faults, self._workflow_type_of, _pause),
+        )
         events.register("provide-client-params.sns.Publish", self.outbox.remember_params)
         events.register("after-call.sns.Publish", self.outbox)
         if self.aws_port is not None:
@@ -462,6 +468,12 @@ class LocalPlatform:
         Gateway would, with the identity a Cognito authorizer gives."""
         event = api_gateway_event(method, path, body, user=user, groups=groups, headers=headers, query=query)
         return self.api_environment.run(lambda: self.lambdas.invoke(API.name, event))  # type: ignore[no-any-return]
+
+
+def _pause(seconds: float) -> None:
+    """Hold the caller back for ``seconds`` on the virtual clock (an engine thread is suspended, the
+    engine goes on)."""
+    virtual.ClockEvent().wait(seconds)
 
 
 def _freeze_survivors(phase: str, info: dict[str, int]) -> None:

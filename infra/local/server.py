@@ -16,13 +16,13 @@ import logging
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from functions.domain.time import iso
-from infra.local.lambdas import Fault
+from infra.local.faults import Fault
 from infra.local.platform import LocalPlatform
 
 logger = logging.getLogger("accu.local")
@@ -35,10 +35,21 @@ class AdvanceRequest(BaseModel):
 
 
 class FaultRequest(BaseModel):
-    count: int = Field(ge=1, le=1000)
-    kind: str = Field(pattern="^(transient|permanent)$")
+    kind: Literal["transient", "permanent", "delay"]
+    count: int | None = Field(default=None, ge=1, le=100_000)
+    rate: float = Field(default=1.0, gt=0, le=1)
+    seed: int = 0
+    seconds: float = Field(default=0.0, ge=0, le=900)
     workflowType: str | None = None
     activity: str | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> FaultRequest:
+        if self.count is None and self.rate == 1.0 and self.kind != "delay":
+            raise ValueError("give a count, a rate below 1, or both (a fault on every invocation forever stops all)")
+        if self.kind == "delay" and self.seconds <= 0:
+            raise ValueError("a delay needs seconds > 0")
+        return self
 
 
 def _validation_answer(error: ValidationError) -> tuple[int, dict[str, Any]]:
@@ -131,16 +142,19 @@ class LocalApi:
                 request = AdvanceRequest.model_validate(data)
                 return 200, {"now": self.platform.advance(request.seconds), "advancedSeconds": request.seconds}
             if (method, path) == ("GET", "/local/faults"):
-                return 200, {"items": self.platform.lambdas.faults.pending()}
+                return 200, {"items": self.platform.faults.pending()}
             if (method, path) == ("POST", "/local/faults"):
                 fault = FaultRequest.model_validate(data)
                 try:
-                    self.platform.lambdas.faults.add(
+                    self.platform.faults.add(
                         Fault(
-                            fault.count,
-                            fault.kind,  # type: ignore[arg-type]
-                            fault.workflowType,
-                            fault.activity,
+                            kind=fault.kind,
+                            count=fault.count,
+                            rate=fault.rate,
+                            workflow_type=fault.workflowType,
+                            activity=fault.activity,
+                            seconds=fault.seconds,
+                            seed=fault.seed,
                         )
                     )
                 except ValueError as error:
@@ -149,9 +163,9 @@ class LocalApi:
                         "message": str(error),
                         "details": [{"field": "activity", "message": str(error)}],
                     }
-                return 201, {"items": self.platform.lambdas.faults.pending()}
+                return 201, {"items": self.platform.faults.pending()}
             if (method, path) == ("DELETE", "/local/faults"):
-                self.platform.lambdas.faults.faults.clear()
+                self.platform.faults.clear()
                 return 200, {"items": []}
         except ValidationError as error:
             return _validation_answer(error)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.local.lambdas import Fault
+from infra.local.faults import Fault
 from tests.support.http import upload_file
 from tests.support.scenarios import drive
 
@@ -88,7 +88,7 @@ def test_a_missing_file_is_retried_then_fails(platform, applicant):
 
 
 def test_a_transient_validation_error_is_retried_and_the_document_goes_on(platform, applicant):
-    platform.lambdas.faults.add(Fault(count=2, kind="transient", activity="ValidateDocument"))
+    platform.faults.add(Fault(count=2, kind="transient", activity="ValidateDocument"))
     start_document(platform, applicant, "doc-flaky", upload(applicant, b"content"))
     platform.advance(60)
     assert applicant.get("doc-flaky")[1]["status"] == "PENDING_REVIEW"

@@ -131,7 +131,7 @@ def test_every_kind_of_history_event_is_published_with_its_detail_type(
     from functions.domain.events import DETAIL_TYPES
     from functions.domain.executions import CONTINUE_AFTER_SECONDS
     from functions.domain.workflow import EventType
-    from infra.local.lambdas import Fault
+    from infra.local.faults import Fault
 
     # Given workflows that go through every kind of history event the platform writes today
     application_in("APPROVED", "app-kinds", applicant, reviewer, approver, platform)  # started, signals
@@ -139,7 +139,7 @@ def test_every_kind_of_history_event_is_published_with_its_detail_type(
     assert operator.call("POST", "/workflows/app-kinds/escalate", {"reason": "look"})[0] == 200
     applicant.start("app-fails")
     platform.settle()
-    platform.lambdas.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="accu-application"))
+    platform.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="accu-application"))
     applicant.signal("app-fails", "submitApplication")
     platform.settle()  # the next wait fails for good: FAILED
     assert operator.call("POST", "/workflows/app-fails/retry", {"reason": "fixed"})[0] == 200
@@ -161,10 +161,10 @@ def test_every_kind_of_history_event_is_published_with_its_detail_type(
 
 @pytest.mark.parametrize("platform", [{"signal_apply_wait_seconds": 0.2}], indirect=True)
 def test_a_signal_requested_while_no_wait_is_open_is_kept_says_so_and_applies_when_the_wait_opens(platform, applicant):
-    from infra.local.lambdas import Fault
+    from infra.local.faults import Fault
 
     # Given a draft whose wait cannot open yet (its activity fails transiently; the retry backs off)
-    platform.lambdas.faults.add(Fault(count=1, kind="transient", activity="OpenWait", workflow_type="accu-application"))
+    platform.faults.add(Fault(count=1, kind="transient", activity="OpenWait", workflow_type="accu-application"))
     applicant.start("app-bus-kept")
     platform.settle()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import boto3
 
-from infra.local.lambdas import Fault
+from infra.local.faults import Fault
 
 
 def execution_of(platform, workflow_id: str) -> dict:
@@ -15,14 +15,14 @@ def execution_of(platform, workflow_id: str) -> dict:
 
 def test_transient_activity_errors_are_retried_until_the_activity_succeeds(platform, applicant):
     # Given the wait-opening activity will fail transiently three times
-    platform.lambdas.faults.add(Fault(count=3, kind="transient", activity="OpenWait", workflow_type="accu-application"))
+    platform.faults.add(Fault(count=3, kind="transient", activity="OpenWait", workflow_type="accu-application"))
 
     # When an application starts and the back-off passes
     applicant.start("app-flaky")
     platform.advance(5 * 60)
 
     # Then the retries succeeded: the wait is open and the workflow healthy
-    assert platform.lambdas.faults.pending() == []
+    assert platform.faults.pending() == []
     code, state = applicant.signal("app-flaky", "submitApplication")
     assert (code, state["status"], state["executionStatus"]) == (200, "SUBMITTED", "RUNNING")
     assert execution_of(platform, "app-flaky")["status"] == "RUNNING"
@@ -30,7 +30,7 @@ def test_transient_activity_errors_are_retried_until_the_activity_succeeds(platf
 
 def test_a_permanent_activity_error_fails_the_workflow_and_says_so(platform, applicant, operator):
     # Given the wait-opening activity fails for good
-    platform.lambdas.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="accu-application"))
+    platform.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="accu-application"))
 
     # When an application starts
     applicant.start("app-broken")
@@ -53,9 +53,7 @@ def test_a_permanent_activity_error_fails_the_workflow_and_says_so(platform, app
 
 def test_transient_errors_that_never_stop_exhaust_the_retries_and_fail_the_workflow(platform, applicant):
     # Given the activity fails transiently more often than the Retry allows
-    platform.lambdas.faults.add(
-        Fault(count=50, kind="transient", activity="OpenWait", workflow_type="accu-application")
-    )
+    platform.faults.add(Fault(count=50, kind="transient", activity="OpenWait", workflow_type="accu-application"))
 
     # When an application starts and all the back-off passes
     applicant.start("app-exhausted")
@@ -64,4 +62,4 @@ def test_transient_errors_that_never_stop_exhaust_the_retries_and_fail_the_workf
     # Then it failed with the transient error after six attempts (one plus five retries)
     state = applicant.get("app-exhausted")[1]
     assert (state["executionStatus"], state["failure"]["error"]) == ("FAILED", "TransientActivityError")
-    assert platform.lambdas.faults.pending()[0]["count"] == 50 - 6
+    assert platform.faults.pending()[0]["count"] == 50 - 6

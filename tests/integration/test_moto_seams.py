@@ -515,14 +515,14 @@ def test_an_index_query_answers_what_moto_answers_reading_the_whole_table(
 def test_requests_served_at_once_each_see_their_own_identity_even_across_a_pause(platform, applicant):
     from concurrent.futures import ThreadPoolExecutor
 
-    from infra.local.lambdas import Fault
+    from infra.local.faults import Fault
     from tests.support.actors import APPLICATION_INPUT, OTHER_APPLICANT, Client
 
     # Given two applicants' workflows, and one whose next wait cannot open yet (a signal to it pauses)
     other = Client(platform.api, OTHER_APPLICANT)
     theirs = {**APPLICATION_INPUT, "projectId": "their-project"}
     assert applicant.start("mine")[0] == 201 and other.start("theirs", input=theirs)[0] == 201
-    platform.lambdas.faults.add(Fault(count=1, kind="transient", activity="OpenWait"))
+    platform.faults.add(Fault(count=1, kind="transient", activity="OpenWait"))
     assert applicant.start("paused")[0] == 201
     platform.settle()
 

@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from infra.local.events import route_puts_to
-from infra.local.lambdas import Fault
+from infra.local.faults import Fault
 from tests.support.scenarios import PROJECT_INPUT, application_in, drive
 
 HOUR = 3600
@@ -60,7 +60,7 @@ def test_a_failed_workflow_is_retried_from_its_last_state_not_from_the_start(
 ):
     # Given an application that failed while SUBMITTED (its wait could not open)
     application_in("SUBMITTED", "app-retry", applicant, reviewer, approver, platform)
-    platform.lambdas.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="accu-application"))
+    platform.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="accu-application"))
     operator.call("POST", "/workflows/app-retry/signals/updateMetadata", {"metadata": {"note": "x"}})
     operator.call("POST", "/workflows/app-retry/terminate", {"reason": "stuck"})
     assert operator.call("POST", "/workflows/app-retry/retry", {})[0] == 200
@@ -131,7 +131,7 @@ def test_the_hourly_recovery_retries_transient_document_failures_and_escalates_a
     application_in("SUBMITTED", "app-rec", applicant, reviewer, approver, platform)
     key = "uploads/alice/x/title.pdf"
     boto3.client("s3").put_object(Bucket="accu-local-documents", Key=key, Body=b"title")
-    platform.lambdas.faults.add(Fault(count=6, kind="transient", activity="ValidateDocument"))
+    platform.faults.add(Fault(count=6, kind="transient", activity="ValidateDocument"))
     applicant.start(
         "doc-rec",
         "document",
@@ -145,7 +145,7 @@ def test_the_hourly_recovery_retries_transient_document_failures_and_escalates_a
             "sizeBytes": 5,
         },
     )
-    platform.lambdas.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="accu-application"))
+    platform.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="accu-application"))
     operator.call("POST", "/workflows/app-rec/terminate", {"reason": "to fail it"})
     operator.call("POST", "/workflows/app-rec/retry", {})
     platform.advance(10 * 60)
@@ -180,11 +180,11 @@ def test_the_hourly_recovery_retries_transient_calendar_failures_and_escalates_p
 
     # Given a calendar whose wait failed transiently (every retry of its activity) and a project that
     # failed for good
-    platform.lambdas.faults.add(Fault(count=6, kind="transient", activity="OpenWait", workflow_type="calendar"))
+    platform.faults.add(Fault(count=6, kind="transient", activity="OpenWait", workflow_type="calendar"))
     due = iso(platform.clock.now() + timedelta(days=30))
     calendar = {"title": "Audit", "subjectType": "project", "subjectId": "proj-rec", "dueAt": due}
     assert operator.start("cal-rec", "calendar", calendar)[0] == 201
-    platform.lambdas.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="project"))
+    platform.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="project"))
     applicant.start("proj-rec", "project", PROJECT_INPUT)
     platform.advance(10 * 60)
     assert operator.get("cal-rec")[1]["executionStatus"] == "FAILED"
@@ -254,8 +254,8 @@ def test_an_execution_stopped_outside_the_platform_terminates_its_workflow(platf
 
 def test_a_failure_the_state_machine_could_not_record_reaches_the_workflow(platform, applicant):
     # Given an activity failing for good and the failure recorder failing too
-    platform.lambdas.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="accu-application"))
-    platform.lambdas.faults.add(Fault(count=6, kind="permanent", activity="RecordFailure"))
+    platform.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="accu-application"))
+    platform.faults.add(Fault(count=6, kind="permanent", activity="RecordFailure"))
 
     # When an application starts
     applicant.start("app-uncaught")
@@ -279,7 +279,7 @@ def test_the_health_check_alerts_when_a_threshold_is_crossed_and_not_before(plat
     assert healthy["healthy"] and healthy["running"] == 3 and not platform.outbox.to("operations@accu.local")
 
     applicant.start("app-h3")
-    platform.lambdas.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="accu-application"))
+    platform.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="accu-application"))
     applicant.start("app-h4")
     platform.settle()
     report = platform.scheduler.run_now("HealthCheck")
@@ -325,7 +325,7 @@ def test_the_daily_report_is_stored_readable_and_emailed_to_administrators(
     platform.settle()
     operator.call("POST", "/workflows/app-d2/terminate", {"reason": "dup"})
     platform.settle()  # so that the fault below meets app-d3's activity, not app-d2's
-    platform.lambdas.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="accu-application"))
+    platform.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="accu-application"))
     applicant.start("app-d3")
     applicant.start("app-d4")
     platform.settle()

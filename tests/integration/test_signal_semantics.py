@@ -3,13 +3,14 @@ order, Idempotency-Key retries answer the first answer."""
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from infra.local.lambdas import Fault
-from tests.support.actors import PROJECT_INPUT
-from tests.support.scenarios import application_in
+from infra.local.faults import Fault
+from tests.support.actors import APPLICATION_INPUT, PROJECT_INPUT
+from tests.support.scenarios import active_project, application_in
 
 
 def test_twenty_concurrent_identical_signals_apply_exactly_once(platform, applicant, reviewer, approver):
@@ -71,7 +72,7 @@ def test_signals_sent_while_no_wait_is_open_are_kept_and_applied_in_arrival_orde
 ):
     # Given a draft application whose next wait cannot open yet (its activity fails transiently,
     # so the state machine is backing off between retries)
-    platform.lambdas.faults.add(Fault(count=1, kind="transient", activity="OpenWait", workflow_type="accu-application"))
+    platform.faults.add(Fault(count=1, kind="transient", activity="OpenWait", workflow_type="accu-application"))
     code, _ = applicant.start("app-between")
     assert code == 201
     platform.settle()
@@ -96,7 +97,7 @@ def test_signals_sent_while_no_wait_is_open_are_kept_and_applied_in_arrival_orde
 
 def test_a_signal_invalid_for_the_state_it_will_meet_is_refused_at_once(platform, applicant, reviewer, approver):
     # Given a draft whose wait cannot open yet
-    platform.lambdas.faults.add(Fault(count=1, kind="transient", activity="OpenWait", workflow_type="accu-application"))
+    platform.faults.add(Fault(count=1, kind="transient", activity="OpenWait", workflow_type="accu-application"))
     applicant.start("app-between-bad")
     platform.settle()
 
@@ -194,7 +195,7 @@ def test_a_kept_signal_that_no_longer_holds_when_applied_is_recorded_as_rejected
         application_in("SUBMITTED", workflow_id, applicant, reviewer, approver, platform, "proj-kept")
     drive(platform, "app-kept-a", [(reviewer, "assignReviewer", {}), (reviewer, "validateMethodology", {})])
     # (b's wait under review cannot open yet: its activity fails once, and its retry backs off)
-    platform.lambdas.faults.add(Fault(count=1, kind="transient", activity="OpenWait", workflow_type="accu-application"))
+    platform.faults.add(Fault(count=1, kind="transient", activity="OpenWait", workflow_type="accu-application"))
     assert reviewer.signal("app-kept-b", "assignReviewer")[0] == 200
     platform.settle()
     assert reviewer.signal("app-kept-b", "validateMethodology")[0] == 200
@@ -218,3 +219,54 @@ def test_a_kept_signal_that_no_longer_holds_when_applied_is_recorded_as_rejected
     assert "projectUnitsAvailable" in str(record["error"])
     # and the application still takes what it awaits
     assert approver.signal("app-kept-b", "rejectApplication", {"reason": "no units left"})[0] == 200
+
+
+@pytest.mark.parametrize("platform", [{"frozen_clock": False, "signal_apply_wait_seconds": 0.3}], indirect=True)
+def test_under_load_with_slow_waits_no_valid_signal_is_refused_and_none_is_lost(
+    platform, applicant, reviewer, approver
+):
+    # Given an active project, and applications whose waits open late half of the time (1 s, longer
+    # than a signal waits for a wait to open: the signals that meet a closed wait are kept)
+    active_project(platform, applicant, reviewer, approver, units=100_000)
+    platform.faults.add(
+        Fault(kind="delay", seconds=1.0, rate=0.5, seed=11, activity="OpenWait", workflow_type="accu-application")
+    )
+    steps = [
+        (applicant, "submitApplication", {}),
+        (reviewer, "assignReviewer", {}),
+        (reviewer, "validateMethodology", {}),
+        (approver, "approveApplication", {}),
+        (approver, "issueCertificate", {}),
+    ]
+
+    # When 8 clients each drive 2 applications from start to issuance, each request sent once the
+    # one before it answered
+    def client(number: int) -> list[tuple[str, int, object]]:
+        answers = []
+        for lifecycle in range(2):
+            workflow_id = f"load-{number}-{lifecycle}"
+            code, body = applicant.start(workflow_id, input={**APPLICATION_INPUT, "unitsRequested": 10})
+            answers.append((workflow_id, code, body))
+            for sender, signal, payload in steps:
+                code, body = sender.signal(workflow_id, signal, payload)
+                answers.append((f"{workflow_id} {signal}", code, body))
+        return answers
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = [answer for answers in pool.map(client, range(8)) for answer in answers]
+
+    # Then no valid signal was refused, some were kept for a wait that opened late,
+    refused = [answer for answer in answers if answer[1] not in (200, 201, 202)]
+    assert refused == []
+    assert sum(1 for answer in answers if answer[1] == 202) > 0
+    # and every application was issued, each signal applied exactly once, in the order sent
+    workflow_ids = [f"load-{number}-{lifecycle}" for number in range(8) for lifecycle in range(2)]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(applicant.get(w)[1]["status"] != "ISSUED" for w in workflow_ids):
+        time.sleep(0.2)
+    for workflow_id in workflow_ids:
+        assert applicant.get(workflow_id)[1]["status"] == "ISSUED", workflow_id
+        events = applicant.history(workflow_id)[1]["items"]
+        assert [event["signal"] for event in events] == [None, *(signal for _, signal, _ in steps)]
+        assert [event["sequence"] for event in events] == list(range(1, len(steps) + 2))
+    assert applicant.get("project-1")[1]["availableUnits"] == 100_000 - 16 * 10

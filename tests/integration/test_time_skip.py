@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from infra.local.lambdas import Fault
+from infra.local.faults import Fault
 from infra.local.platform import LocalPlatform
 from tests.support.actors import APPLICANT, APPROVER, OPERATOR, REVIEWER, Client
 from tests.support.scenarios import active_project
@@ -29,7 +29,7 @@ def a_month_of_work(platform: LocalPlatform) -> None:
         platform.settle()
         assert applicant.signal(f"skip-app-{number}", "submitApplication")[0] == 200
         platform.advance(5 * HOUR)  # the applications' timers fall at different times
-    platform.lambdas.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="accu-application"))
+    platform.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="accu-application"))
     assert applicant.start("skip-failing")[0] == 201
     platform.settle()
 
