@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from functions.dal.dynamodb import INDEX_NEEDS_RECOVERY
+from functions.dal.dynamodb import INDEX_NEEDS_RECOVERY, INDEX_STALLED
 from functions.domain.events import SIGNAL_REQUESTED
 from functions.domain.lifecycle import Lifecycle
 from functions.domain.lifecycles import accu_application, calendar, document, project
@@ -254,6 +254,16 @@ FAILURE_RECOVERY = FunctionSpec(
     concurrency_reason="One recovery run at a time: a retried schedule delivery must not run beside the run it "
     "repeats, both starting executions for the same failed workflows against Step Functions' StartExecution quota.",
 )
+RELEASE_WAITS = FunctionSpec(
+    "ReleaseWaits",
+    "functions.handlers.release_waits.handler",
+    "Every minute: completes again the waits whose transition was committed but whose completion failed",
+    may=(READS_WORKFLOWS, WRITES_WORKFLOWS, COMPLETES_WAITS),
+    timeout_seconds=120,
+    reserved_concurrency=1,
+    concurrency_reason="One reconciliation at a time: two runs would send the same completions twice (Step "
+    "Functions takes each once, so nothing moves twice, but the second is wasted against the SendTaskSuccess quota).",
+)
 DAILY_REPORT = FunctionSpec(
     "DailyReport",
     "functions.handlers.daily_report.handler",
@@ -283,6 +293,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         SIGNAL_INTAKE,
         HEALTH_CHECK,
         FAILURE_RECOVERY,
+        RELEASE_WAITS,
         DAILY_REPORT,
         EXECUTION_STATUS,
     )
@@ -410,8 +421,9 @@ class Schedule:
     # rate(N minutes|hours|days) or cron(minutes hours * * ? *), in UTC
     expression: str
     target: str
-    # A snapshot (the health check) says nothing a later run would not: when time is skipped over
-    # many of its runs locally, the local scheduler runs it once, at the last of them.
+    # A snapshot's run does what the runs before it would have (the health check reports the present;
+    # the reconciliation completes every wait still left): when time is skipped over many of its runs
+    # locally, the local scheduler runs it once, at the last of them.
     snapshot: bool = False
     # The index whose workflows a run acts on, and nothing else: while it is empty a run does
     # nothing, so the local scheduler need not make it (the recovery finds no failed workflow).
@@ -426,6 +438,14 @@ SCHEDULES: tuple[Schedule, ...] = (
         "rate(1 hour)",
         FAILURE_RECOVERY.name,
         acts_on_index=INDEX_NEEDS_RECOVERY,
+    ),
+    Schedule(
+        "ReleaseWaits",
+        "Completion of the waits a failed completion left open",
+        "rate(1 minute)",
+        RELEASE_WAITS.name,
+        snapshot=True,
+        acts_on_index=INDEX_STALLED,
     ),
     Schedule("DailyReport", "The previous day's report", "cron(5 0 * * ? *)", DAILY_REPORT.name),
 )

@@ -150,7 +150,9 @@ def state_item(workflow: Workflow) -> dict[str, Any]:
     if subject_type and subject_id:
         item["gsiSubject"] = f"{subject_type}#{subject_id}"
     shard = counter_shard(workflow.workflowId)
-    if workflow.is_running and workflow.waitToken is None:
+    # Between two waits, or a closed wait whose execution may not have moved on: what the health check
+    # and the reconciliation look at.
+    if (workflow.is_running and workflow.waitToken is None) or workflow.unreleasedToken:
         item["gsiStalled"] = f"{STALLED_PREFIX}{shard}"
     if workflow.executionStatus in NEEDS_RECOVERY and not (workflow.failure or {}).get("recovery"):
         item["gsiNeedsRecovery"] = f"{workflow.type}#{shard}"
@@ -533,7 +535,8 @@ class WorkflowStore:
             self.client.update_item(
                 TableName=self.table_name,
                 Key=serialize({"pk": workflow_pk(workflow_id), "sk": STATE_SK}),
-                UpdateExpression=f"SET {', '.join(updates)} REMOVE gsiStalled",
+                # The execution reached this wait: the one before it was released.
+                UpdateExpression=f"SET {', '.join(updates)} REMOVE gsiStalled, unreleasedToken",
                 ConditionExpression=" AND ".join(conditions),
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=serialize(values),
@@ -543,6 +546,47 @@ class WorkflowStore:
                 return False
             raise
         return True
+
+    def released(self, workflow_id: str, token: str, closed: bool) -> None:
+        """The wait ``token`` names is known released: forget it, unless another has taken its place. A
+        closed workflow leaves the stalled index with it. Bookkeeping without a revision (no writer is
+        made to retry): a write from an older read may bring the token back, and the next
+        reconciliation finds that wait closed and forgets it again."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=serialize({"pk": workflow_pk(workflow_id), "sk": STATE_SK}),
+                UpdateExpression="REMOVE unreleasedToken" + (", gsiStalled" if closed else ""),
+                ConditionExpression="unreleasedToken = :token" + (" AND executionStatus <> :running" if closed else ""),
+                ExpressionAttributeValues=serialize({":token": token, **({":running": "RUNNING"} if closed else {})}),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def unreleased(self, before: str, limit: int) -> list[Workflow]:
+        """Workflows with a closed wait whose execution may not have moved on, last changed before
+        ``before``: from the stalled index, which holds them and the workflows between two waits."""
+        spec = INDEXES[INDEX_STALLED]
+        found: list[Workflow] = []
+        for shard in range(COUNTER_SHARDS):
+            query: dict[str, Any] = {
+                "TableName": self.table_name,
+                "IndexName": INDEX_STALLED,
+                "KeyConditionExpression": "#pk = :pk AND #sk < :before",
+                "FilterExpression": "attribute_exists(unreleasedToken)",
+                "ExpressionAttributeNames": {"#pk": spec.partition, "#sk": spec.sort},
+                "ExpressionAttributeValues": serialize({":pk": f"{STALLED_PREFIX}{shard}", ":before": before}),
+            }
+            while len(found) < limit:
+                response = self.client.query(**query)
+                found.extend(
+                    Workflow.model_validate(_strip_keys(deserialize(item))) for item in response.get("Items", [])
+                )
+                if "LastEvaluatedKey" not in response:
+                    break
+                query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return found[:limit]
 
     def record_execution_arn(self, workflow_id: str, execution_name: str, execution_arn: str) -> None:
         """Keep the ARN Step Functions gave the workflow's current execution (bookkeeping: no revision, so no

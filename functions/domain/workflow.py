@@ -102,6 +102,9 @@ class Workflow(BaseModel):
     # Wait bookkeeping: the task token of the open wait, and the signals kept while no wait is open.
     waitToken: str | None = None
     waitStatus: str | None = None
+    # The token of a wait a committed transition closed, until its execution is known to have moved on
+    # (its next activity ran, or the completion was answered): what the reconciliation completes again.
+    unreleasedToken: str | None = None
     pendingSignals: int = 0
     signalSeq: int = 0
     # Bumped on every write of the item, wait bookkeeping included: the optimistic-concurrency check.
@@ -187,6 +190,7 @@ INTERNAL_FIELDS = frozenset(
     {
         "waitToken",
         "waitStatus",
+        "unreleasedToken",
         "pendingSignals",
         "signalSeq",
         "revision",
@@ -390,6 +394,7 @@ def retry(
         continueAtNextWait=False,
         waitToken=None,
         waitStatus=None,
+        unreleasedToken=None,
     )
     event = _event(
         workflow,
@@ -538,6 +543,7 @@ def continue_as_new(workflow: Workflow, now: datetime, reason: str) -> Transitio
         continueAtNextWait=False,
         waitToken=None,
         waitStatus=None,
+        unreleasedToken=None,
     )
     event = _event(
         workflow,
@@ -571,6 +577,7 @@ def fail(
         failure=failure,
         waitToken=None,
         waitStatus=None,
+        unreleasedToken=None,
     )
     return Transition(
         workflow,
@@ -599,7 +606,13 @@ def terminate(
     if not workflow.is_running:
         raise WorkflowClosed(workflow.workflowId, workflow.executionStatus)
     after = _next(
-        workflow, now, executionStatus=ExecutionStatus.TERMINATED, closeTime=iso(now), waitToken=None, waitStatus=None
+        workflow,
+        now,
+        executionStatus=ExecutionStatus.TERMINATED,
+        closeTime=iso(now),
+        waitToken=None,
+        waitStatus=None,
+        unreleasedToken=None,
     )
     return Transition(workflow, after, _event(workflow, after, now, event_type, actor, reason=reason, **details))
 

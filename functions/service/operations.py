@@ -1,4 +1,5 @@
-"""The scheduled operations (DESIGN §6): health check, failed-workflow recovery, daily report.
+"""The scheduled operations (DESIGN §6): health check, failed-workflow recovery, daily report, and
+the reconciliation of waits whose completion failed after their transition was committed.
 
 They read counters and sparse indexes only, so each costs the same however many workflows exist.
 """
@@ -19,6 +20,9 @@ from functions.service.workflows import WorkflowService
 
 STALLED_REPORTED = 25
 RECOVERED_PER_TYPE = 25
+# Waits completed again per run (every minute), and how old a transition must be to be looked at.
+RELEASED_PER_RUN = 500
+RELEASE_AFTER_SECONDS = 5
 
 
 @dataclass
@@ -70,6 +74,28 @@ class OperationsService:
                 "[HEALTH] " + "; ".join(finding.check for finding in findings), report.__dict__, kind="health"
             )
         return report
+
+    def release_waits(self) -> dict[str, Any]:
+        """Complete again each wait whose transition was committed but whose completion failed (or was
+        never sent): with the workflow's route as it is now, so the execution goes where the workflow
+        is. Step Functions takes a token once: a wait completed meanwhile answers that it is closed,
+        and nothing moves twice. Transitions younger than a few seconds are still being completed."""
+        now = self.workflows.now()
+        before = iso(now - timedelta(seconds=RELEASE_AFTER_SECONDS))
+        released: list[str] = []
+        already_closed: list[str] = []
+        failed: list[dict[str, str]] = []
+        for workflow in self.store.unreleased(before, RELEASED_PER_RUN):
+            token = workflow.unreleasedToken
+            assert token is not None
+            try:
+                moved = self.workflows.executions.release(token, self.workflows.route(workflow))
+            except Exception as error:  # still refused (throttled, unavailable): the next run tries again
+                failed.append({"workflowId": workflow.workflowId, "error": str(error)[:500]})
+                continue
+            self.store.released(workflow.workflowId, token, closed=not workflow.is_running)
+            (released if moved else already_closed).append(workflow.workflowId)
+        return {"released": released, "alreadyClosed": already_closed, "failed": failed}
 
     def recover_failed(self) -> list[dict[str, Any]]:
         """For each failed workflow without a decision yet: retry it from its last state, or escalate it.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -46,6 +47,8 @@ from functions.service.ports import (
     StaleWrite,
     Store,
 )
+
+logger = logging.getLogger(__name__)
 
 # How often a use case reads again after losing a race before it gives up (each loss means another
 # writer changed the workflow, so this bounds contention, not a retry of failures).
@@ -474,22 +477,50 @@ class WorkflowService:
     ) -> Workflow:
         """Commit transitions in one transaction; then start the new workflows' executions and move
         on those whose status changed. Answers the first (main) workflow's new state."""
-        prepared = [
-            _with(transition, waitToken=None, waitStatus=None)
-            if transition.before is not None and transition.moves_execution
-            else transition
-            for transition in transitions
-        ]
+        prepared: list[Transition] = []
+        to_release: set[int] = set()
+        for index, transition in enumerate(transitions):
+            if index == 0 and not release_main:
+                # Called by the execution itself, from an activity: it moves on with the answer, so
+                # whatever wait came before is released.
+                transition = _with(transition, unreleasedToken=None)
+            if transition.before is not None and transition.moves_execution:
+                releases = index > 0 or release_main
+                wait_token = (token if index == 0 and token else transition.before.waitToken) if releases else None
+                # The closed wait is committed with the transition; until its execution is known to
+                # have moved on, the reconciliation completes it again if this process cannot.
+                transition = _with(
+                    transition,
+                    waitToken=None,
+                    waitStatus=None,
+                    unreleasedToken=wait_token or transition.after.unreleasedToken,
+                )
+                if wait_token:
+                    to_release.add(index)
+            prepared.append(transition)
         committed = self.store.commit_many(prepared, signal)
         for index, (transition, after) in enumerate(zip(prepared, committed, strict=True)):
             if transition.before is None:
                 self._start_execution(after)
-            elif transition.moves_execution and (index > 0 or release_main):
-                wait_token = token if index == 0 and token else transition.before.waitToken
-                if wait_token:
-                    self.executions.release(wait_token, self.route(after))
+            elif index in to_release:
+                self._release(after)
             self._announce(transition)
         return committed[0]
+
+    def _release(self, workflow: Workflow) -> bool:
+        """Complete the wait a committed transition closed, with the workflow's route. A failure is
+        left to the reconciliation (the transition stands: the caller is answered as usual)."""
+        token = workflow.unreleasedToken
+        assert token is not None
+        try:
+            self.executions.release(token, self.route(workflow))
+        except Exception:  # Step Functions could not take it now (throttled, unavailable)
+            logger.warning("completing the wait of %s failed; the reconciliation completes it", workflow.workflowId)
+            return False
+        if not workflow.is_running:
+            # No next wait will say the execution moved on: forget the token now.
+            self.store.released(workflow.workflowId, token, closed=True)
+        return True
 
     def signal(
         self,
@@ -661,7 +692,8 @@ class WorkflowService:
                     after = self._continue_as_new(workflow, self._continuation_reason(workflow))
                     self.executions.release(task_token, self.route(after, continued_as=after.executionName))
                     return {"released": True, "status": after.status, "continuedAs": after.executionName}
-                registered = {"waitToken": task_token, "waitStatus": status}
+                # The execution reached this wait: the one before it was released.
+                registered = {"waitToken": task_token, "waitStatus": status, "unreleasedToken": None}
                 if execution_arn and not workflow.executionArn:
                     registered["executionArn"] = execution_arn
                 self.store.save_bookkeeping(workflow, workflow.model_copy(update=registered))
@@ -699,7 +731,8 @@ class WorkflowService:
                 KeptSignal(*key, rejected),
             )
             return None
-        transition = _with(transitions[0], pendingSignals=workflow.pendingSignals - 1)
+        # The execution is at this wait: the one before it was released.
+        transition = _with(transitions[0], pendingSignals=workflow.pendingSignals - 1, unreleasedToken=None)
         applied = {
             **record,
             "queueStatus": "APPLIED",

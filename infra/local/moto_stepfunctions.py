@@ -20,7 +20,8 @@ method of the engine; ``tests/integration/test_moto_seams.py`` proves each one s
 4. **Lookups by key.** moto finds an execution by ARN, by name (StartExecution's idempotency) and
    by task token (SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat) by walking every execution
    ever started; each lookup is now a dictionary read. A token whose execution has ended answers
-   ``InvalidToken`` as in AWS.
+   ``InvalidToken`` as in AWS; a token completed before answers ``TaskTimedOut`` ("the task
+   associated with the token has already been closed"), where moto answered success.
 5. **Parse a path once, make a client once.** moto parses every JSONPath each time a state reads
    one (``jsonpath_ng`` builds its parser anew for each, about 1 ms), and makes a new boto3 client
    for every task it runs (several ms). Parsed paths are kept (they are read-only); clients are
@@ -235,7 +236,8 @@ def _install_lookups() -> None:
     from moto.core.utils import utcnow
     from moto.stepfunctions.exceptions import ExecutionDoesNotExist
     from moto.stepfunctions.models import StateMachine, StepFunctionBackend
-    from moto.stepfunctions.parser.api import InvalidToken, TaskDoesNotExist, TaskTimedOut
+    from moto.core.exceptions import AWSError
+    from moto.stepfunctions.parser.api import InvalidToken
     from moto.stepfunctions.parser.asl.eval.callback.callback import (
         CallbackConsumerTimeout,
         CallbackNotifyConsumerError,
@@ -246,6 +248,16 @@ def _install_lookups() -> None:
     from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    # The engine's own TaskTimedOut and TaskDoesNotExist reach the client with an empty error code
+    # (they set ``code``, which moto's responses do not read): these carry it as AWS does.
+    class TaskTimedOut(AWSError):
+        TYPE = "TaskTimedOut"
+        STATUS = 400
+
+    class TaskDoesNotExist(AWSError):
+        TYPE = "TaskDoesNotExist"
+        STATUS = 400
 
     # Each execution's callback pool knows its execution, so a token leads to both.
     build_environment = ExecutionWorker._get_evaluation_environment
@@ -286,6 +298,11 @@ def _install_lookups() -> None:
         return pool
 
     def notify(pool: Any, token: str, outcome: Any) -> None:
+        endpoint = pool._pool.get(token)
+        if endpoint is not None and endpoint._outcome is not None:
+            # Completed before: AWS answers TaskTimedOut (the task "has already been closed"); moto
+            # would answer success and keep the second outcome.
+            raise TaskTimedOut("Task Timed Out: the task associated with the token has already been closed")
         try:
             if pool.notify(callback_id=token, outcome=outcome):
                 return

@@ -146,18 +146,21 @@ def test_stopping_an_execution_ends_its_wait_at_once_and_it_is_aborted(platform,
     assert status(stepfunctions, arn) == "ABORTED"
 
 
-def token_wait_machine(stepfunctions, name: str) -> str:
-    """A state machine whose one state waits for its task token (published to a topic)."""
+def token_wait_machine(stepfunctions, name: str, waits: int = 1) -> str:
+    """A state machine whose states (one, or ``waits`` in a row) each wait for their task token
+    (published to a topic)."""
     topic = boto3.client("sns").create_topic(Name=f"{name}-tokens")["TopicArn"]
+    names = ["Wait", *(f"Wait{number}" for number in range(2, waits + 1))]
     definition = {
         "StartAt": "Wait",
         "States": {
-            "Wait": {
+            state: {
                 "Type": "Task",
                 "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
                 "Parameters": {"TopicArn": topic, "Message.$": "$$.Task.Token"},
-                "End": True,
+                **({"Next": names[position + 1]} if position + 1 < len(names) else {"End": True}),
             }
+            for position, state in enumerate(names)
         },
     }
     role = "arn:aws:iam::123456789012:role/accu-local-state-machines"
@@ -200,6 +203,27 @@ def test_waiting_executions_hold_no_os_thread_and_each_moves_on_its_own_token(pl
     # And a token whose execution has ended is refused, as in AWS
     with pytest.raises(stepfunctions.exceptions.InvalidToken):
         stepfunctions.send_task_success(taskToken=tokens[0], output="{}")
+
+
+def test_a_token_completed_once_is_refused_as_closed_while_its_execution_runs_on(platform, stepfunctions):
+    # Given an execution past its first wait (completed), now at its second
+    machine = token_wait_machine(stepfunctions, "seam-closed-token", waits=2)
+    arn = stepfunctions.start_execution(stateMachineArn=machine, name="closed-token-1")["executionArn"]
+    platform.settle()
+    first = task_token(stepfunctions, arn)
+    stepfunctions.send_task_success(taskToken=first, output="{}")
+    platform.settle()
+
+    # When the first wait's token is completed again
+    with pytest.raises(stepfunctions.exceptions.TaskTimedOut):
+        stepfunctions.send_task_success(taskToken=first, output="{}")
+
+    # Then it is refused as AWS refuses it (TaskTimedOut: "the task associated with the token has already
+    # been closed"), and the execution still waits at its second state
+    platform.settle()
+    assert status(stepfunctions, arn) == "RUNNING"
+    events = stepfunctions.get_execution_history(executionArn=arn)["events"]
+    assert [event["type"] for event in events].count("TaskSucceeded") == 1
 
 
 def test_executions_of_one_definition_share_one_parse_and_a_name_is_used_once(platform, stepfunctions):
