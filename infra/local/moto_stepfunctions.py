@@ -233,10 +233,10 @@ def _install_parse_once() -> None:
 
 
 def _install_lookups() -> None:
+    from moto.core.exceptions import AWSError
     from moto.core.utils import utcnow
     from moto.stepfunctions.exceptions import ExecutionDoesNotExist
     from moto.stepfunctions.models import StateMachine, StepFunctionBackend
-    from moto.core.exceptions import AWSError
     from moto.stepfunctions.parser.api import InvalidToken
     from moto.stepfunctions.parser.asl.eval.callback.callback import (
         CallbackConsumerTimeout,
