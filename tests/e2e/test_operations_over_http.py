@@ -39,7 +39,7 @@ def test_recovery_escalation_and_the_daily_report_over_http(local):
     assert (
         local("POST", "/workflows", {"type": "project", "workflowId": "ops-p", "input": project}, **APPLICANT)[0] == 201
     )
-    assert local("POST", "/local/faults", {"activity": "ValidateDocument", "count": 6, "kind": "transient"})[0] == 201
+    assert local("POST", "/local/faults", {"activity": "ValidateDocument", "count": 11, "kind": "transient"})[0] == 201
     local(
         "POST",
         "/workflows",
@@ -102,6 +102,11 @@ def test_recovery_escalation_and_the_daily_report_over_http(local):
     assert code == 200 and report["totals"]["started"] >= 2 and report["recommendations"]
     assert any("administrators@accu.local" in path.read_text() for path in local.outbox.glob("*.eml"))
     code, schedules = local("GET", "/local/schedules")
-    assert {item["schedule"] for item in schedules["items"]} == {"HealthCheck", "FailureRecovery", "DailyReport"}
+    assert {item["schedule"] for item in schedules["items"]} == {
+        "ReleaseWaits",
+        "HealthCheck",
+        "FailureRecovery",
+        "DailyReport",
+    }
     code, run = local("POST", "/local/schedules/HealthCheck")
     assert code == 200 and "running" in run["result"]

@@ -59,7 +59,7 @@ def test_transient_errors_that_never_stop_exhaust_the_retries_and_fail_the_workf
     applicant.start("app-exhausted")
     platform.advance(30 * 60)
 
-    # Then it failed with the transient error after six attempts (one plus five retries)
+    # Then it failed with the transient error after eleven attempts (one plus ten retries)
     state = applicant.get("app-exhausted")[1]
     assert (state["executionStatus"], state["failure"]["error"]) == ("FAILED", "TransientActivityError")
-    assert platform.faults.pending()[0]["count"] == 50 - 6
+    assert platform.faults.pending()[0]["count"] == 50 - 11

@@ -131,7 +131,7 @@ def test_the_hourly_recovery_retries_transient_document_failures_and_escalates_a
     application_in("SUBMITTED", "app-rec", applicant, reviewer, approver, platform)
     key = "uploads/alice/x/title.pdf"
     boto3.client("s3").put_object(Bucket="accu-local-documents", Key=key, Body=b"title")
-    platform.faults.add(Fault(count=6, kind="transient", activity="ValidateDocument"))
+    platform.faults.add(Fault(count=11, kind="transient", activity="ValidateDocument"))
     applicant.start(
         "doc-rec",
         "document",
@@ -180,7 +180,7 @@ def test_the_hourly_recovery_retries_transient_calendar_failures_and_escalates_p
 
     # Given a calendar whose wait failed transiently (every retry of its activity) and a project that
     # failed for good
-    platform.faults.add(Fault(count=6, kind="transient", activity="OpenWait", workflow_type="calendar"))
+    platform.faults.add(Fault(count=11, kind="transient", activity="OpenWait", workflow_type="calendar"))
     due = iso(platform.clock.now() + timedelta(days=30))
     calendar = {"title": "Audit", "subjectType": "project", "subjectId": "proj-rec", "dueAt": due}
     assert operator.start("cal-rec", "calendar", calendar)[0] == 201

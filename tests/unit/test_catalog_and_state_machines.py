@@ -159,6 +159,8 @@ def test_every_lambda_task_retries_with_backoff_and_jitter_and_catches_into_the_
             continue
         retry = state["Retry"][0]
         assert retry["BackoffRate"] > 1 and retry["JitterStrategy"] == "FULL", name
+        # Ten retries, at most a minute apart: a transient fault lasting minutes is survived.
+        assert retry["MaxAttempts"] >= 10 and retry["MaxDelaySeconds"] <= 60, name
         assert "States.Timeout" not in retry["ErrorEquals"] and "States.ALL" not in retry["ErrorEquals"]
         assert any(c["ErrorEquals"] == ["States.ALL"] for c in state["Catch"]), name
 
