@@ -34,7 +34,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
 local: $(VENV)/.synced
-	$(RUN) -m infra.local
+	FRESH=$(FRESH) $(RUN) -m infra.local
 
 test: install browser lint typecheck
 	$(RUN) -m pytest

@@ -217,6 +217,23 @@ class WorkflowService:
         if arn != self.executions.execution_arn(workflow.type, workflow.executionName):
             self.store.record_execution_arn(workflow.workflowId, workflow.executionName, arn)
 
+    def resume_execution(self, workflow_id: str) -> None:
+        """The running workflow's execution is gone with the engine that ran it (the local platform
+        restarted): start it again, with the same name, from the stored state. Its wait opens anew
+        and lasts until the workflow's timers are due; signals kept meanwhile are applied there."""
+        for _ in range(MAX_ATTEMPTS):
+            workflow = self.store.get(workflow_id)
+            if workflow is None or not workflow.is_running:
+                return
+            gone = {"waitToken": None, "waitStatus": None, "unreleasedToken": None}
+            try:
+                after = self.store.save_bookkeeping(workflow, workflow.model_copy(update=gone))
+            except StaleWrite:
+                continue
+            self.executions.start(after.type, after.executionName, self.route(after))
+            return
+        raise ConcurrentModification(f"could not resume the execution of {workflow_id}")
+
     def route(self, workflow: Workflow, continued_as: str | None = None) -> dict[str, Any]:
         """What the state machine needs to go on: the status to route on, how long the status's wait
         lasts, and, when another execution has taken over, its name (this execution then ends)."""

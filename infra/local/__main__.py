@@ -1,7 +1,9 @@
 """``python -m infra.local`` (what ``make local`` runs): the whole platform on this machine.
 
 Environment: PORT (API, default 8000), AWS_PORT (the emulated AWS endpoint, default 4566),
-OUTBOX_DIR (default .local/outbox), ADMIN_EMAILS (comma-separated, the alert subscribers).
+OUTBOX_DIR (default .local/outbox), STATE_DIR (the data kept across restarts, default .local/state),
+FRESH=1 (start empty: the kept data and the outbox are removed), ADMIN_EMAILS (comma-separated,
+the alert subscribers).
 A port of 0 takes any free port; the banner says which, and its last line, ``ready api=URL
 aws=URL``, is there for programs that start the platform (the tests, ``make bench``).
 """
@@ -11,11 +13,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import sys
 import threading
 from pathlib import Path
 
+from infra.local.persistence import StateDirectory
 from infra.local.platform import DEFAULT_ADMIN_EMAILS, LocalPlatform
 from infra.local.server import make_server, serve_in_background
 
@@ -27,6 +31,10 @@ def main() -> int:
     port = int(os.environ.get("PORT", "8000"))
     aws_port = int(os.environ.get("AWS_PORT", "4566"))
     outbox = Path(os.environ.get("OUTBOX_DIR", ".local/outbox")).resolve()
+    state = Path(os.environ.get("STATE_DIR", ".local/state")).resolve()
+    if os.environ.get("FRESH", "") not in ("", "0"):
+        StateDirectory(state).forget()
+        shutil.rmtree(outbox, ignore_errors=True)
     emails = tuple(
         e.strip() for e in os.environ.get("ADMIN_EMAILS", ",".join(DEFAULT_ADMIN_EMAILS)).split(",") if e.strip()
     )
@@ -37,6 +45,7 @@ def main() -> int:
         log_level=os.environ.get("LOG_LEVEL", "WARNING"),
         aws_port=aws_port,
         schedules=True,
+        state_dir=state,
     )
     platform.start()
     platform.deliver_events_in_background()
@@ -52,8 +61,10 @@ ACCU workflow platform, local
   OpenAPI          http://127.0.0.1:{port}/openapi.json
   emulated AWS     http://127.0.0.1:{aws_port}   (aws --endpoint-url http://127.0.0.1:{aws_port} ...)
   e-mail outbox    {outbox}
+  kept data        {state}   (across restarts; make local FRESH=1 starts empty)
   virtual clock    GET /local/clock, POST /local/clock/advance {{"seconds": N}}
-  faults           POST /local/faults {{"activity"?, "workflowType"?, "count": N, "kind": "transient"|"permanent"}}
+  faults           POST /local/faults {{"activity"?, "workflowType"?, "count"?: N, "rate"?: 0.3,
+                   "kind": "transient"|"permanent"|"delay"}}
   schedules        GET /local/schedules, POST /local/schedules/NAME (make schedule NAME=HealthCheck)
   events           GET /local/events
 Ctrl-C stops it.

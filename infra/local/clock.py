@@ -289,6 +289,14 @@ class VirtualClock:
             self._deadlines.clear()
             self.skipping_to = None
 
+    def resume_offset(self, offset: float) -> None:
+        """Take up the time skipped before a restart (the offset only grows); only while nothing
+        waits on the clock, so no timer is jumped over."""
+        with self._lock:
+            if self._deadlines:
+                raise RuntimeError("the clock's offset can only be restored before anything waits on it")
+            self.offset = max(self.offset, offset)
+
     def close(self) -> None:
         self.engine.stop()
 

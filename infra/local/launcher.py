@@ -35,7 +35,7 @@ class LocalProcess:
 def start_local_platform(
     work_dir: Path, environment: dict[str, str] | None = None, timeout: float = 120
 ) -> LocalProcess:
-    """Start the platform with its outbox and log under ``work_dir``; answers once it is ready."""
+    """Start the platform with its outbox, kept data and log under ``work_dir``; answers once it is ready."""
     work_dir.mkdir(parents=True, exist_ok=True)
     log_path = work_dir / "local-platform.log"
     env = {
@@ -43,6 +43,7 @@ def start_local_platform(
         "PORT": "0",
         "AWS_PORT": "0",
         "OUTBOX_DIR": str(work_dir / "outbox"),
+        "STATE_DIR": str(work_dir / "state"),
         "PYTHONPATH": str(ROOT),
         "PYTHONUNBUFFERED": "1",
         **(environment or {}),

@@ -27,9 +27,10 @@ from functions import clock as platform_clock
 from functions import dependencies
 from functions.dal.dynamodb import INDEXES, KEY_ATTRIBUTES, workflow_pk
 from functions.models.settings import Settings
+from functions.service.ports import ListFilter
 from infra.catalog import API, CATALOG, EVENT_RULES, METRICS_NAMESPACE, METRICS_SERVICE
 from infra.local import clock as virtual
-from infra.local import moto_dynamodb, moto_patches, moto_stepfunctions, permissions
+from infra.local import moto_dynamodb, moto_patches, moto_stepfunctions, permissions, persistence
 from infra.local.events import EventRouter, StreamPump, route_puts_to
 from infra.local.faults import FailingCompletions, FaultPlan
 from infra.local.lambda_environment import LambdaEnvironment
@@ -49,6 +50,9 @@ DEFAULT_PEOPLE_EMAILS = ("people@accu.local",)
 # Escalation recipients by level (each hears escalations at its level and above) and report readers.
 DEFAULT_ESCALATION_RECIPIENTS = {1: ("duty-manager@accu.local",), 2: ("head-of-registry@accu.local",)}
 DEFAULT_REPORT_EMAILS = ("administrators@accu.local",)
+# A running platform writes a snapshot of what changed at most this often (and when it stops).
+SAVE_EVERY_SECONDS = 5.0
+RESUME_TIMEOUT_SECONDS = 30 * 60.0
 
 # The process environment the handlers read; set before anything builds a client.
 BASE_ENVIRONMENT = {
@@ -84,6 +88,8 @@ class LocalPlatform:
     frozen_clock: bool = False
     # The emulated AWS endpoint's port (presigned uploads, the AWS CLI; 0: any free port); None: no endpoint.
     aws_port: int | None = None
+    # Where the platform keeps its data across restarts (``make local``: .local/state); None: nothing kept.
+    state_dir: Path | None = None
 
     def __post_init__(self) -> None:
         self.clock = virtual.VirtualClock(frozen=self.frozen_clock)
@@ -102,6 +108,13 @@ class LocalPlatform:
         self._event_loop_stop = threading.Event()
         self._event_loop: threading.Thread | None = None
         self._saved_environment: dict[str, str | None] = {}
+        # What the last snapshot holds (table writes, clock offset), and when it was written.
+        self._saved_changes: tuple[int, float] = (-1, 0.0)
+        self._saved_at = 0.0
+        self._save_seconds = 0.0
+        # Set once every running workflow restored from the last snapshot has its execution again.
+        self.resumed = threading.Event()
+        self.resumed.set()
         self._operations_applied: set[str] = set()
 
     # ----- lifecycle -------------------------------------------------------------------------
@@ -145,6 +158,8 @@ class LocalPlatform:
             self._start_aws_endpoint()
         self._create_resources()
         self._forget_handler_state()
+        if self.state_dir is not None:
+            self._restore()
         if self.schedules:
             self.scheduler.start()
         # What exists now lives as long as the platform: the collector need not look at it again
@@ -162,6 +177,8 @@ class LocalPlatform:
         if self._event_loop is not None:
             self._event_loop.join(timeout=5)
             self._event_loop = None
+        if self._mock is not None and self.state_dir is not None:
+            self.save_state()
         if self._aws_endpoint is not None:
             self._aws_endpoint.stop()
             self._aws_endpoint = None
@@ -418,7 +435,10 @@ class LocalPlatform:
 
     def settle(self) -> None:
         """Wait until nothing is left to do but wait: the state machines are quiet and every
-        event written so far was delivered (which may wake the state machines again)."""
+        event written so far was delivered (which may wake the state machines again), and every
+        workflow restored at start has its execution again."""
+        if not self.resumed.wait(RESUME_TIMEOUT_SECONDS):
+            raise TimeoutError(f"the restored workflows were not resumed within {RESUME_TIMEOUT_SECONDS:g} s")
         with self._drain_lock:
             while True:
                 if not self.clock.wait_until_quiet():
@@ -440,11 +460,97 @@ class LocalPlatform:
                     with self._drain_lock:
                         self.stream.drain()
                         self.router.drain()
+                    if self.state_dir is not None:
+                        self._save_when_changed()
                 except Exception:
                     logging.getLogger("accu.local.events").exception("event delivery failed")
 
         self._event_loop = threading.Thread(target=loop, name="local-events", daemon=True)
         self._event_loop.start()
+
+    # ----- data across restarts ------------------------------------------------------------------
+
+    def save_state(self) -> None:
+        """Write a snapshot of every table, file and the clock to ``state_dir`` (persistence.py)."""
+        from moto.dynamodb.models import dynamodb_backends
+
+        assert self.state_dir is not None
+        started = time.monotonic()
+        backend = dynamodb_backends[ACCOUNT][self.region]
+        with moto_patches.REQUEST_LOCK:
+            changes = (moto_dynamodb.writes(), self.clock.offset)
+            snapshot = persistence.capture(
+                {name: backend.get_table(name) for name in (WORKFLOWS_TABLE, IDEMPOTENCY_TABLE)},
+                _signing_s3(),
+                [DOCUMENTS_BUCKET],
+                self.clock.offset,
+            )
+        persistence.StateDirectory(self.state_dir).write(snapshot)
+        self._saved_changes, self._saved_at = changes, time.monotonic()
+        self._save_seconds = self._saved_at - started
+
+    def _save_when_changed(self) -> None:
+        """While running: a snapshot when something changed, at most every few seconds."""
+        changes = (moto_dynamodb.writes(), self.clock.offset)
+        # A large platform's snapshot takes a while (about 0.2 s per 1,000 workflows), with requests
+        # waiting: never more than a tenth of the time.
+        interval = max(SAVE_EVERY_SECONDS, 10 * self._save_seconds)
+        if changes != self._saved_changes and time.monotonic() - self._saved_at >= interval and self.resumed.is_set():
+            self.save_state()
+
+    def _restore(self) -> None:
+        """Bring back the last snapshot (if one): items, files, the clock; then an execution for each
+        running workflow, at its current wait."""
+        from moto.dynamodb.models import dynamodb_backends
+
+        assert self.state_dir is not None
+        snapshot = persistence.StateDirectory(self.state_dir).read()
+        if snapshot is None:
+            return
+        backend = dynamodb_backends[ACCOUNT][self.region]
+        with moto_patches.REQUEST_LOCK:
+            for name, items in snapshot.tables.items():
+                moto_dynamodb.import_items(backend.get_table(name), items)
+        files = persistence.restore_files(snapshot, _signing_s3())
+        self.clock.resume_offset(snapshot.clock_offset)
+        self._saved_changes = (moto_dynamodb.writes(), self.clock.offset)
+        logger = logging.getLogger("accu.local")
+        logger.warning(
+            "restored %d items, %d files and the clock (+%.0f s) from %s; resuming the running workflows",
+            snapshot.items,
+            files,
+            snapshot.clock_offset,
+            self.state_dir,
+        )
+        # Each resumed execution costs what a start costs (tens of ms): the API serves meanwhile. A
+        # signal for a workflow not resumed yet is applied to its stored state as usual; the execution
+        # then starts at the status that signal made.
+        self.resumed.clear()
+        threading.Thread(target=self._resume_executions, name="local-resume", daemon=True).start()
+
+    def _resume_executions(self) -> None:
+        service = dependencies.service()
+        resumed = 0
+        try:
+            for workflow_type in sorted(CATALOG):
+                token = None
+                while True:
+                    page = service.store.list_workflows(
+                        ListFilter(workflow_types=(workflow_type,), execution_status="RUNNING"),
+                        limit=100,
+                        next_token=token,
+                    )
+                    for workflow in page.items:
+                        service.resume_execution(workflow.workflowId)
+                        resumed += 1
+                    token = page.next_token
+                    if not token:
+                        break
+            logging.getLogger("accu.local").warning("%d running workflows resumed at their waits", resumed)
+        except Exception:
+            logging.getLogger("accu.local").exception("resuming the running workflows failed")
+        finally:
+            self.resumed.set()
 
     def api(self, method: str, path: str, body: Any = None, **request: Any) -> tuple[int, Any]:
         """Call the API function as API Gateway would (``api_response``: identity, headers, query);
@@ -468,6 +574,11 @@ class LocalPlatform:
         Gateway would, with the identity a Cognito authorizer gives."""
         event = api_gateway_event(method, path, body, user=user, groups=groups, headers=headers, query=query)
         return self.api_environment.run(lambda: self.lambdas.invoke(API.name, event))  # type: ignore[no-any-return]
+
+
+def _signing_s3() -> Any:
+    # moto's S3 answers an unsigned read of an object 403 (an anonymous caller), as S3 would.
+    return boto3.client("s3", config=Config(signature_version="s3v4"))
 
 
 def _pause(seconds: float) -> None:
