@@ -47,9 +47,10 @@ def main() -> int:
         schedules=True,
         state_dir=state,
     )
+    # The API's port first: if it is taken, stop before anything is restored or started.
+    api = make_server(platform, "127.0.0.1", port)
     platform.start()
     platform.deliver_events_in_background()
-    api = make_server(platform, "127.0.0.1", port)
     serve_in_background(api)
     port = api.server_address[1]
     aws_port = platform.aws_port or aws_port
@@ -73,7 +74,10 @@ ready api=http://127.0.0.1:{port} aws=http://127.0.0.1:{aws_port}""",
     )
 
     stop = threading.Event()
+    # Ctrl-C and SIGTERM stop it the same way (the data is saved); SIGINT also when the shell that
+    # started the platform in the background made it ignore SIGINT.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     with contextlib.suppress(KeyboardInterrupt):
         stop.wait()
     print("stopping", flush=True)
