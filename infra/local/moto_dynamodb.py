@@ -120,6 +120,9 @@ class TableIndex:
     table_range: str | None
     # table key -> [(index name, partition value, sort key)] it is filed under now
     filed: dict[tuple[Any, Any], list[tuple[str, Any, tuple[Any, ...]]]] = field(default_factory=dict)
+    # The items as last exported (DynamoDB JSON; None: never exported), and the keys changed since.
+    exported: dict[tuple[Any, Any], dict[str, Any]] | None = None
+    changed: set[tuple[Any, Any]] = field(default_factory=set)
 
     @classmethod
     def of(cls, table: Any) -> TableIndex:
@@ -184,6 +187,8 @@ class TableIndex:
         current = _stored(table, hash_value, range_value)
         if current is not None:
             self._file(current)
+        if self.exported is not None:
+            self.changed.add(key)
         _count_write(hash_value.value)
 
     def reachable(
@@ -325,8 +330,24 @@ def _stored_items(table: Any) -> Iterable[Any]:
 
 def export_items(table: Any) -> list[dict[str, Any]]:
     """Every item of a moto table, in DynamoDB JSON (what GetItem answers): for the local platform's
-    snapshot (seam: moto's ``Table.items`` and ``Item.to_json``)."""
-    return [item.to_json()["Attributes"] for item in _stored_items(table)]
+    snapshot (seam: moto's ``Table.items`` and ``Item.to_json``). Only the items changed since the
+    last export are read again, so a snapshot costs what changed, not what is stored; the answer's
+    dicts are never changed afterwards (a later export replaces them), so it may be written out
+    after the caller lets go of the request lock."""
+    index = TableIndex.of(table)
+    if index.exported is None:
+        index.exported = {
+            (item.hash_key, item.range_key): item.to_json()["Attributes"] for item in _stored_items(table)
+        }
+    else:
+        for key in index.changed:
+            current = _stored(table, *key)
+            if current is None:
+                index.exported.pop(key, None)
+            else:
+                index.exported[key] = current.to_json()["Attributes"]
+    index.changed.clear()
+    return list(index.exported.values())
 
 
 def import_items(table: Any, items: list[dict[str, Any]]) -> None:

@@ -81,21 +81,34 @@ class StateDirectory:
         return Snapshot(float(body["clockOffset"]), body["tables"], body["files"])
 
 
-def capture(tables: dict[str, Any], s3: Any, buckets: list[str], clock_offset: float) -> Snapshot:
+class FileCache:
+    """The buckets' files as last read, by key and ETag: a snapshot reads only new or changed files."""
+
+    def __init__(self) -> None:
+        self._read: dict[tuple[str, str], tuple[str, dict[str, str]]] = {}
+
+    def files(self, s3: Any, bucket: str) -> dict[str, dict[str, str]]:
+        files: dict[str, dict[str, str]] = {}
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for entry in page.get("Contents", []):
+                key, etag = entry["Key"], entry.get("ETag", "")
+                cached = self._read.get((bucket, key))
+                if cached is None or cached[0] != etag:
+                    stored = s3.get_object(Bucket=bucket, Key=key)
+                    file = {
+                        "body": base64.b64encode(stored["Body"].read()).decode(),
+                        "contentType": stored.get("ContentType", "application/octet-stream"),
+                    }
+                    cached = self._read[(bucket, key)] = (etag, file)
+                files[key] = cached[1]
+        return files
+
+
+def capture(tables: dict[str, Any], s3: Any, buckets: list[str], clock_offset: float, cache: FileCache) -> Snapshot:
     """The tables' items (as DynamoDB JSON) and the buckets' files. The caller holds the request lock,
     so the snapshot is of one moment: every transaction in it whole or not at all."""
     items = {name: moto_dynamodb.export_items(table) for name, table in tables.items()}
-    files: dict[str, dict[str, dict[str, str]]] = {}
-    for bucket in buckets:
-        files[bucket] = {}
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            for entry in page.get("Contents", []):
-                stored = s3.get_object(Bucket=bucket, Key=entry["Key"])
-                files[bucket][entry["Key"]] = {
-                    "body": base64.b64encode(stored["Body"].read()).decode(),
-                    "contentType": stored.get("ContentType", "application/octet-stream"),
-                }
-    return Snapshot(clock_offset, items, files)
+    return Snapshot(clock_offset, items, {bucket: cache.files(s3, bucket) for bucket in buckets})
 
 
 def restore_files(snapshot: Snapshot, s3: Any) -> int:

@@ -112,6 +112,7 @@ class LocalPlatform:
         self._saved_changes: tuple[int, float] = (-1, 0.0)
         self._saved_at = 0.0
         self._save_seconds = 0.0
+        self._file_cache = persistence.FileCache()
         # Set once every running workflow restored from the last snapshot has its execution again.
         self.resumed = threading.Event()
         self.resumed.set()
@@ -484,6 +485,7 @@ class LocalPlatform:
                 _signing_s3(),
                 [DOCUMENTS_BUCKET],
                 self.clock.offset,
+                self._file_cache,
             )
         persistence.StateDirectory(self.state_dir).write(snapshot)
         self._saved_changes, self._saved_at = changes, time.monotonic()

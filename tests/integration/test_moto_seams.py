@@ -626,3 +626,28 @@ def test_items_exported_and_imported_come_back_whole_indexed_and_without_stream_
     )["Items"]
     assert indexed == [items[0]]
     assert len(seams_table.stream_shard.items) == records
+
+
+def test_an_export_after_changes_reads_them_and_only_them(table):
+    # Given a table exported once
+    from infra.local import moto_dynamodb
+
+    for number in range(3):
+        table.put_item(TableName="seams", Item={"pk": {"S": f"WF#{number}"}, "sk": {"S": "STATE"}, "v": {"N": "1"}})
+    seams_table = moto_table()
+    first = moto_dynamodb.export_items(seams_table)
+
+    # When one item is updated, one deleted and one added
+    table.update_item(
+        TableName="seams",
+        Key={"pk": {"S": "WF#0"}, "sk": {"S": "STATE"}},
+        UpdateExpression="SET v = :v",
+        ExpressionAttributeValues={":v": {"N": "2"}},
+    )
+    table.delete_item(TableName="seams", Key={"pk": {"S": "WF#1"}, "sk": {"S": "STATE"}})
+    table.put_item(TableName="seams", Item={"pk": {"S": "WF#3"}, "sk": {"S": "STATE"}, "v": {"N": "1"}})
+    second = moto_dynamodb.export_items(seams_table)
+
+    # Then the next export is the table as it is now, and the first one is unchanged
+    assert sorted(item["pk"]["S"] + item["v"]["N"] for item in second) == ["WF#02", "WF#21", "WF#31"]
+    assert sorted(item["pk"]["S"] + item["v"]["N"] for item in first) == ["WF#01", "WF#11", "WF#21"]
