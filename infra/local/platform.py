@@ -494,8 +494,8 @@ class LocalPlatform:
     def _save_when_changed(self) -> None:
         """While running: a snapshot when something changed, at most every few seconds."""
         changes = (moto_dynamodb.writes(), self.clock.offset)
-        # A large platform's snapshot takes a while (about 0.2 s per 1,000 workflows), with requests
-        # waiting: never more than a tenth of the time.
+        # A large platform's snapshot takes a while (its file is written in full each time): never
+        # more than a tenth of the time.
         interval = max(SAVE_EVERY_SECONDS, 10 * self._save_seconds)
         if changes != self._saved_changes and time.monotonic() - self._saved_at >= interval and self.resumed.is_set():
             self.save_state()
