@@ -37,7 +37,7 @@ local: $(VENV)/.synced
 	FRESH=$(FRESH) $(RUN) -m infra.local
 
 test: install browser lint typecheck
-	$(RUN) -m pytest
+	$(RUN) -m pytest -n 2 --dist loadgroup
 
 lint: install
 	$(VENV)/bin/ruff check .

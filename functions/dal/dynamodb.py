@@ -287,14 +287,19 @@ class WorkflowStore:
         more = "LastEvaluatedKey" in response and events
         return Page(events, encode_token({"after": events[-1]["sequence"]}) if more else None)
 
-    def queued_signals(self, workflow_id: str) -> list[dict[str, Any]]:
+    def kept_signals(self, workflow_id: str, first: int, last: int) -> list[dict[str, Any]]:
+        """The records of the signals kept with sequences ``first`` to ``last``, in order, whatever
+        became of them since."""
         items: list[dict[str, Any]] = []
         query: dict[str, Any] = {
             "TableName": self.table_name,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "FilterExpression": "queueStatus = :queued",
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
             "ExpressionAttributeValues": serialize(
-                {":pk": workflow_pk(workflow_id), ":prefix": SIGNAL_PREFIX, ":queued": "QUEUED"}
+                {
+                    ":pk": workflow_pk(workflow_id),
+                    ":first": f"{SIGNAL_PREFIX}{first:010d}",
+                    ":last": f"{SIGNAL_PREFIX}{last:010d}",
+                }
             ),
             "ConsistentRead": True,
         }

@@ -594,7 +594,7 @@ class WorkflowService:
         """The workflow as it will be once the signals already kept are applied (rejected ones skipped)."""
         projected = workflow
         if workflow.pendingSignals:
-            for record in self.store.queued_signals(workflow.workflowId):
+            for record in self._pending(workflow):
                 try:
                     # Judged as the wait will judge it: with the facts its rules read.
                     spec = rules.signal_spec(lifecycle, record["signal"])
@@ -719,12 +719,24 @@ class WorkflowService:
             return {"released": False, "status": status}
         raise ConcurrentModification(f"could not open the wait of {workflow_id}")
 
+    @staticmethod
+    def _oldest_pending(workflow: Workflow) -> int:
+        # Kept signals are decided oldest first, so the undecided ones are always the newest
+        # ``pendingSignals`` of them: the workflow's state names them, as of that read of it.
+        return workflow.signalSeq - workflow.pendingSignals + 1
+
+    def _pending(self, workflow: Workflow) -> list[dict[str, Any]]:
+        """The signals kept and not yet decided as of this read of the workflow (read by sequence, not
+        by status: a record decided since the read is still one the read counts)."""
+        return self.store.kept_signals(workflow.workflowId, self._oldest_pending(workflow), workflow.signalSeq)
+
     def _apply_oldest_queued(self, workflow: Workflow, task_token: str) -> dict[str, Any] | None:
-        queued = self.store.queued_signals(workflow.workflowId)
-        if not queued:  # the count and the queue disagree: trust the queue
-            self._save_quietly(workflow, workflow.model_copy(update={"pendingSignals": 0}))
+        record = self.store.signal_record(workflow.workflowId, self._oldest_pending(workflow))
+        if record is None or record.get("queueStatus") != "QUEUED":
+            # The count and the records disagree (or it was decided since this read): read again.
+            if record is None:
+                self._save_quietly(workflow, workflow.model_copy(update={"pendingSignals": 0}))
             return None
-        record = queued[0]
         key = (workflow.workflowId, int(record["sequence"]))
         try:
             transitions = self.decide(

@@ -30,3 +30,11 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
         templates={name: stack.template for name, stack in stacks.items()},
         template_files={name: Path(stack.template_full_path) for name, stack in stacks.items()},
     )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With ``-n`` (pytest-xdist, ``--dist loadgroup``), every infra test runs on one worker, so the
+    CDK app is synthesized once per test run, not once per worker."""
+    for item in items:
+        if item.path.parent.name == "infra" and item.path.parent.parent.name == "tests":
+            item.add_marker(pytest.mark.xdist_group("cdk-synthesis"))
