@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from functions import clock
 from functions.domain import executions as lifetime
@@ -49,6 +49,7 @@ from functions.service.ports import (
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # How often a use case reads again after losing a race before it gives up (each loss means another
 # writer changed the workflow, so this bounds contention, not a retry of failures).
@@ -57,6 +58,11 @@ UPLOAD_URL_SECONDS = 15 * 60
 # Looking again for a change (a wait opening, a kept signal applied): after 50 ms, then twice as
 # long each time, at most 200 ms apart (a wait opens some 50-150 ms after the one before closed).
 FIRST_PAUSE_SECONDS = 0.05
+
+
+class ReadAgain(StaleWrite):
+    """What was read is no longer the state to decide on (a kept signal was decided, a wait opened):
+    read again and decide again, as after a lost race."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,6 +96,18 @@ class WorkflowService:
         self.signal_apply_wait_seconds = signal_apply_wait_seconds
         self.files = files
 
+    @staticmethod
+    def _read_decide_commit(attempt: Callable[[], T], gave_up: str) -> T:
+        """Run ``attempt`` (read the workflow, let the domain decide, commit) until no other writer
+        got there first: each StaleWrite it raises means the workflow changed since it was read, so
+        it is run again, MAX_ATTEMPTS times at most."""
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                return attempt()
+            except StaleWrite:
+                continue
+        raise ConcurrentModification(gave_up)
+
     # ----- reads -----------------------------------------------------------------------------
 
     def lifecycle(self, workflow_type: str) -> Lifecycle:
@@ -103,6 +121,13 @@ class WorkflowService:
 
     def read(self, actor: Identity, workflow_id: str) -> Workflow:
         return self._visible(actor, workflow_id, self.store.get(workflow_id))
+
+    def _stored(self, workflow_id: str) -> Workflow:
+        """The workflow an activity of its execution acts on (it exists: its execution runs)."""
+        workflow = self.store.get(workflow_id)
+        if workflow is None:
+            raise LookupError(f"workflow {workflow_id} does not exist")
+        return workflow
 
     @staticmethod
     def _visible(actor: Identity, workflow_id: str, workflow: Workflow | None) -> Workflow:
@@ -221,18 +246,16 @@ class WorkflowService:
         """The running workflow's execution is gone with the engine that ran it (the local platform
         restarted): start it again, with the same name, from the stored state. Its wait opens anew
         and lasts until the workflow's timers are due; signals kept meanwhile are applied there."""
-        for _ in range(MAX_ATTEMPTS):
+
+        def attempt() -> None:
             workflow = self.store.get(workflow_id)
             if workflow is None or not workflow.is_running:
                 return
             gone = {"waitToken": None, "waitStatus": None, "unreleasedToken": None}
-            try:
-                after = self.store.save_bookkeeping(workflow, workflow.model_copy(update=gone))
-            except StaleWrite:
-                continue
+            after = self.store.save_bookkeeping(workflow, workflow.model_copy(update=gone))
             self.executions.start(after.type, after.executionName, self.route(after))
-            return
-        raise ConcurrentModification(f"could not resume the execution of {workflow_id}")
+
+        self._read_decide_commit(attempt, f"could not resume the execution of {workflow_id}")
 
     def route(self, workflow: Workflow, continued_as: str | None = None) -> dict[str, Any]:
         """What the state machine needs to go on: the status to route on, how long the status's wait
@@ -271,29 +294,23 @@ class WorkflowService:
         event_type: EventType = EventType.TERMINATED,
         **details: Any,
     ) -> dict[str, Any]:
-        for _ in range(MAX_ATTEMPTS):
+
+        def attempt() -> dict[str, Any]:
             workflow = self.read(actor, workflow_id)
-            transition = rules.terminate(workflow, self.now(), actor.user_id, reason, event_type, **details)
-            try:
-                after = self.commit([transition])
-            except StaleWrite:
-                continue
+            after = self.commit([rules.terminate(workflow, self.now(), actor.user_id, reason, event_type, **details)])
             self.executions.stop(self._execution_arn(workflow), reason)
             return self.view(after)
-        raise ConcurrentModification(f"workflow {workflow_id!r} kept changing; try again")
+
+        return self._read_decide_commit(attempt, f"workflow {workflow_id!r} kept changing; try again")
 
     # ----- operations on one workflow (operators) -----------------------------------------------
 
     def _change(self, actor: Identity, workflow_id: str, decide: Callable[[Workflow], Transition]) -> Workflow:
         """Read, decide, commit; again if another writer got there first."""
-        for _ in range(MAX_ATTEMPTS):
-            workflow = self.read(actor, workflow_id)
-            transition = decide(workflow)
-            try:
-                return self.commit([transition])
-            except StaleWrite:
-                continue
-        raise ConcurrentModification(f"workflow {workflow_id!r} kept changing; try again")
+        return self._read_decide_commit(
+            lambda: self.commit([decide(self.read(actor, workflow_id))]),
+            f"workflow {workflow_id!r} kept changing; try again",
+        )
 
     def escalate(
         self,
@@ -549,10 +566,11 @@ class WorkflowService:
         **details: Any,
     ) -> SignalOutcome:
         deadline = time.monotonic() + self.signal_apply_wait_seconds
-        fresh: Workflow | None = None
-        for _ in range(MAX_ATTEMPTS):
-            workflow = self._visible(actor, workflow_id, fresh) if fresh else self.read(actor, workflow_id)
-            fresh = None
+        # The workflow as last seen changing (its wait opening), read again by nobody.
+        seen: list[Workflow] = []
+
+        def attempt() -> SignalOutcome:
+            workflow = self._visible(actor, workflow_id, seen.pop()) if seen else self.read(actor, workflow_id)
             lifecycle = self.lifecycles[workflow.type]
             spec = rules.signal_spec(lifecycle, signal)
             if spec.internal:
@@ -575,20 +593,15 @@ class WorkflowService:
                     rules.check_signal(lifecycle, workflow, signal, payload)
                     fresh = self._until_wait_opens(workflow_id, workflow.revision, deadline)
                     if fresh is not None:
-                        continue
+                        seen.append(fresh)
+                        raise ReadAgain
                 self.decide(actor, self._projected(lifecycle, workflow), signal, payload)
-                try:
-                    sequence = self._enqueue(workflow, actor, signal, payload, event_type, details)
-                except StaleWrite:
-                    continue
+                sequence = self._enqueue(workflow, actor, signal, payload, event_type, details)
                 return self._await_queued(workflow_id, sequence, deadline)
-            transitions = self.decide(actor, workflow, signal, payload, event_type, **details)
-            try:
-                after = self.commit(transitions)
-            except StaleWrite:
-                continue
+            after = self.commit(self.decide(actor, workflow, signal, payload, event_type, **details))
             return SignalOutcome(200, self.view(after))
-        raise ConcurrentModification(f"workflow {workflow_id!r} kept changing; try again")
+
+        return self._read_decide_commit(attempt, f"workflow {workflow_id!r} kept changing; try again")
 
     def _projected(self, lifecycle: Lifecycle, workflow: Workflow) -> Workflow:
         """The workflow as it will be once the signals already kept are applied (rejected ones skipped)."""
@@ -687,10 +700,9 @@ class WorkflowService:
         handover_before = iso(self.now() - timedelta(seconds=lifetime.CONTINUE_AFTER_SECONDS))
         if self.store.open_wait(workflow_id, status, task_token, execution_name, execution_arn, handover_before):
             return {"released": False, "status": status}
-        for _ in range(MAX_ATTEMPTS):
-            workflow = self.store.get(workflow_id)
-            if workflow is None:
-                raise LookupError(f"workflow {workflow_id} does not exist")
+
+        def attempt() -> dict[str, Any]:
+            workflow = self._stored(workflow_id)
             if execution_name and workflow.executionName != execution_name:
                 # Another execution runs the workflow now: this one ends.
                 self.executions.release(task_token, self.route(workflow, continued_as=workflow.executionName))
@@ -701,23 +713,21 @@ class WorkflowService:
                 return {"released": True, "status": workflow.status}
             if workflow.pendingSignals:
                 released = self._apply_oldest_queued(workflow, task_token)
-                if released is not None:
-                    return released
-                continue
-            try:
-                if lifetime.must_continue(workflow, self.now()):
-                    after = self._continue_as_new(workflow, self._continuation_reason(workflow))
-                    self.executions.release(task_token, self.route(after, continued_as=after.executionName))
-                    return {"released": True, "status": after.status, "continuedAs": after.executionName}
-                # The execution reached this wait: the one before it was released.
-                registered = {"waitToken": task_token, "waitStatus": status, "unreleasedToken": None}
-                if execution_arn and not workflow.executionArn:
-                    registered["executionArn"] = execution_arn
-                self.store.save_bookkeeping(workflow, workflow.model_copy(update=registered))
-            except StaleWrite:
-                continue
+                if released is None:  # applied without moving, or decided meanwhile: the next one
+                    raise ReadAgain
+                return released
+            if lifetime.must_continue(workflow, self.now()):
+                after = self._continue_as_new(workflow, self._continuation_reason(workflow))
+                self.executions.release(task_token, self.route(after, continued_as=after.executionName))
+                return {"released": True, "status": after.status, "continuedAs": after.executionName}
+            # The execution reached this wait: the one before it was released.
+            registered = {"waitToken": task_token, "waitStatus": status, "unreleasedToken": None}
+            if execution_arn and not workflow.executionArn:
+                registered["executionArn"] = execution_arn
+            self.store.save_bookkeeping(workflow, workflow.model_copy(update=registered))
             return {"released": False, "status": status}
-        raise ConcurrentModification(f"could not open the wait of {workflow_id}")
+
+        return self._read_decide_commit(attempt, f"could not open the wait of {workflow_id}")
 
     @staticmethod
     def _oldest_pending(workflow: Workflow) -> int:
@@ -783,10 +793,9 @@ class WorkflowService:
     def on_timeout(self, workflow_id: str, status: str, execution_name: str | None = None) -> dict[str, Any]:
         """A wait ended by its timeout: the state's own timer (escalate, or act for the user, as the
         lifecycle says), or the execution's time to hand over to a new one (continue-as-new)."""
-        for _ in range(MAX_ATTEMPTS):
-            workflow = self.store.get(workflow_id)
-            if workflow is None:
-                raise LookupError(f"workflow {workflow_id} does not exist")
+
+        def attempt() -> dict[str, Any]:
+            workflow = self._stored(workflow_id)
             if execution_name and workflow.executionName != execution_name:
                 return self.route(workflow, continued_as=workflow.executionName)
             lifecycle = self.lifecycles[workflow.type]
@@ -795,10 +804,7 @@ class WorkflowService:
             if in_wait and not lifetime.timer_is_due(lifecycle, workflow, now, self.timeouts[workflow.type]):
                 if not lifetime.must_continue(workflow, now):
                     return self.route(workflow)  # woken early: wait for the rest
-                try:
-                    after = self._continue_as_new(workflow, self._continuation_reason(workflow))
-                except StaleWrite:
-                    continue
+                after = self._continue_as_new(workflow, self._continuation_reason(workflow))
                 return self.route(after, continued_as=after.executionName)
             timeout = lifecycle.timeout_for(status)
             acts_as = rules.signal_spec(lifecycle, timeout.signal) if timeout and timeout.signal else None
@@ -823,19 +829,15 @@ class WorkflowService:
             # The wait that timed out is closed whatever the outcome, and its timers start again; the
             # execution routes on the answer.
             transitions[0] = _with(transitions[0], waitToken=None, waitStatus=None, timersSince=iso(context.now))
-            try:
-                after = self.commit(transitions, release_main=False)
-            except StaleWrite:
-                continue
-            return self.route(after)
-        raise ConcurrentModification(f"could not apply the timeout of {workflow_id}")
+            return self.route(self.commit(transitions, release_main=False))
+
+        return self._read_decide_commit(attempt, f"could not apply the timeout of {workflow_id}")
 
     def validate_document(self, workflow_id: str, status: str) -> dict[str, Any]:
         """Activity: the stored file is what the document declares, or the workflow cannot go on."""
-        for _ in range(MAX_ATTEMPTS):
-            workflow = self.store.get(workflow_id)
-            if workflow is None:
-                raise LookupError(f"workflow {workflow_id} does not exist")
+
+        def attempt() -> dict[str, Any]:
+            workflow = self._stored(workflow_id)
             if not workflow.is_running or workflow.status != status:
                 return self.route(workflow)
             if self.files is None:
@@ -856,13 +858,10 @@ class WorkflowService:
             transitions = self.decide(
                 SYSTEM, workflow, "documentValidated", {"sha256": stored.sha256, "sizeBytes": stored.size_bytes}
             )
-            try:
-                # The execution is in this activity, not in a wait: it routes on the answer.
-                after = self.commit(transitions, release_main=False)
-            except StaleWrite:
-                continue
-            return self.route(after)
-        raise ConcurrentModification(f"could not validate {workflow_id}")
+            # The execution is in this activity, not in a wait: it routes on the answer.
+            return self.route(self.commit(transitions, release_main=False))
+
+        return self._read_decide_commit(attempt, f"could not validate {workflow_id}")
 
     def request_upload(self, actor: Identity, file_name: str, content_type: str, size_bytes: int) -> dict[str, Any]:
         """A presigned PUT URL and the object key where a document's file goes."""
@@ -886,21 +885,18 @@ class WorkflowService:
     ) -> dict[str, Any]:
         """The execution failed where the state machine could catch it: say so on the workflow (unless
         another execution runs it now)."""
-        for _ in range(MAX_ATTEMPTS):
-            workflow = self.store.get(workflow_id)
-            if workflow is None:
-                raise LookupError(f"workflow {workflow_id} does not exist")
+
+        def attempt() -> dict[str, Any]:
+            workflow = self._stored(workflow_id)
             if execution_name and workflow.executionName != execution_name:
                 return {"workflowId": workflow_id, "executionStatus": workflow.executionStatus}
             transition = rules.fail(workflow, self.now(), error, cause)
             if transition is None:
                 return {"workflowId": workflow_id, "executionStatus": workflow.executionStatus}
-            try:
-                after = self.commit([transition])
-            except StaleWrite:
-                continue
+            after = self.commit([transition])
             return {"workflowId": workflow_id, "executionStatus": after.executionStatus}
-        raise ConcurrentModification(f"could not record the failure of {workflow_id}")
+
+        return self._read_decide_commit(attempt, f"could not record the failure of {workflow_id}")
 
     # ----- after a transition ----------------------------------------------------------------
 
