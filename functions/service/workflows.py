@@ -541,7 +541,7 @@ class WorkflowService:
             self._announce(transition)
         return committed[0]
 
-    def _release(self, workflow: Workflow) -> bool:
+    def _release(self, workflow: Workflow) -> None:
         """Complete the wait a committed transition closed, with the workflow's route. A failure is
         left to the reconciliation (the transition stands: the caller is answered as usual)."""
         token = workflow.unreleasedToken
@@ -550,11 +550,10 @@ class WorkflowService:
             self.executions.release(token, self.route(workflow))
         except Exception:  # Step Functions could not take it now (throttled, unavailable)
             logger.warning("completing the wait of %s failed; the reconciliation completes it", workflow.workflowId)
-            return False
+            return
         if not workflow.is_running:
             # No next wait will say the execution moved on: forget the token now.
             self.store.released(workflow.workflowId, token, closed=True)
-        return True
 
     def signal(
         self,

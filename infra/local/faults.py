@@ -85,6 +85,9 @@ class Fault:
 @dataclass
 class FaultPlan:
     faults: list[Fault] = field(default_factory=list)
+    # Which lifecycle a workflow id belongs to, and how a delay holds an invocation back.
+    workflow_type_of: Callable[[str], str | None] = lambda workflow_id: None
+    pause: Callable[[float], None] = lambda seconds: None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, fault: Fault) -> None:
@@ -107,6 +110,18 @@ class FaultPlan:
                     return fault
         return None
 
+    def failing(self, activity: str, workflow_id: Any) -> Fault | None:
+        """The fault that makes this invocation fail, if one does; a delay holds it back here first
+        and lets it go on."""
+        if not self.faults:
+            return None
+        workflow_type = self.workflow_type_of(workflow_id) if isinstance(workflow_id, str) else None
+        fault = self.take(activity, workflow_type)
+        if fault is not None and fault.kind == "delay":
+            self.pause(fault.seconds)
+            return None
+        return fault
+
     def pending(self) -> list[dict[str, Any]]:
         with self._lock:
             return [fault.describe() for fault in self.faults]
@@ -116,10 +131,8 @@ class FailingCompletions:
     """The ``before-parameter-build.states.SendTaskSuccess`` handler: a ``CompleteWait`` fault makes the
     completion fail as Step Functions does when it cannot take it (ServiceUnavailable), or holds it."""
 
-    def __init__(self, plan: FaultPlan, workflow_type_of: Callable[[str], str | None], pause: Callable[[float], None]):
+    def __init__(self, plan: FaultPlan):
         self.plan = plan
-        self.workflow_type_of = workflow_type_of
-        self.pause = pause
 
     def __call__(self, model: Any, params: dict[str, Any], **kwargs: Any) -> None:
         if not self.plan.faults:
@@ -128,12 +141,7 @@ class FailingCompletions:
             workflow_id = json.loads(params.get("output") or "{}").get("workflowId")  # the route it answers
         except (ValueError, AttributeError):
             workflow_id = None
-        workflow_type = self.workflow_type_of(workflow_id) if isinstance(workflow_id, str) else None
-        fault = self.plan.take(COMPLETE_WAIT, workflow_type)
-        if fault is None:
-            return
-        if fault.kind == "delay":
-            self.pause(fault.seconds)
+        if self.plan.failing(COMPLETE_WAIT, workflow_id) is None:
             return
         message = f"injected fault in {COMPLETE_WAIT} for {workflow_id}"
         raise ClientError(

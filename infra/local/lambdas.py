@@ -63,15 +63,11 @@ class InProcessLambdas:
         self,
         region: str,
         account: str,
-        workflow_type_of: Callable[[str], str | None],
         faults: FaultPlan,
-        pause: Callable[[float], None],
     ):
         self.region = region
         self.account = account
         self.faults = faults
-        self.pause = pause
-        self.workflow_type_of = workflow_type_of
         # Invocations so far, by function, and the seconds they took (what Lambda would bill).
         self.invocations: Counter[str] = Counter()
         self.seconds: dict[str, float] = defaultdict(float)
@@ -116,15 +112,9 @@ class InProcessLambdas:
             return _invoke_response(json.dumps(failure).encode(), function_error="Unhandled")
 
     def _inject_fault(self, activity: str, event: dict[str, Any]) -> None:
-        if not self.faults.faults:
-            return
         workflow_id = event.get("workflowId")
-        workflow_type = self.workflow_type_of(workflow_id) if isinstance(workflow_id, str) else None
-        fault = self.faults.take(activity, workflow_type)
+        fault = self.faults.failing(activity, workflow_id)
         if fault is None:
-            return
-        if fault.kind == "delay":
-            self.pause(fault.seconds)
             return
         message = f"injected {fault.kind} fault in {activity} for {workflow_id}"
         raise TransientActivityError(message) if fault.kind == "transient" else PermanentActivityError(message)

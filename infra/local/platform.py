@@ -93,8 +93,8 @@ class LocalPlatform:
 
     def __post_init__(self) -> None:
         self.clock = virtual.VirtualClock(frozen=self.frozen_clock)
-        self.faults = FaultPlan()
-        self.lambdas = InProcessLambdas(self.region, ACCOUNT, self._workflow_type_of, self.faults, _pause)
+        self.faults = FaultPlan(workflow_type_of=self._workflow_type_of, pause=_pause)
+        self.lambdas = InProcessLambdas(self.region, ACCOUNT, self.faults)
         # The API function's execution environment: its invocations take turns in it, as in Lambda.
         self.api_environment = LambdaEnvironment()
         self.outbox = Outbox(self.outbox_dir or Path(tempfile.mkdtemp(prefix="accu-outbox-")))
@@ -149,10 +149,7 @@ class LocalPlatform:
         events = boto3.DEFAULT_SESSION.events  # type: ignore[union-attr]
         events.register("before-call.lambda.Invoke", self.lambdas)
         events.register("before-parameter-build", permissions.check)
-        events.register(
-            "before-parameter-build.states.SendTaskSuccess",
-            FailingCompletions(self.faults, self._workflow_type_of, _pause),
-        )
+        events.register("before-parameter-build.states.SendTaskSuccess", FailingCompletions(self.faults))
         events.register("provide-client-params.sns.Publish", self.outbox.remember_params)
         events.register("after-call.sns.Publish", self.outbox)
         if self.aws_port is not None:
@@ -405,20 +402,20 @@ class LocalPlatform:
         with self.api_environment.paused():
             moto_dynamodb.wait_for_write(seconds, workflow_pk(workflow_id) if workflow_id else None)
 
-    def _workflows_table(self) -> Any:
+    def _moto_table(self, name: str = WORKFLOWS_TABLE) -> Any:
         from moto.dynamodb.models import dynamodb_backends
 
-        return dynamodb_backends[ACCOUNT][self.region].get_table(WORKFLOWS_TABLE)
+        return dynamodb_backends[ACCOUNT][self.region].get_table(name)
 
     def _workflows_index_is_empty(self, index_name: str) -> bool:
-        return moto_dynamodb.index_is_empty(self._workflows_table(), index_name)
+        return moto_dynamodb.index_is_empty(self._moto_table(), index_name)
 
     def _stream_records(self, after: int | None, limit: int) -> list[dict[str, Any]]:
         with moto_patches.REQUEST_LOCK:  # as a request would: not while another request writes
-            return moto_dynamodb.stream_records(self._workflows_table(), after, limit)
+            return moto_dynamodb.stream_records(self._moto_table(), after, limit)
 
     def _stream_arn(self) -> str:
-        table = self._workflows_table()
+        table = self._moto_table()
         return f"{table.table_arn}/stream/{table.latest_stream_label}"
 
     def _workflow_type_of(self, workflow_id: str) -> str | None:
@@ -473,15 +470,12 @@ class LocalPlatform:
 
     def save_state(self) -> None:
         """Write a snapshot of every table, file and the clock to ``state_dir`` (persistence.py)."""
-        from moto.dynamodb.models import dynamodb_backends
-
         assert self.state_dir is not None
         started = time.monotonic()
-        backend = dynamodb_backends[ACCOUNT][self.region]
         with moto_patches.REQUEST_LOCK:
             changes = (moto_dynamodb.writes(), self.clock.offset)
             snapshot = persistence.capture(
-                {name: backend.get_table(name) for name in (WORKFLOWS_TABLE, IDEMPOTENCY_TABLE)},
+                {name: self._moto_table(name) for name in (WORKFLOWS_TABLE, IDEMPOTENCY_TABLE)},
                 _signing_s3(),
                 [DOCUMENTS_BUCKET],
                 self.clock.offset,
@@ -503,16 +497,13 @@ class LocalPlatform:
     def _restore(self) -> None:
         """Bring back the last snapshot (if one): items, files, the clock; then an execution for each
         running workflow, at its current wait."""
-        from moto.dynamodb.models import dynamodb_backends
-
         assert self.state_dir is not None
         snapshot = persistence.StateDirectory(self.state_dir).read()
         if snapshot is None:
             return
-        backend = dynamodb_backends[ACCOUNT][self.region]
         with moto_patches.REQUEST_LOCK:
             for name, items in snapshot.tables.items():
-                moto_dynamodb.import_items(backend.get_table(name), items)
+                moto_dynamodb.import_items(self._moto_table(name), items)
         files = persistence.restore_files(snapshot, _signing_s3())
         self.clock.resume_offset(snapshot.clock_offset)
         self._saved_changes = (moto_dynamodb.writes(), self.clock.offset)

@@ -5,8 +5,6 @@ same virtual times, and the lifecycles go on to their end. ``FRESH=1`` starts em
 
 from __future__ import annotations
 
-import hashlib
-import urllib.request
 from pathlib import Path
 
 import boto3
@@ -14,7 +12,7 @@ import pytest
 
 from infra.local.launcher import LocalProcess, start_local_platform
 from tests.e2e.conftest import LocalHttp
-from tests.support.http import wait_for
+from tests.support.http import upload_file, wait_for
 
 APPLICANT = {"user": "alice", "groups": "applicants"}
 REVIEWER = {"user": "rita", "groups": "reviewers"}
@@ -99,25 +97,8 @@ def test_a_restart_in_the_middle_of_lifecycles_loses_nothing_and_they_go_on(tmp_
         assert code == 202 and kept["queued"] is True
         # and a document whose file was uploaded and validated
         content = b"%PDF land title"
-        ticket = local(
-            "POST",
-            "/documents/uploads",
-            {"fileName": "title.pdf", "contentType": "application/pdf", "sizeBytes": len(content)},
-            **APPLICANT,
-        )[1]
-        urllib.request.urlopen(
-            urllib.request.Request(ticket["uploadUrl"], data=content, method="PUT", headers=ticket["headers"]),
-            timeout=10,
-        ).close()
-        document = {
-            "subjectType": "accu-application",
-            "subjectId": "keep-review",
-            "kind": "land-title",
-            "fileName": "title.pdf",
-            "objectKey": ticket["objectKey"],
-            "sha256": hashlib.sha256(content).hexdigest(),
-            "sizeBytes": len(content),
-        }
+        declared = upload_file(lambda method, path, body: local(method, path, body, **APPLICANT), content, "title.pdf")
+        document = {"subjectType": "accu-application", "subjectId": "keep-review", "kind": "land-title", **declared}
         assert (
             local("POST", "/workflows", {"type": "document", "workflowId": "keep-doc", "input": document}, **APPLICANT)[
                 0
@@ -166,7 +147,7 @@ def test_a_restart_in_the_middle_of_lifecycles_loses_nothing_and_they_go_on(tmp_
             aws_access_key_id="local",
             aws_secret_access_key="local",
         )
-        assert s3.get_object(Bucket="accu-local-documents", Key=ticket["objectKey"])["Body"].read() == content
+        assert s3.get_object(Bucket="accu-local-documents", Key=declared["objectKey"])["Body"].read() == content
         # And the kept signal is applied by the wait the resumed execution opens
         kept_state = wait_for(lambda: state(local, "keep-kept"), lambda s: s["status"] == "SUBMITTED", 15)
         assert [event["signal"] for event in history(local, "keep-kept")] == [None, "submitApplication"]

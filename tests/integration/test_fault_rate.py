@@ -7,7 +7,7 @@ import pytest
 
 from infra.local.faults import Fault
 from tests.support.actors import APPLICATION_INPUT
-from tests.support.scenarios import active_project
+from tests.support.scenarios import active_project, to_issuance
 
 LIFECYCLES = 200
 FAULTY = [{"schedules": True, "signal_apply_wait_seconds": 0.05}]
@@ -21,13 +21,7 @@ def test_with_thirty_percent_transient_faults_every_lifecycle_ends_with_each_sig
     active_project(platform, applicant, reviewer, approver, units=LIFECYCLES * 10)
     platform.faults.add(Fault(kind="transient", rate=0.3, seed=2026))
     workflow_ids = [f"faulty-{number:03d}" for number in range(LIFECYCLES)]
-    steps = [
-        (applicant, "submitApplication", {}),
-        (reviewer, "assignReviewer", {}),
-        (reviewer, "validateMethodology", {}),
-        (approver, "approveApplication", {}),
-        (approver, "issueCertificate", {}),
-    ]
+    steps = to_issuance(applicant, reviewer, approver)
 
     # When 200 applications are started and driven to issuance, a step for all of them at a time,
     # with ten minutes for retries and reconciliation between steps

@@ -10,7 +10,7 @@ import pytest
 
 from infra.local.faults import Fault
 from tests.support.actors import APPLICATION_INPUT, PROJECT_INPUT
-from tests.support.scenarios import active_project, application_in
+from tests.support.scenarios import active_project, application_in, to_issuance
 
 
 def test_twenty_concurrent_identical_signals_apply_exactly_once(platform, applicant, reviewer, approver):
@@ -231,13 +231,7 @@ def test_under_load_with_slow_waits_no_valid_signal_is_refused_and_none_is_lost(
     platform.faults.add(
         Fault(kind="delay", seconds=1.0, rate=0.5, seed=11, activity="OpenWait", workflow_type="accu-application")
     )
-    steps = [
-        (applicant, "submitApplication", {}),
-        (reviewer, "assignReviewer", {}),
-        (reviewer, "validateMethodology", {}),
-        (approver, "approveApplication", {}),
-        (approver, "issueCertificate", {}),
-    ]
+    steps = to_issuance(applicant, reviewer, approver)
 
     # When 8 clients each drive 2 applications from start to issuance, each request sent once the
     # one before it answered

@@ -6,7 +6,18 @@ from typing import Any
 
 from tests.support.actors import PROJECT_INPUT, Client
 
-__all__ = ["PROJECT_INPUT", "active_project", "application_in", "drive"]
+__all__ = ["PROJECT_INPUT", "active_project", "application_in", "drive", "to_issuance"]
+
+
+def to_issuance(applicant: Client, reviewer: Client, approver: Client) -> list[tuple[Client, str, dict]]:
+    """The signals that take an application from DRAFT to ISSUED, each with its sender."""
+    return [
+        (applicant, "submitApplication", {}),
+        (reviewer, "assignReviewer", {}),
+        (reviewer, "validateMethodology", {}),
+        (approver, "approveApplication", {}),
+        (approver, "issueCertificate", {}),
+    ]
 
 
 def drive(platform: Any, workflow_id: str, steps: list[tuple[Client, str, dict]]) -> dict[str, Any]:
