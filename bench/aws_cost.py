@@ -120,7 +120,7 @@ def measure() -> LifecycleCost:
 
         meter = CapacityMeter(table)
         # The handlers' DynamoDB client (made once per cold start) is the one every request goes through.
-        events = dependencies.service().store.client.meta.events  # type: ignore[attr-defined]
+        events = dependencies.engine().store.client.meta.events  # type: ignore[attr-defined]
         meter.register(events)
         invocations_before = dict(platform.lambdas.invocations)
         seconds_before = dict(platform.lambdas.seconds)

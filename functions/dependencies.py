@@ -21,8 +21,13 @@ from functions.domain.events import SOURCE
 from functions.domain.lifecycles import LIFECYCLES
 from functions.domain.operations import Thresholds
 from functions.models.settings import Settings
+from functions.service.activities import WorkflowActivities
+from functions.service.engine import WorkflowEngine
+from functions.service.interventions import WorkflowInterventions
 from functions.service.operations import OperationsService
-from functions.service.workflows import WorkflowService
+from functions.service.queries import WorkflowQueries
+from functions.service.signals import WorkflowSignals
+from functions.service.starts import WorkflowStarts
 
 
 @functools.cache
@@ -31,11 +36,12 @@ def settings() -> Settings:
 
 
 @functools.cache
-def service() -> WorkflowService:
+def engine() -> WorkflowEngine:
+    """What every use case shares: the store, the executions, the notifier, the lifecycles."""
     config = settings()
     if not config.workflows_table_name:
         raise RuntimeError("WORKFLOWS_TABLE_NAME is not set: the function does not read workflows (infra/catalog.py)")
-    return WorkflowService(
+    return WorkflowEngine(
         store=WorkflowStore(config.workflows_table_name, boto3.client("dynamodb")),
         executions=Executions(boto3.client("stepfunctions"), config.state_machine_arns),
         notifier=Notifier(boto3.client("sns"), config.alerts_topic_arn, config.notifications_topic_arn),
@@ -45,6 +51,31 @@ def service() -> WorkflowService:
         signal_apply_wait_seconds=config.signal_apply_wait_seconds,
         files=document_files(),
     )
+
+
+@functools.cache
+def queries() -> WorkflowQueries:
+    return WorkflowQueries(engine())
+
+
+@functools.cache
+def starts() -> WorkflowStarts:
+    return WorkflowStarts(engine())
+
+
+@functools.cache
+def signals() -> WorkflowSignals:
+    return WorkflowSignals(engine())
+
+
+@functools.cache
+def activities() -> WorkflowActivities:
+    return WorkflowActivities(engine())
+
+
+@functools.cache
+def interventions() -> WorkflowInterventions:
+    return WorkflowInterventions(engine(), signals())
 
 
 def document_files() -> DocumentFiles | None:
@@ -70,7 +101,7 @@ def operations() -> OperationsService:
         running=config.health_running_threshold,
         stalled_hours=config.health_stalled_hours,
     )
-    return OperationsService(service(), thresholds, config.recovery_max_retries)
+    return OperationsService(engine(), interventions(), thresholds, config.recovery_max_retries)
 
 
 @functools.cache
@@ -85,4 +116,5 @@ def reset() -> None:
     operations.cache_clear()
     event_bus.cache_clear()
     settings.cache_clear()
-    service.cache_clear()
+    for factory in (engine, queries, starts, signals, activities, interventions):
+        factory.cache_clear()

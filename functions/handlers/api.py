@@ -246,7 +246,7 @@ def openapi() -> Response[dict[str, Any]]:
 def start_workflow(request: Annotated[StartWorkflowRequest, Body()]) -> Response[WorkflowState]:
     identity = caller()
     return once_per_key(
-        lambda: (201, dependencies.service().start(identity, request.type, request.workflowId, request.input_fields())),
+        lambda: (201, dependencies.starts().start(identity, request.type, request.workflowId, request.input_fields())),
         {"route": "start", **request.model_dump(mode="json", exclude_unset=True)},
     )
 
@@ -266,7 +266,7 @@ def list_workflows(
     nextToken: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> WorkflowPage:
     return WorkflowPage.model_validate(
-        dependencies.service().list_workflows(
+        dependencies.queries().list_workflows(
             caller(),
             workflow_type=type,
             status=status,
@@ -285,7 +285,7 @@ def list_workflows(
     responses=answers({200: ("the workflow's state", WorkflowState)}, 404),
 )
 def get_workflow(workflowId: WorkflowIdPath) -> WorkflowState:
-    return WorkflowState.model_validate(dependencies.service().get(caller(), workflowId))
+    return WorkflowState.model_validate(dependencies.queries().get(caller(), workflowId))
 
 
 @app.get(
@@ -296,7 +296,7 @@ def get_workflow(workflowId: WorkflowIdPath) -> WorkflowState:
 def get_history(
     workflowId: WorkflowIdPath, limit: Limit = 50, nextToken: Annotated[str | None, Query(max_length=4096)] = None
 ) -> HistoryPage:
-    return HistoryPage.model_validate(dependencies.service().history(caller(), workflowId, limit, nextToken))
+    return HistoryPage.model_validate(dependencies.queries().history(caller(), workflowId, limit, nextToken))
 
 
 SignalAnswer = Union[WorkflowState, SignalKept]  # noqa: UP007
@@ -324,7 +324,7 @@ def send_signal(
     payload = _json_object_body()
 
     def deliver() -> tuple[int, Any]:
-        outcome = dependencies.service().signal(identity, workflowId, signalName, payload)
+        outcome = dependencies.signals().signal(identity, workflowId, signalName, payload)
         return outcome.status_code, outcome.body
 
     return once_per_key(
@@ -352,7 +352,7 @@ def terminate_workflow(
 ) -> Response[WorkflowState]:
     identity = operator()
     return once_per_key(
-        lambda: (200, dependencies.service().terminate(identity, workflowId, request.reason)),
+        lambda: (200, dependencies.interventions().terminate(identity, workflowId, request.reason)),
         {"route": "terminate", "workflowId": workflowId, "reason": request.reason},
     )
 
@@ -368,7 +368,7 @@ def retry_workflow(
     identity = operator()
     reason = request.reason
     return once_per_key(
-        lambda: (200, dependencies.service().retry(identity, workflowId, reason)),
+        lambda: (200, dependencies.interventions().retry(identity, workflowId, reason)),
         {"route": "retry", "workflowId": workflowId, "reason": reason},
     )
 
@@ -383,7 +383,7 @@ def escalate_workflow(
 ) -> Response[WorkflowState]:
     identity = operator()
     return once_per_key(
-        lambda: (200, dependencies.service().escalate(identity, workflowId, request.reason, request.level)),
+        lambda: (200, dependencies.interventions().escalate(identity, workflowId, request.reason, request.level)),
         {"route": "escalate", "workflowId": workflowId, **request.model_dump()},
     )
 
@@ -396,7 +396,7 @@ def escalate_workflow(
 def intervene(workflowId: WorkflowIdPath, request: Annotated[InterventionRequest, Body()]) -> Response[SignalAnswer]:
     identity = operator()
     return once_per_key(
-        lambda: dependencies.service().intervene(identity, workflowId, request),
+        lambda: dependencies.interventions().intervene(identity, workflowId, request),
         {"route": "intervention", "workflowId": workflowId, **request.model_dump()},
     )
 
@@ -417,7 +417,7 @@ def daily_report(date: Annotated[str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$")]) -> 
     responses=answers({201: ("where and how to PUT the file", Upload)}, 403, *BODY_REFUSALS, 503),
 )
 def request_upload(request: Annotated[UploadRequest, Body()]) -> Response[Upload]:
-    answer = dependencies.service().request_upload(caller(), request.fileName, request.contentType, request.sizeBytes)
+    answer = dependencies.starts().request_upload(caller(), request.fileName, request.contentType, request.sizeBytes)
     return _json_response(201, answer)
 
 
@@ -428,7 +428,7 @@ def request_upload(request: Annotated[UploadRequest, Body()]) -> Response[Upload
 )
 def metrics(type: Annotated[WorkflowType | None, Query(description="the lifecycle")] = None) -> Metrics:
     operator()
-    return Metrics.model_validate(dependencies.service().metrics(type))
+    return Metrics.model_validate(dependencies.queries().metrics(type))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

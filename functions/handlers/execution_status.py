@@ -14,7 +14,7 @@ from functions.models.activities import ExecutionStatusChange
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     change = ExecutionStatusChange.model_validate(event.get("detail") or {})
-    outcome = dependencies.service().on_execution_status(
+    outcome = dependencies.activities().on_execution_status(
         change.name, change.status, change.error, change.cause, change.workflow_id
     )
     logger.info(

@@ -15,4 +15,4 @@ from functions.models.activities import StatusEvent
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = StatusEvent.model_validate(event)
     logger.append_keys(workflowId=request.workflowId, status=request.status)
-    return dependencies.service().on_timeout(request.workflowId, request.status, request.execution)
+    return dependencies.activities().on_timeout(request.workflowId, request.status, request.execution)

@@ -20,6 +20,6 @@ from functions.models.activities import OpenWaitEvent
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = OpenWaitEvent.model_validate(event)
     logger.append_keys(workflowId=request.workflowId, status=request.status)
-    return dependencies.service().open_wait(
+    return dependencies.activities().open_wait(
         request.workflowId, request.status, request.taskToken, request.execution, request.executionArn
     )

@@ -18,6 +18,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = FailureEvent.model_validate(event)
     logger.append_keys(workflowId=request.workflowId)
     logger.warning("workflow failed", extra={"error": request.error.Error, "cause": request.error.Cause})
-    return dependencies.service().record_failure(
+    return dependencies.activities().record_failure(
         request.workflowId, request.error.Error, request.error.Cause, request.execution
     )

@@ -32,7 +32,7 @@ def deliver(event: dict[str, Any]) -> dict[str, Any]:
         return _publish(SIGNAL_REJECTED, event, {"status": failure.status_code, **failure.to_body()})
     actor = Identity(request.actor or f"events:{event.get('source', 'unknown')}", frozenset({OPERATORS}))
     try:
-        outcome = dependencies.service().signal(actor, request.workflowId, request.signal, request.payload)
+        outcome = dependencies.signals().signal(actor, request.workflowId, request.signal, request.payload)
     except DomainError as error:
         logger.info("signal refused", extra={"error": error.code, "workflowId": request.workflowId})
         return _publish(SIGNAL_REJECTED, event, {"status": error.status_code, **error.to_body()})

@@ -19,4 +19,4 @@ from functions.models.activities import StatusEvent
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = StatusEvent.model_validate(event)
     logger.append_keys(workflowId=request.workflowId, status=request.status)
-    return dependencies.service().validate_document(request.workflowId, request.status)
+    return dependencies.activities().validate_document(request.workflowId, request.status)

@@ -15,8 +15,9 @@ from functions.domain import workflow as workflows
 from functions.domain.errors import DomainError, ReportNotFound
 from functions.domain.identity import SYSTEM
 from functions.domain.time import iso
+from functions.service.engine import WorkflowEngine
+from functions.service.interventions import WorkflowInterventions
 from functions.service.ports import StaleWrite
-from functions.service.workflows import WorkflowService
 
 STALLED_REPORTED = 25
 RECOVERED_PER_TYPE = 25
@@ -41,16 +42,23 @@ class HealthReport:
 
 
 class OperationsService:
-    def __init__(self, workflows: WorkflowService, thresholds: rules.Thresholds, max_retries: int):
-        self.workflows = workflows
-        self.store = workflows.store
+    def __init__(
+        self,
+        engine: WorkflowEngine,
+        interventions: WorkflowInterventions,
+        thresholds: rules.Thresholds,
+        max_retries: int,
+    ):
+        self.engine = engine
+        self.interventions = interventions
+        self.store = engine.store
         self.thresholds = thresholds
         self.max_retries = max_retries
 
     def health_check(self) -> HealthReport:
         """Failure rate, running count and stalled workflows against their thresholds; an alert if any fails."""
-        now = self.workflows.now()
-        counters = self.store.counters(sorted(self.workflows.lifecycles)).values()
+        now = self.engine.now()
+        counters = self.store.counters(sorted(self.engine.lifecycles)).values()
         total = sum(counts.total for counts in counters)
         running = sum(counts.running for counts in counters)
         failed = sum(counts.failed for counts in counters)
@@ -70,7 +78,7 @@ class OperationsService:
             findings=[finding.__dict__ for finding in findings],
         )
         if findings:
-            self.workflows.notifier.alert(
+            self.engine.notifier.alert(
                 "[HEALTH] " + "; ".join(finding.check for finding in findings), report.__dict__, kind="health"
             )
         return report
@@ -80,7 +88,7 @@ class OperationsService:
         never sent): with the workflow's route as it is now, so the execution goes where the workflow
         is. Step Functions takes a token once: a wait completed meanwhile answers that it is closed,
         and nothing moves twice. Transitions younger than a few seconds are still being completed."""
-        now = self.workflows.now()
+        now = self.engine.now()
         before = iso(now - timedelta(seconds=RELEASE_AFTER_SECONDS))
         released: list[str] = []
         already_closed: list[str] = []
@@ -89,7 +97,7 @@ class OperationsService:
             token = workflow.unreleasedToken
             assert token is not None
             try:
-                moved = self.workflows.executions.release(token, self.workflows.route(workflow))
+                moved = self.engine.executions.release(token, self.engine.route(workflow))
             except Exception as error:  # still refused (throttled, unavailable): the next run tries again
                 failed.append({"workflowId": workflow.workflowId, "error": str(error)[:500]})
                 continue
@@ -101,13 +109,13 @@ class OperationsService:
         """For each failed workflow without a decision yet: retry it from its last state, or escalate it.
         Every decision is in the workflow's history."""
         decisions = []
-        for workflow_type in sorted(self.workflows.lifecycles):
+        for workflow_type in sorted(self.engine.lifecycles):
             for workflow in self.store.needing_recovery(workflow_type, RECOVERED_PER_TYPE):
                 decision, reason = rules.recovery_decision(workflow, self.max_retries)
                 outcome: str = decision
                 try:
                     if decision == "retry":
-                        self.workflows.retry(SYSTEM, workflow.workflowId, reason, recovery="automatic")
+                        self.interventions.retry(SYSTEM, workflow.workflowId, reason, recovery="automatic")
                     else:
                         self._escalate_failed(workflow.workflowId, reason)
                 except (StaleWrite, DomainError) as error:  # changed meanwhile: the next run decides
@@ -121,24 +129,24 @@ class OperationsService:
         def escalation(workflow: workflows.Workflow) -> workflows.Transition:
             failure = {**(workflow.failure or {}), "recovery": "escalated"}
             return workflows.escalate(
-                workflow, self.workflows.now(), SYSTEM.user_id, reason, failure=failure, recovery="escalate"
+                workflow, self.engine.now(), SYSTEM.user_id, reason, failure=failure, recovery="escalate"
             )
 
-        self.workflows._change(SYSTEM, workflow_id, escalation)
+        self.engine.change(SYSTEM, workflow_id, escalation)
 
     def daily_report(self, date: str | None = None) -> dict[str, Any]:
         """The report of ``date`` (default: yesterday, UTC): stored, and e-mailed to the administrators."""
-        now = self.workflows.now()
+        now = self.engine.now()
         day = date or (now - timedelta(days=1)).date().isoformat()
         report = rules.daily_report(
             day,
             self.store.daily_counters(day),
-            self.store.counters(sorted(self.workflows.lifecycles)),
+            self.store.counters(sorted(self.engine.lifecycles)),
             self.thresholds,
             iso(now),
         )
         self.store.put_report(day, report)
-        self.workflows.notifier.alert(f"ACCU workflows daily report {day}", report, kind="report")
+        self.engine.notifier.alert(f"ACCU workflows daily report {day}", report, kind="report")
         return report
 
     def report(self, date: str) -> dict[str, Any]:

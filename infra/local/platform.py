@@ -419,7 +419,7 @@ class LocalPlatform:
         return f"{table.table_arn}/stream/{table.latest_stream_label}"
 
     def _workflow_type_of(self, workflow_id: str) -> str | None:
-        workflow = dependencies.service().store.get(workflow_id)
+        workflow = dependencies.engine().store.get(workflow_id)
         return workflow.type if workflow else None
 
     # ----- using it ----------------------------------------------------------------------------
@@ -522,19 +522,19 @@ class LocalPlatform:
         threading.Thread(target=self._resume_executions, name="local-resume", daemon=True).start()
 
     def _resume_executions(self) -> None:
-        service = dependencies.service()
+        store, activities = dependencies.engine().store, dependencies.activities()
         resumed = 0
         try:
             for workflow_type in sorted(CATALOG):
                 token = None
                 while True:
-                    page = service.store.list_workflows(
+                    page = store.list_workflows(
                         ListFilter(workflow_types=(workflow_type,), execution_status="RUNNING"),
                         limit=100,
                         next_token=token,
                     )
                     for workflow in page.items:
-                        service.resume_execution(workflow.workflowId)
+                        activities.resume_execution(workflow.workflowId)
                         resumed += 1
                     token = page.next_token
                     if not token:

@@ -25,7 +25,7 @@ def seed(count: int, now) -> None:
     """``count`` running drafts, written as the platform writes them (state items and counters), in bulk."""
     lifecycle = LIFECYCLES["accu-application"]
     dynamodb = boto3.client("dynamodb")
-    store = dependencies.service().store
+    store = dependencies.engine().store
     items = []
     for index in range(count):
         transition = rules.start(lifecycle, f"bulk-{index:05d}", INPUT, ALICE, now - timedelta(minutes=index))
@@ -58,7 +58,7 @@ def items_read(action: Callable[[], object]) -> int:
     """How many items DynamoDB reads while ``action`` runs (every read path of the store): what a query
     evaluated (``ScannedCount``, filtered-out items included), each item got; a Scan fails the test, as
     the platform never scans."""
-    client = dependencies.service().store.client
+    client = dependencies.engine().store.client
     counted = {"items": 0}
     scans: list[object] = []
 
@@ -84,10 +84,10 @@ def items_read(action: Callable[[], object]) -> int:
 def measure(platform):
     def run() -> dict[str, int]:
         operations = dependencies.operations()
-        workflows = dependencies.service()
+        queries = dependencies.queries()
         return {
             "healthCheck": items_read(operations.health_check),
-            "metrics": items_read(lambda: workflows.metrics(None)),
+            "metrics": items_read(lambda: queries.metrics(None)),
         }
 
     return run

@@ -1,0 +1,83 @@
+"""Reading workflows: one workflow, its history, listings and the running totals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from functions.domain.identity import Identity
+from functions.domain.time import iso
+from functions.domain.workflow import ExecutionStatus
+from functions.service.engine import WorkflowEngine
+from functions.service.ports import ListFilter
+
+
+class WorkflowQueries:
+    def __init__(self, engine: WorkflowEngine):
+        self.engine = engine
+
+    def get(self, actor: Identity, workflow_id: str) -> dict[str, Any]:
+        return self.engine.view(self.engine.read(actor, workflow_id))
+
+    def history(self, actor: Identity, workflow_id: str, limit: int, next_token: str | None) -> dict[str, Any]:
+        self.engine.read(actor, workflow_id)
+        page = self.engine.store.history(workflow_id, limit, next_token)
+        return {"items": page.items, "nextToken": page.next_token}
+
+    def list_workflows(
+        self,
+        actor: Identity,
+        *,
+        workflow_type: str | None,
+        status: str | None,
+        execution_status: str | None,
+        started_after: datetime | None,
+        started_before: datetime | None,
+        limit: int,
+        next_token: str | None,
+    ) -> dict[str, Any]:
+        lifecycles = self.engine.lifecycles
+        types = [self.engine.lifecycle(workflow_type).type] if workflow_type else sorted(lifecycles)
+        if status:
+            # Only the lifecycles that have this status can hold workflows in it.
+            types = [name for name in types if status in lifecycles[name].statuses]
+        wanted = ListFilter(
+            workflow_types=tuple(types),
+            status=status,
+            execution_status=execution_status,
+            started_after=iso(started_after) if started_after else None,
+            started_before=iso(started_before) if started_before else None,
+            started_by=None if actor.reads_all() else actor.user_id,
+        )
+        page = self.engine.store.list_workflows(wanted, limit=limit, next_token=next_token)
+        return {"items": [self.engine.view(item) for item in page.items], "nextToken": page.next_token}
+
+    def metrics(self, workflow_type: str | None) -> dict[str, Any]:
+        types = [self.engine.lifecycle(workflow_type).type] if workflow_type else sorted(self.engine.lifecycles)
+        counters = self.engine.store.counters(types)
+        by_execution = {
+            status.value: sum(counters[name].by_execution_status.get(status.value, 0) for name in types)
+            for status in ExecutionStatus
+        }
+        total = sum(counters[name].total for name in types)
+        closed = sum(counters[name].closed_count for name in types)
+        failed = sum(counters[name].failed for name in types)
+        return {
+            "total": total,
+            "byExecutionStatus": by_execution,
+            "byType": {
+                name: {
+                    "total": counters[name].total,
+                    "byExecutionStatus": {
+                        status.value: counters[name].by_execution_status.get(status.value, 0)
+                        for status in ExecutionStatus
+                    },
+                    "byStatus": {status: count for status, count in counters[name].by_status.items() if count},
+                }
+                for name in types
+            },
+            "failureRate": round(failed / total, 4) if total else 0.0,
+            "averageExecutionSeconds": round(sum(counters[name].closed_seconds for name in types) / closed, 3)
+            if closed
+            else None,
+        }
