@@ -30,6 +30,7 @@ from botocore.exceptions import ClientError
 
 from functions.domain.counters import DayCounters, TypeCounters
 from functions.domain.errors import ValidationFailed
+from functions.domain.schema import CURRENT_VERSION, upgraded
 from functions.domain.workflow import EventType, HistoryEvent, Transition, Workflow, execution_seconds
 from functions.service.ports import AlreadyExists, KeptSignal, ListFilter, StaleWrite
 
@@ -167,8 +168,21 @@ def history_item(workflow: Workflow, event: HistoryEvent) -> dict[str, Any]:
         sk=f"{HISTORY_PREFIX}{event.sequence:010d}",
         workflowId=workflow.workflowId,
         workflowType=workflow.type,
+        schemaVersion=CURRENT_VERSION,
     )
     return item
+
+
+def stored_event(item: dict[str, Any]) -> HistoryEvent:
+    """A history item as the current version's event (events are never rewritten: upgraded on read)."""
+    values = _strip_keys(deserialize(item))
+    return HistoryEvent.model_validate(upgraded("history_event", values.get("workflowType"), values))
+
+
+def stored_kept_signal(item: dict[str, Any]) -> dict[str, Any]:
+    """A kept signal's record as the current version (upgraded on read)."""
+    values = deserialize(item)
+    return upgraded("kept_signal", values.get("workflowType"), values)
 
 
 def counter_shard(workflow_id: str) -> int:
@@ -280,10 +294,7 @@ class WorkflowStore:
             Limit=limit,
             ConsistentRead=True,
         )
-        events = [
-            HistoryEvent.model_validate(_strip_keys(deserialize(item))).model_dump(mode="json")
-            for item in response.get("Items", [])
-        ]
+        events = [stored_event(item).model_dump(mode="json") for item in response.get("Items", [])]
         more = "LastEvaluatedKey" in response and events
         return Page(events, encode_token({"after": events[-1]["sequence"]}) if more else None)
 
@@ -305,7 +316,7 @@ class WorkflowStore:
         }
         while True:
             response = self.client.query(**query)
-            items.extend(deserialize(item) for item in response.get("Items", []))
+            items.extend(stored_kept_signal(item) for item in response.get("Items", []))
             if "LastEvaluatedKey" not in response:
                 return items
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
@@ -317,7 +328,7 @@ class WorkflowStore:
             ConsistentRead=True,
         )
         item = response.get("Item")
-        return deserialize(item) if item else None
+        return stored_kept_signal(item) if item else None
 
     def list_workflows(self, wanted: ListFilter, *, limit: int, next_token: str | None) -> Page:
         """Newest first, merged across index partitions (one per workflow type at most).
@@ -610,7 +621,12 @@ class WorkflowStore:
                 raise
 
     def _put_signal(self, signal: KeptSignal) -> dict[str, Any]:
-        item = {**signal.fields, "pk": workflow_pk(signal.workflow_id), "sk": f"{SIGNAL_PREFIX}{signal.sequence:010d}"}
+        item = {
+            **signal.fields,
+            "schemaVersion": CURRENT_VERSION,
+            "pk": workflow_pk(signal.workflow_id),
+            "sk": f"{SIGNAL_PREFIX}{signal.sequence:010d}",
+        }
         return {"Put": {"TableName": self.table_name, "Item": serialize(item)}}
 
     def _put_state(self, workflow: Workflow, expected_revision: int) -> dict[str, Any]:

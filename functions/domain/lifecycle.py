@@ -152,6 +152,27 @@ class OwnedReference:
     owner_fields: tuple[str, ...] = ()
 
 
+StoredItem = dict[str, Any]
+Upgrade = Callable[[StoredItem], StoredItem]
+
+
+def unchanged(item: StoredItem) -> StoredItem:
+    return item
+
+
+@dataclass(frozen=True)
+class SchemaChange:
+    """What schema version ``version`` changed in a lifecycle's stored items, as pure upgrades of an
+    item at the version before (its attributes as stored, less keys) to this one. History events
+    and kept signals are never rewritten (the history is an audit record): they upgrade on read."""
+
+    version: int
+    description: str
+    state: Upgrade = unchanged
+    history_event: Upgrade = unchanged
+    kept_signal: Upgrade = unchanged
+
+
 @dataclass(frozen=True)
 class Lifecycle:
     type: str
@@ -172,6 +193,8 @@ class Lifecycle:
     on_start: Callable[[Any, datetime], dict[str, Any]] | None = None
     # Other workflows the start input names, which the starter must own.
     references: tuple[OwnedReference, ...] = ()
+    # How the stored items of earlier schema versions become current (functions/domain/schema.py).
+    schema_changes: tuple[SchemaChange, ...] = ()
 
     def awaiting(self, status: str) -> list[str]:
         if status in self.terminal_statuses:

@@ -29,22 +29,8 @@ from functions.domain.errors import (
 from functions.domain.executions import CONTINUATION, RETRY, execution_name
 from functions.domain.identity import Identity
 from functions.domain.lifecycle import SYSTEM_ACTOR, Lifecycle, SignalContext, SignalSpec, WorkflowView
+from functions.domain.schema import CURRENT_VERSION, upgraded
 from functions.domain.time import iso, parse_iso
-
-# The stored state's version. 2: an application's methodology validation is in its fields
-# (methodologyValidatedBy/At, by the validateMethodology signal), not a metadata flag.
-SCHEMA_VERSION = 2
-VALIDATED_BY_SCHEMA_1 = "metadata.methodologyValidated (schema version 1)"
-
-
-def _from_schema_1(data: dict[str, Any]) -> dict[str, Any]:
-    """A version-1 state as version 2: an application whose metadata said methodologyValidated keeps
-    its validation, now in its fields (by whom unknown, when at the latest its last progress)."""
-    fields = dict(data.get("fields") or {})
-    validated = (data.get("metadata") or {}).get("methodologyValidated") is True
-    if data.get("type") == "accu-application" and validated and not fields.get("methodologyValidatedAt"):
-        fields.update(methodologyValidatedBy=VALIDATED_BY_SCHEMA_1, methodologyValidatedAt=data.get("lastProgressAt"))
-    return {**data, "fields": fields, "schemaVersion": 2}
 
 
 class ExecutionStatus(StrEnum):
@@ -71,7 +57,7 @@ class EventType(StrEnum):
 class Workflow(BaseModel):
     """A workflow's current state, as stored (one item) and, less the wait bookkeeping, as answered."""
 
-    schemaVersion: int = SCHEMA_VERSION
+    schemaVersion: int = CURRENT_VERSION
     workflowId: str
     type: str
     status: str
@@ -114,8 +100,8 @@ class Workflow(BaseModel):
     @classmethod
     def _upgrade(cls, data: Any) -> Any:
         """Every stored version reads as the current one (written back so on its next change)."""
-        if isinstance(data, dict) and int(data.get("schemaVersion") or 1) < 2:
-            data = _from_schema_1(data)
+        if isinstance(data, dict):
+            data = upgraded("state", data.get("type"), data)
         if isinstance(data, dict) and not data.get("executionStartedAt") and data.get("startTime"):
             # Stored before executions were continued: the first execution started with the workflow.
             data = {**data, "executionStartedAt": data["startTime"]}

@@ -116,6 +116,7 @@ class WorkflowSignals:
     ) -> int:
         sequence = workflow.signalSeq + 1
         record = {
+            "workflowType": workflow.type,
             "signal": signal,
             "payload": payload if payload is not None else {},
             "queueStatus": "QUEUED",

@@ -19,7 +19,7 @@ from functions.domain.errors import (
 )
 from functions.domain.identity import SYSTEM, Identity
 from functions.domain.lifecycle import SignalContext
-from functions.domain.lifecycles.accu_application import LIFECYCLE
+from functions.domain.lifecycles.accu_application import LIFECYCLE, VALIDATED_BY_SCHEMA_1
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 ALICE = Identity("alice", frozenset({"applicants"}))
@@ -222,7 +222,7 @@ def test_a_version_1_application_reads_as_version_2_keeping_its_validation_from_
     # Then both are version 2, and only the flagged one counts as validated for approval
     assert plain.schemaVersion == validated.schemaVersion == 2
     assert plain.fields.get("methodologyValidatedAt") is None
-    assert validated.fields["methodologyValidatedBy"] == rules.VALIDATED_BY_SCHEMA_1
+    assert validated.fields["methodologyValidatedBy"] == VALIDATED_BY_SCHEMA_1
     assert validated.fields["methodologyValidatedAt"] == stored["lastProgressAt"]
     assert rules.apply_signal(LIFECYCLE, validated, "approveApplication", {}, context()).after.status == "APPROVED"
     with pytest.raises(BusinessRuleViolation):

@@ -14,8 +14,10 @@ from functions.domain.lifecycle import (
     Lifecycle,
     OwnedReference,
     Rule,
+    SchemaChange,
     SignalContext,
     SignalSpec,
+    StoredItem,
     TimeoutSpec,
     WorkflowView,
 )
@@ -238,6 +240,22 @@ TIMEOUTS = {
 }
 
 
+VALIDATED_BY_SCHEMA_1 = "metadata.methodologyValidated (schema version 1)"
+
+
+def _methodology_validation_into_fields(state: StoredItem) -> StoredItem:
+    """Version 1 said an application's methodology was validated with a metadata flag; version 2 in
+    its fields (by whom, when: the validateMethodology signal). A flagged application keeps its
+    validation: by whom unknown, when at the latest its last progress. The flag itself stays in
+    the metadata, which is the client's."""
+    fields = dict(state.get("fields") or {})
+    metadata = state.get("metadata") or {}
+    flagged = isinstance(metadata, dict) and metadata.get("methodologyValidated") is True
+    if flagged and not fields.get("methodologyValidatedAt"):
+        fields.update(methodologyValidatedBy=VALIDATED_BY_SCHEMA_1, methodologyValidatedAt=state.get("lastProgressAt"))
+    return {**state, "fields": fields}
+
+
 LIFECYCLE = Lifecycle(
     type=TYPE,
     description="An application for ACCUs, from draft to certificate issuance",
@@ -257,6 +275,14 @@ LIFECYCLE = Lifecycle(
             id_field="projectId",
             workflow_type="project",
             owner_fields=("ownerId",),
+        ),
+    ),
+    schema_changes=(
+        SchemaChange(
+            version=2,
+            description="methodology validation moved from metadata.methodologyValidated into the fields "
+            "(methodologyValidatedBy, methodologyValidatedAt)",
+            state=_methodology_validation_into_fields,
         ),
     ),
 )
