@@ -1,4 +1,4 @@
-"""Step Functions access: start a lifecycle's execution, release an open wait, stop an execution."""
+"""Step Functions access: start a lifecycle's execution, release an open wait, stop an execution, ask its status."""
 
 from __future__ import annotations
 
@@ -37,6 +37,15 @@ class Executions:
         except ClientError as error:
             if error.response["Error"]["Code"] in CLOSED_WAIT_ERRORS:
                 return False
+            raise
+
+    def status(self, execution_arn: str) -> str | None:
+        """The execution's status (RUNNING, SUCCEEDED, ...), None if there is no such execution."""
+        try:
+            return str(self.client.describe_execution(executionArn=execution_arn)["status"])
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ExecutionDoesNotExist":
+                return None
             raise
 
     def stop(self, execution_arn: str, cause: str) -> None:

@@ -3,11 +3,12 @@ the service layer names what it needs; the DAL depends on it, not the other way 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from functions.domain.counters import DayCounters, TypeCounters
-from functions.domain.workflow import Transition, Workflow
+from functions.domain.workflow import HistoryEvent, Transition, Workflow
 
 
 class StaleWrite(Exception):
@@ -51,6 +52,19 @@ class KeptSignal:
     fields: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class StoredState:
+    """A state as stored, for migrations: its attributes (keys left out, documents parsed) and the
+    item exactly as DynamoDB answered it (what a backup keeps, byte for byte)."""
+
+    attributes: dict[str, Any]
+    item: dict[str, Any]
+
+    @property
+    def revision(self) -> int:
+        return int(self.attributes.get("revision") or 0)
+
+
 class Store(Protocol):
     def get(self, workflow_id: str) -> Workflow | None: ...
     def create(self, transition: Transition) -> None: ...
@@ -82,11 +96,34 @@ class Store(Protocol):
     def counters(self, workflow_types: list[str]) -> dict[str, TypeCounters]: ...
 
 
+class MigrationRecords(Protocol):
+    def scan_states(
+        self,
+        segments: int,
+        workflow_types: tuple[str, ...] = (),
+        start_keys: Mapping[int, dict[str, Any]] | None = None,
+        finished: frozenset[int] = frozenset(),
+        on_page: Callable[[int, dict[str, Any] | None], None] | None = None,
+    ) -> Iterator[StoredState]: ...
+    def state(self, workflow_id: str) -> StoredState | None: ...
+    def history_event(self, workflow_id: str, sequence: int) -> dict[str, Any] | None: ...
+    def write_migrated(self, before: StoredState, attributes: dict[str, Any], event: HistoryEvent) -> int: ...
+    def restore(
+        self, workflow_id: str, backup_item: dict[str, Any], migrated_revision: int, event_sequence: int
+    ) -> None: ...
+    def put_run(self, run: dict[str, Any]) -> None: ...
+    def get_run(self, run_id: str) -> dict[str, Any] | None: ...
+    def put_backup(self, run_id: str, workflow_id: str, item: dict[str, Any], record: dict[str, Any]) -> None: ...
+    def update_backup(self, run_id: str, workflow_id: str, **changes: Any) -> None: ...
+    def backups(self, run_id: str) -> Iterator[dict[str, Any]]: ...
+
+
 class Executions(Protocol):
     def start(self, workflow_type: str, name: str, payload: dict[str, Any]) -> str: ...
     def execution_arn(self, workflow_type: str, name: str) -> str: ...
     def release(self, task_token: str, output: dict[str, Any]) -> bool: ...
     def stop(self, execution_arn: str, cause: str) -> None: ...
+    def status(self, execution_arn: str) -> str | None: ...
 
 
 class Notifier(Protocol):

@@ -1,4 +1,4 @@
-"""The platform's DynamoDB tables: workflow state and history, and the API's idempotency records."""
+"""The platform's DynamoDB tables: workflow state and history, the API's idempotency records, migration runs."""
 
 from __future__ import annotations
 
@@ -36,8 +36,8 @@ class TableRef:
 class WorkflowTables(Construct):
     """The workflows table (pk/sk; the data access layer's sparse GSIs, ``INDEXES``, each with a string partition
     and sort key and all attributes projected; PITR, deletion protection, a NEW_IMAGE stream that domain events
-    are published from) and the idempotency table (``id`` key, TTL on ``expiration``); both on-demand and
-    KMS-encrypted.
+    are published from), the idempotency table (``id`` key, TTL on ``expiration``) and the migrations table
+    (pk/sk: runs and their backups; PITR, deletion protection); all on-demand and KMS-encrypted.
 
     CloudFormation creates or deletes at most one GSI per update of a deployed table: adding several indexes to
     ``INDEXES`` at once fails the update, so add them over successive deployments."""
@@ -84,7 +84,24 @@ class WorkflowTables(Construct):
             removal_policy=RemovalPolicy.DESTROY,
         )
 
-        for table in (self.workflows_table, self.idempotency_table):
+        # Migration runs and the states they backed up (functions/dal/migrations.py): written by operators'
+        # ``accu migrate``, never by the functions; kept like the workflows, since a rollback needs them.
+        self.migrations_table = dynamodb.Table(
+            self,
+            "Migrations",
+            table_name=f"{name_prefix}-Migrations",
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            deletion_protection=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+        for table in (self.workflows_table, self.idempotency_table, self.migrations_table):
             acknowledge_checkov(
                 table,
                 "CKV_AWS_119",
@@ -98,3 +115,4 @@ class WorkflowTables(Construct):
         assert stream_arn is not None
         self.workflows_stream_arn: str = stream_arn
         self.idempotency = TableRef(name=f"{name_prefix}-Idempotency")
+        self.migrations = TableRef(name=f"{name_prefix}-Migrations")

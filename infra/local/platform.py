@@ -35,12 +35,10 @@ from infra.local.events import EventRouter, StreamPump, route_puts_to
 from infra.local.faults import FailingCompletions, FaultPlan
 from infra.local.lambda_environment import LambdaEnvironment
 from infra.local.lambdas import InProcessLambdas
+from infra.local.names import ACCOUNT, IDEMPOTENCY_TABLE, MIGRATIONS_TABLE, REGION, WORKFLOWS_TABLE
 from infra.local.outbox import Outbox
 from infra.local.scheduler import LocalScheduler
 
-ACCOUNT = "123456789012"
-WORKFLOWS_TABLE = "accu-local-workflows"
-IDEMPOTENCY_TABLE = "accu-local-idempotency"
 ALERTS_TOPIC = "accu-local-alerts"
 NOTIFICATIONS_TOPIC = "accu-local-notifications"
 DOCUMENTS_BUCKET = "accu-local-documents"
@@ -70,7 +68,7 @@ BASE_ENVIRONMENT = {
 
 @dataclass
 class LocalPlatform:
-    region: str = "ap-southeast-2"
+    region: str = REGION
     outbox_dir: Path | None = None
     timeout_overrides: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     signal_apply_wait_seconds: float = 5.0
@@ -300,6 +298,16 @@ class LocalPlatform:
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
+        # Migration runs and their backups (functions/dal/migrations.py); only the accu CLI writes it.
+        dynamodb.create_table(
+            TableName=MIGRATIONS_TABLE,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
         sns = boto3.client("sns")
         topic_arn = sns.create_topic(Name=ALERTS_TOPIC)["TopicArn"]
         for address in self.admin_emails:
@@ -475,7 +483,7 @@ class LocalPlatform:
         with moto_patches.REQUEST_LOCK:
             changes = (moto_dynamodb.writes(), self.clock.offset)
             snapshot = persistence.capture(
-                {name: self._moto_table(name) for name in (WORKFLOWS_TABLE, IDEMPOTENCY_TABLE)},
+                {name: self._moto_table(name) for name in (WORKFLOWS_TABLE, IDEMPOTENCY_TABLE, MIGRATIONS_TABLE)},
                 _signing_s3(),
                 [DOCUMENTS_BUCKET],
                 self.clock.offset,

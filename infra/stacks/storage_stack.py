@@ -27,3 +27,6 @@ class StorageStack(Stack):
             upload_allowed_origins=config.upload_allowed_origins,
         )
         CfnOutput(self, "DocumentsBucketName", value=self.documents.bucket.bucket_name)
+        # What the operator CLI (accu migrate) reads to find the tables of a deployment.
+        CfnOutput(self, "WorkflowsTableName", value=self.tables.workflows.name)
+        CfnOutput(self, "MigrationsTableName", value=self.tables.migrations.name)

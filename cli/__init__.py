@@ -1,0 +1,1 @@
+"""``accu``: the operator's command line (DESIGN §7b). Today: ``accu migrate``."""

@@ -1,0 +1,97 @@
+"""Where a command acts: the local platform (the default: its emulated AWS endpoint) or a deployment
+(its tables from the storage stack's outputs, or named by options)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from infra.local.names import DEFAULT_AWS_PORT, MIGRATIONS_TABLE, REGION, WORKFLOWS_TABLE
+
+DEFAULT_STAGE = "dev"
+
+
+class TargetUnreachable(Exception):
+    """The platform a command is for cannot be reached, or its tables cannot be found."""
+
+
+@dataclass(frozen=True)
+class Target:
+    description: str
+    region: str
+    workflows_table: str
+    migrations_table: str
+    endpoint_url: str | None = None
+
+    def client(self, service: str) -> Any:
+        options: dict[str, Any] = {"region_name": self.region, "config": Config(retries={"mode": "standard"})}
+        if self.endpoint_url:
+            # The emulated AWS takes any credentials.
+            options.update(endpoint_url=self.endpoint_url, aws_access_key_id="local", aws_secret_access_key="local")
+        return boto3.client(service, **options)
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("where (default: the local platform)")
+    group.add_argument("--aws", action="store_true", help="act on an AWS deployment instead of the local platform")
+    group.add_argument(
+        "--endpoint-url",
+        default=os.environ.get("ACCU_AWS_ENDPOINT", f"http://127.0.0.1:{DEFAULT_AWS_PORT}"),
+        help="the local platform's emulated AWS endpoint (default: %(default)s, or ACCU_AWS_ENDPOINT)",
+    )
+    group.add_argument("--stage", default=DEFAULT_STAGE, help="the deployment's stage, with --aws (default: dev)")
+    group.add_argument(
+        "--region", help="the deployment's region, with --aws (default: AWS_REGION, else ap-southeast-2)"
+    )
+    group.add_argument("--workflows-table", help="the workflows table's name (default: from the storage stack)")
+    group.add_argument("--migrations-table", help="the migrations table's name (default: from the storage stack)")
+
+
+def resolve(options: argparse.Namespace) -> Target:
+    if not options.aws:
+        target = Target(
+            description=f"local platform at {options.endpoint_url}",
+            region=REGION,
+            workflows_table=options.workflows_table or WORKFLOWS_TABLE,
+            migrations_table=options.migrations_table or MIGRATIONS_TABLE,
+            endpoint_url=options.endpoint_url,
+        )
+        _check_reachable(target, "start it with `make local`")
+        return target
+    region = options.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or REGION
+    stack = f"AccuWorkflows-{options.stage}-Storage"
+    workflows, migrations = options.workflows_table, options.migrations_table
+    if not (workflows and migrations):
+        outputs = _stack_outputs(stack, region)
+        workflows = workflows or outputs.get("WorkflowsTableName")
+        migrations = migrations or outputs.get("MigrationsTableName")
+        if not (workflows and migrations):
+            raise TargetUnreachable(
+                f"the stack {stack} in {region} has no WorkflowsTableName/MigrationsTableName output"
+            )
+    target = Target(f"deployment {options.stage} in {region}", region, workflows, migrations)
+    _check_reachable(target, "check the credentials, the region and the table names")
+    return target
+
+
+def _stack_outputs(stack: str, region: str) -> dict[str, str]:
+    try:
+        response = boto3.client("cloudformation", region_name=region).describe_stacks(StackName=stack)
+    except (BotoCoreError, ClientError) as error:
+        raise TargetUnreachable(f"cannot read the outputs of the stack {stack} in {region}: {error}") from error
+    return {output["OutputKey"]: output["OutputValue"] for output in response["Stacks"][0].get("Outputs", [])}
+
+
+def _check_reachable(target: Target, advice: str) -> None:
+    try:
+        client = target.client("dynamodb")
+        for table in (target.workflows_table, target.migrations_table):
+            client.describe_table(TableName=table)
+    except (BotoCoreError, ClientError) as error:
+        raise TargetUnreachable(f"cannot reach the tables of the {target.description} ({error}); {advice}") from error

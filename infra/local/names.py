@@ -1,0 +1,11 @@
+"""What the local platform's emulated AWS resources are called, and where it listens by default:
+read by the platform and by programs that reach it from outside (the ``accu`` CLI), without
+importing moto."""
+
+ACCOUNT = "123456789012"
+REGION = "ap-southeast-2"
+WORKFLOWS_TABLE = "accu-local-workflows"
+IDEMPOTENCY_TABLE = "accu-local-idempotency"
+MIGRATIONS_TABLE = "accu-local-migrations"
+DEFAULT_API_PORT = 8000
+DEFAULT_AWS_PORT = 4566
