@@ -17,7 +17,7 @@ export PYTHONPATH := $(CURDIR)
 CHECKOV_VERSION := 3.3.30
 CHECKOV := $(TOOLS)/bin/checkov
 
-install: $(VENV)/.synced $(CHECKOV) node_modules/.package-lock.json
+install: $(VENV)/.synced $(VENV)/bin/accu $(CHECKOV) node_modules/.package-lock.json
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -26,6 +26,11 @@ $(UV):
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 	touch $@
+
+# The operator CLI (cli/): a launcher in the environment's bin, for this checkout.
+$(VENV)/bin/accu: $(VENV)/.synced
+	printf '#!/bin/sh\nPYTHONPATH="%s$${PYTHONPATH:+:$$PYTHONPATH}" exec "%s" -m cli "$$@"\n' "$(CURDIR)" "$(CURDIR)/$(RUN)" > $@
+	chmod +x $@
 
 $(CHECKOV): | $(UV)
 	UV_TOOL_DIR=$(TOOLS)/uv-tools UV_TOOL_BIN_DIR=$(TOOLS)/bin $(UV) tool install --python $(PYTHON) checkov==$(CHECKOV_VERSION)

@@ -14,13 +14,19 @@ from cli.target import TargetUnreachable, add_options, resolve
 from functions.service.migrations import MigrationError
 
 
+def common_options() -> argparse.ArgumentParser:
+    """Options every command takes, after its name: how to answer, who acts, where."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--output", choices=("table", "json"), default="table", help="answer format (default: table)")
+    common.add_argument("--user", help="who acts, as recorded in runs and history (default: the login name)")
+    add_options(common)
+    return common
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="accu", description="Operate the ACCU workflow platform (local or AWS).")
-    root.add_argument("--output", choices=("table", "json"), default="table", help="answer format (default: table)")
-    root.add_argument("--user", help="who acts, as recorded in runs and history (default: the login name)")
-    add_options(root)
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    migrate.add_commands(commands)
+    migrate.add_commands(commands, common_options())
     return root
 
 

@@ -9,7 +9,6 @@ from typing import Any
 
 from cli.output import ProgressLine, emit, table
 from cli.target import Target
-from functions import clock
 from functions.dal.migrations import MigrationStore
 from functions.dal.stepfunctions import Executions
 from functions.domain.lifecycles import LIFECYCLES
@@ -20,7 +19,7 @@ DEFAULT_SEGMENTS = 4
 DEFAULT_RATE = 50.0
 
 
-def add_commands(commands: Any) -> None:
+def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     migrate = commands.add_parser("migrate", help="migrate stored workflow states to a schema version")
     actions = migrate.add_subparsers(dest="action", required=True, metavar="ACTION")
 
@@ -36,14 +35,14 @@ def add_commands(commands: Any) -> None:
         )
 
     plan = actions.add_parser(
-        "plan", help="what would change, by type and from-version, with sample diffs; writes nothing"
+        "plan", parents=[common], help="what would change, by type and from-version, with sample diffs; writes nothing"
     )
     scope(plan)
     plan.add_argument(
         "--sample", type=int, default=3, help="how many before/after diffs to show (default: %(default)s)"
     )
 
-    apply = actions.add_parser("apply", help="back up and migrate every state below the version")
+    apply = actions.add_parser("apply", parents=[common], help="back up and migrate every state below the version")
     scope(apply)
     apply.add_argument(
         "--rate",
@@ -53,13 +52,15 @@ def add_commands(commands: Any) -> None:
     )
     apply.add_argument("--run", dest="run_id", help="resume this interrupted run (with what it was asked)")
 
-    verify = actions.add_parser("verify", help="re-read and check every state a run migrated")
+    verify = actions.add_parser("verify", parents=[common], help="re-read and check every state a run migrated")
     verify.add_argument("--run", dest="run_id", required=True)
 
-    rollback = actions.add_parser("rollback", help="restore every state a run migrated exactly as it was")
+    rollback = actions.add_parser(
+        "rollback", parents=[common], help="restore every state a run migrated exactly as it was"
+    )
     rollback.add_argument("--run", dest="run_id", required=True)
 
-    actions.add_parser("runs", help="the migration runs and their status")
+    actions.add_parser("runs", parents=[common], help="the migration runs and their status")
 
 
 def run(options: argparse.Namespace, target: Target) -> int:
@@ -70,7 +71,7 @@ def run(options: argparse.Namespace, target: Target) -> int:
         Executions(target.client("stepfunctions"), {}),
         LIFECYCLES,
         registry(),
-        now=clock.now,
+        now=target.now,
         actor=options.user or getpass.getuser(),
         progress=progress,
     )

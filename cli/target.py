@@ -4,15 +4,19 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from infra.local.names import DEFAULT_AWS_PORT, MIGRATIONS_TABLE, REGION, WORKFLOWS_TABLE
+from infra.local.names import DEFAULT_API_PORT, DEFAULT_AWS_PORT, MIGRATIONS_TABLE, REGION, WORKFLOWS_TABLE
 
 DEFAULT_STAGE = "dev"
 
@@ -28,6 +32,12 @@ class Target:
     workflows_table: str
     migrations_table: str
     endpoint_url: str | None = None
+    # The local platform's virtual clock runs ahead of this machine's once time was skipped: what a
+    # command records (history events, runs) is dated on the platform's clock.
+    clock_offset_seconds: float = 0.0
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.clock_offset_seconds)
 
     def client(self, service: str) -> Any:
         options: dict[str, Any] = {"region_name": self.region, "config": Config(retries={"mode": "standard"})}
@@ -45,6 +55,11 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("ACCU_AWS_ENDPOINT", f"http://127.0.0.1:{DEFAULT_AWS_PORT}"),
         help="the local platform's emulated AWS endpoint (default: %(default)s, or ACCU_AWS_ENDPOINT)",
     )
+    group.add_argument(
+        "--api-url",
+        default=os.environ.get("ACCU_API_URL", f"http://127.0.0.1:{DEFAULT_API_PORT}"),
+        help="the local platform's REST API, for its clock (default: %(default)s, or ACCU_API_URL)",
+    )
     group.add_argument("--stage", default=DEFAULT_STAGE, help="the deployment's stage, with --aws (default: dev)")
     group.add_argument(
         "--region", help="the deployment's region, with --aws (default: AWS_REGION, else ap-southeast-2)"
@@ -61,6 +76,7 @@ def resolve(options: argparse.Namespace) -> Target:
             workflows_table=options.workflows_table or WORKFLOWS_TABLE,
             migrations_table=options.migrations_table or MIGRATIONS_TABLE,
             endpoint_url=options.endpoint_url,
+            clock_offset_seconds=_local_clock_offset(options.api_url),
         )
         _check_reachable(target, "start it with `make local`")
         return target
@@ -78,6 +94,16 @@ def resolve(options: argparse.Namespace) -> Target:
     target = Target(f"deployment {options.stage} in {region}", region, workflows, migrations)
     _check_reachable(target, "check the credentials, the region and the table names")
     return target
+
+
+def _local_clock_offset(api_url: str) -> float:
+    try:
+        with urllib.request.urlopen(f"{api_url.rstrip('/')}/local/clock", timeout=5) as response:
+            return float(json.loads(response.read())["offsetSeconds"])
+    except (OSError, ValueError, KeyError) as error:
+        raise TargetUnreachable(
+            f"cannot read the local platform's clock at {api_url} ({error}); start it with `make local`"
+        ) from error
 
 
 def _stack_outputs(stack: str, region: str) -> dict[str, str]:

@@ -178,3 +178,21 @@ def test_given_the_storage_stack_then_it_is_protected_from_termination(synthesiz
     assembly = synthesized.app.synth()
     protection = {stack.stack_name: stack.termination_protection for stack in assembly.stacks}
     assert protection == {STORAGE_STACK: True, PLATFORM_STACK: False}
+
+
+def test_given_the_migrations_table_then_it_keeps_runs_and_backups_as_safely_as_the_workflows(
+    synthesized: Synthesized,
+) -> None:
+    # Given the migrations table (runs and the states they backed up: what a rollback restores)
+    table = _table(synthesized, "Migrations")
+    properties = table["Properties"]
+
+    # Then it is keyed as the data access layer writes it, kept like the workflows, and named in the outputs
+    assert _key_schema(properties["KeySchema"]) == {"HASH": "pk", "RANGE": "sk"}
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert properties["DeletionProtectionEnabled"] is True and table["DeletionPolicy"] == "Retain"
+    assert properties["SSESpecification"]["SSEEnabled"] is True
+    outputs = synthesized.storage["Outputs"]
+    prefix = STORAGE_STACK.removesuffix("-Storage")
+    assert outputs["MigrationsTableName"]["Value"] == f"{prefix}-Migrations"
+    assert outputs["WorkflowsTableName"]["Value"] == f"{prefix}-Workflows"

@@ -1,0 +1,148 @@
+"""``accu migrate`` as an operator runs it, the installed command against the local platform (its
+default): states stored at version 1 are served at the current one, planned without a write, applied
+with a MIGRATED event each (a second apply changes nothing), verified, rolled back byte for byte, and
+a migrated application goes on to the end of its lifecycle."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from infra.local.names import MIGRATIONS_TABLE, REGION, WORKFLOWS_TABLE
+from tests.e2e.conftest import LocalHttp
+from tests.support.http import wait_for
+from tests.support.version_1 import store_as_version_1, table_items
+
+ACCU = Path(sys.executable).parent / "accu"
+APPLICANT = {"user": "alice", "groups": "applicants"}
+REVIEWER = {"user": "rita", "groups": "reviewers"}
+APPROVER = {"user": "paul", "groups": "approvers"}
+PROJECT = {"name": "Migrated soil", "methodologyId": "ERF-soil-carbon", "reportingPeriodMonths": 12}
+
+
+def accu(local: LocalHttp, *arguments: str, output: str = "json") -> tuple[int, Any]:
+    """Run the installed ``accu`` command against this local platform; answers its exit status and its answer."""
+    assert ACCU.exists(), f"{ACCU} is missing: run make install"
+    where = ["--endpoint-url", local.aws_endpoint, "--api-url", local.base, "--user", "olga", "--output", output]
+    done = subprocess.run([str(ACCU), *arguments, *where], capture_output=True, text=True, timeout=300, check=False)
+    assert not done.stderr.strip() or done.returncode, done.stderr
+    return done.returncode, json.loads(done.stdout) if output == "json" else done.stdout
+
+
+def signal(local: LocalHttp, workflow_id: str, name: str, who: dict, payload: dict | None = None) -> dict:
+    # The next wait opens moments after a transition: a signal sent meanwhile is kept (202) and applied there.
+    code, body = local("POST", f"/workflows/{workflow_id}/signals/{name}", payload or {}, **who)
+    assert code in (200, 202), (name, code, body)
+    return body  # type: ignore[no-any-return]
+
+
+def settled(local: LocalHttp, workflow_id: str, status: str) -> dict:
+    return wait_for(
+        lambda: local("GET", f"/workflows/{workflow_id}", **REVIEWER)[1],
+        lambda state: state.get("status") == status,
+        seconds=30,
+    )
+
+
+@pytest.fixture
+def aws(local: LocalHttp) -> Any:
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=local.aws_endpoint,
+        region_name=REGION,
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+
+
+def test_version_1_states_are_planned_applied_verified_rolled_back_and_go_on(local: LocalHttp, aws: Any):
+    # Given an active project and two applications under review, stored by the version-1 platform:
+    # one whose metadata flag said its methodology was validated
+    assert (
+        local("POST", "/workflows", {"type": "project", "workflowId": "mig-project", "input": PROJECT}, **APPLICANT)[0]
+        == 201
+    )
+    for name, who, payload in [
+        ("submitRegistration", APPLICANT, {}),
+        ("assignAssessor", REVIEWER, {}),
+        ("approveRegistration", APPROVER, {}),
+        (
+            "submitOffsetsReport",
+            APPLICANT,
+            {"periodStart": "2025-07-01", "periodEnd": "2026-06-30", "unitsClaimed": 900},
+        ),
+        ("acceptReport", APPROVER, {}),
+    ]:
+        signal(local, "mig-project", name, who, payload)
+    settled(local, "mig-project", "ACTIVE")
+    application = {"projectId": "mig-project", "unitsRequested": 100, "methodologyId": "ERF-soil-carbon"}
+    originals = {}
+    for workflow_id in ("mig-flagged", "mig-plain"):
+        body = {"type": "accu-application", "workflowId": workflow_id, "input": application}
+        assert local("POST", "/workflows", body, **APPLICANT)[0] == 201
+        signal(local, workflow_id, "submitApplication", APPLICANT)
+        signal(local, workflow_id, "assignReviewer", REVIEWER)
+        settled(local, workflow_id, "UNDER_REVIEW")
+        originals[workflow_id] = store_as_version_1(
+            aws, WORKFLOWS_TABLE, workflow_id, flagged=workflow_id == "mig-flagged"
+        )
+
+    # Then they are served at the current version, the flagged one validated
+    flagged = local("GET", "/workflows/mig-flagged", **REVIEWER)[1]
+    assert flagged["schemaVersion"] == 2 and flagged["methodologyValidatedAt"]
+
+    # When the migration is planned: both are reported, by type and version, and nothing is written
+    before = table_items(aws, WORKFLOWS_TABLE), table_items(aws, MIGRATIONS_TABLE)
+    code, plan = accu(local, "migrate", "plan", "--type", "accu-application")
+    assert code == 0 and plan["toMigrate"] == {"accu-application": {"1": 2}}, plan
+    assert (table_items(aws, WORKFLOWS_TABLE), table_items(aws, MIGRATIONS_TABLE)) == before
+    code, text = accu(local, "migrate", "plan", output="table")
+    assert code == 0 and "accu-application  1             2" in text, text
+
+    # When it is applied: each gets a MIGRATED event; a second apply changes nothing
+    code, applied = accu(local, "migrate", "apply", "--rate", "20")
+    assert code == 0 and applied["counts"]["migrated"] == 2, applied
+    run_id = applied["runId"]
+    for workflow_id in originals:
+        events = local("GET", f"/workflows/{workflow_id}/history", **REVIEWER)[1]["items"]
+        assert events[-1]["type"] == "MIGRATED" and events[-1]["details"]["run"] == run_id
+    code, again = accu(local, "migrate", "apply")
+    assert code == 0 and again["counts"]["migrated"] == 0
+
+    # And verify passes
+    code, verified = accu(local, "migrate", "verify", "--run", run_id)
+    assert code == 0 and verified["ok"] and verified["checked"] == 2, verified
+
+    # When it is rolled back: the states are byte for byte what they were, the MIGRATED events gone
+    code, rolled_back = accu(local, "migrate", "rollback", "--run", run_id)
+    assert code == 0 and rolled_back["restored"] == 2, rolled_back
+    for workflow_id, original in originals.items():
+        key = {"pk": {"S": f"WF#{workflow_id}"}, "sk": {"S": "STATE"}}
+        assert aws.get_item(TableName=WORKFLOWS_TABLE, Key=key, ConsistentRead=True)["Item"] == original
+        events = local("GET", f"/workflows/{workflow_id}/history", **REVIEWER)[1]["items"]
+        assert "MIGRATED" not in [event["type"] for event in events]
+    code, runs = accu(local, "migrate", "runs")
+    assert {run["runId"]: run["status"] for run in runs["runs"]}[run_id] == "ROLLED_BACK"
+
+    # And once applied again, the flagged application goes on to the end of its lifecycle
+    code, applied = accu(local, "migrate", "apply")
+    assert code == 0 and applied["counts"]["migrated"] == 2
+    signal(local, "mig-flagged", "approveApplication", APPROVER)
+    settled(local, "mig-flagged", "APPROVED")
+    signal(local, "mig-flagged", "issueCertificate", APPROVER, {"certificateId": "CERT-MIG"})
+    issued = settled(local, "mig-flagged", "ISSUED")
+    assert issued["executionStatus"] == "COMPLETED" and issued["certificateId"] == "CERT-MIG"
+
+
+def test_a_command_for_a_run_that_does_not_exist_fails_with_a_clear_message(local: LocalHttp):
+    where = ["--endpoint-url", local.aws_endpoint, "--api-url", local.base]
+    done = subprocess.run(
+        [str(ACCU), "migrate", "verify", "--run", "no-such-run", *where], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2 and "no migration run 'no-such-run'" in done.stderr
