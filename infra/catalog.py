@@ -337,13 +337,44 @@ class LifecycleEntry:
         so that a new execution continues a state's timers (``functions/domain/executions.py``)."""
         return {function_placeholder(name): function_arns[name] for name in self.functions}
 
-    def render(self, function_arns: Mapping[str, str]) -> str:
-        """The ASL with its placeholders filled, as CloudFormation's DefinitionSubstitutions would."""
+    def render(self, function_arns: Mapping[str, str], template: str | None = None) -> str:
+        """The ASL (the catalog's file, or another template of this lifecycle) with its placeholders
+        filled, as CloudFormation's DefinitionSubstitutions would."""
+        template = self.definition_template() if template is None else template
         values = self.substitutions(function_arns)
-        missing = self.placeholders() - set(values)
+        missing = set(PLACEHOLDER.findall(template)) - set(values)
         if missing:
             raise KeyError(f"{self.asl_file.name} has placeholders with no substitution: {sorted(missing)}")
-        return PLACEHOLDER.sub(lambda match: values[match.group(1)], self.definition_template())
+        return PLACEHOLDER.sub(lambda match: values[match.group(1)], template)
+
+
+ROUTER_STATE = "Route"
+
+
+def transitions_of(state: Mapping[str, Any]) -> set[str]:
+    """The states a state may go to next (Next, Default, each choice's and each catcher's Next)."""
+    names = {state.get("Next"), state.get("Default")}
+    names |= {choice.get("Next") for choice in state.get("Choices", [])}
+    names |= {catcher.get("Next") for catcher in state.get("Catch", [])}
+    return {str(name) for name in names if name}
+
+
+def definition_problems(definition: Mapping[str, Any]) -> list[str]:
+    """What Step Functions would refuse in a definition's structure: a StartAt or a transition naming
+    no state (checked before a local deploy, as CreateStateMachine checks it in AWS)."""
+    states = definition.get("States")
+    if not isinstance(states, Mapping) or not states:
+        return ["States must name at least one state"]
+    problems = [] if definition.get("StartAt") in states else [f"StartAt {definition.get('StartAt')!r} is no state"]
+    for name, state in states.items():
+        problems += [f"{name}: Next {target!r} is no state" for target in sorted(transitions_of(state) - set(states))]
+    return problems
+
+
+def routed_statuses(definition: Mapping[str, Any]) -> set[str]:
+    """The workflow statuses a lifecycle's definition knows: those its router sends somewhere."""
+    router = definition.get("States", {}).get(ROUTER_STATE, {})
+    return {choice["StringEquals"] for choice in router.get("Choices", []) if "StringEquals" in choice}
 
 
 CATALOG: dict[str, LifecycleEntry] = {
@@ -452,6 +483,9 @@ SCHEDULES: tuple[Schedule, ...] = (
 
 # What the health check publishes (CloudWatch embedded metric format) and the alarms watch.
 METRICS_NAMESPACE = "AccuWorkflows"
+# The alias of each lifecycle's state machine that new executions start on (each deploy moves it to
+# the version it publishes; running executions stay on the version they started on).
+LIVE_ALIAS = "live"
 METRICS_SERVICE = "accu-workflows"
 METRIC_FAILURE_RATE = "FailureRate"
 METRIC_RUNNING = "RunningWorkflows"

@@ -11,10 +11,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra.catalog import LifecycleEntry
+from infra.catalog import LIVE_ALIAS, LifecycleEntry
 from infra.constructs.acknowledgments import LOG_GROUP_ENCRYPTION, acknowledge, acknowledge_checkov
-
-LIVE_ALIAS = "live"
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,14 @@ method of the engine; ``tests/integration/test_moto_seams.py`` proves each one s
    moto lets it run on for ever. Each execution whose definition sets no shorter ``TimeoutSeconds``
    now times out (TIMED_OUT) a year after it started, on the virtual clock, and its waits end, so
    that only the platform's continue-as-new keeps a long-lived workflow going, as in AWS.
+7. **Versions and aliases.** moto publishes versions and keeps aliases, but StartExecution fails
+   on an alias ARN (no such state machine) and on a version ARN (a version has no name check), and
+   an execution started on a version would be filed under the version alone.
+   In AWS an alias routes each start to one of its versions by weight, and the execution belongs to
+   the state machine whatever it was started through. Now a start on an alias picks a version by
+   the alias's weights; an execution started on a version runs that version's definition (later
+   definitions do not touch it) and is filed under the state machine, named uniquely there, with
+   the version and alias it was started through.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ import datetime as _datetime
 import functools
 import importlib
 import json
+import random
 import threading
 import time as _time
 import types
@@ -236,7 +245,7 @@ def _install_lookups() -> None:
     from moto.core.exceptions import AWSError
     from moto.core.utils import utcnow
     from moto.stepfunctions.exceptions import ExecutionDoesNotExist
-    from moto.stepfunctions.models import StateMachine, StepFunctionBackend
+    from moto.stepfunctions.models import StateMachine, StateMachineVersion, StepFunctionBackend
     from moto.stepfunctions.parser.api import InvalidToken
     from moto.stepfunctions.parser.asl.eval.callback.callback import (
         CallbackConsumerTimeout,
@@ -340,10 +349,21 @@ def _install_lookups() -> None:
     original_start_execution = StepFunctionsParserBackend.start_execution
 
     def start_execution(self: Any, state_machine_arn: str, name: Any = None, *args: Any, **kwargs: Any) -> Any:
-        execution = original_start_execution(self, state_machine_arn, name, *args, **kwargs)
+        version_arn, alias_arn = _qualifier_of(self, state_machine_arn)
+        if version_arn is not None:
+            # moto's versions do not know their backend, which a start reads.
+            version = self.describe_state_machine(version_arn)
+            version.backend = self
+        execution = original_start_execution(self, version_arn or state_machine_arn, name, *args, **kwargs)
+        if version_arn is not None:
+            # Filed under the state machine, as AWS files it, with what it was started through.
+            if execution in version.executions:
+                version.executions.remove(execution)
+                self.describe_state_machine(unqualified(version_arn)).executions.append(execution)
+            execution.accu_version_arn, execution.accu_alias_arn = version_arn, alias_arn  # type: ignore[attr-defined]
         index = ExecutionIndex.of(self)
         index.by_arn[execution.execution_arn] = execution
-        index.by_name[(execution.state_machine_arn, execution.name)] = execution
+        index.by_name[(unqualified(execution.state_machine_arn), execution.name)] = execution
         return execution
 
     StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign,assignment]
@@ -351,7 +371,7 @@ def _install_lookups() -> None:
     def handle_name_input_idempotency(self: Any, name: str, execution_input: str) -> Any:
         from moto.stepfunctions.exceptions import ExecutionAlreadyExists
 
-        execution = ExecutionIndex.of(self.backend).by_name.get((self.arn, name))
+        execution = ExecutionIndex.of(self.backend).by_name.get((unqualified(self.arn), name))
         if execution is None:
             return None
         if execution_input == execution.execution_input and execution.status == "RUNNING":
@@ -359,6 +379,8 @@ def _install_lookups() -> None:
         raise ExecutionAlreadyExists("Execution Already Exists: '" + execution.execution_arn + "'")
 
     StateMachine._handle_name_input_idempotency = handle_name_input_idempotency  # type: ignore[method-assign,assignment]
+    # moto's versions have no name check at all (a start on one fails): theirs is the state machine's.
+    StateMachineVersion._handle_name_input_idempotency = handle_name_input_idempotency  # type: ignore[attr-defined]
 
     original_describe = StepFunctionBackend.describe_execution
 
@@ -376,6 +398,43 @@ def _install_lookups() -> None:
 
     StepFunctionBackend.describe_execution = describe_execution  # type: ignore[method-assign,assignment]
     StepFunctionBackend.stop_execution = stop_execution  # type: ignore[method-assign,assignment]
+
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    describe_response = StepFunctionResponse.describe_execution
+
+    def describe_execution_with_qualifiers(self: Any) -> Any:
+        # As AWS answers: the state machine's ARN, and the version and alias the execution started through.
+        answer = describe_response(self)
+        result: dict[str, Any] = answer.result  # type: ignore[assignment]
+        execution: Any = ExecutionIndex.of(self.stepfunction_backend).by_arn.get(result["executionArn"])
+        version_arn = getattr(execution, "accu_version_arn", None)
+        if version_arn:
+            result.update(stateMachineArn=unqualified(version_arn), stateMachineVersionArn=version_arn)
+            if execution.accu_alias_arn:
+                result["stateMachineAliasArn"] = execution.accu_alias_arn
+        return answer
+
+    StepFunctionResponse.describe_execution = describe_execution_with_qualifiers  # type: ignore[method-assign]
+
+
+def unqualified(state_machine_arn: str) -> str:
+    """A state machine's ARN without its version or alias (``arn:aws:states:r:a:stateMachine:name``)."""
+    return ":".join(state_machine_arn.split(":")[:7])
+
+
+def _qualifier_of(backend: Any, state_machine_arn: str) -> tuple[str | None, str | None]:
+    """(the version an execution starts on, the alias it was started through) for a qualified ARN;
+    (None, None) for the state machine itself. An alias picks one of its versions by weight."""
+    parts = state_machine_arn.split(":")
+    if len(parts) <= 7:
+        return None, None
+    if parts[7].isdigit():
+        return state_machine_arn, None
+    alias = backend.describe_state_machine_alias(state_machine_arn)
+    routes = alias.routing_configuration
+    (route,) = random.choices(routes, weights=[int(route["weight"]) for route in routes])
+    return str(route["stateMachineVersionArn"]), state_machine_arn
 
 
 # Modules of the engine that make a boto3 client for each task they run.

@@ -28,7 +28,15 @@ from functions import dependencies
 from functions.dal.dynamodb import INDEXES, KEY_ATTRIBUTES, workflow_pk
 from functions.models.settings import Settings
 from functions.service.ports import ListFilter
-from infra.catalog import API, CATALOG, EVENT_RULES, METRICS_NAMESPACE, METRICS_SERVICE
+from infra.catalog import (
+    API,
+    CATALOG,
+    EVENT_RULES,
+    LIVE_ALIAS,
+    METRICS_NAMESPACE,
+    METRICS_SERVICE,
+    definition_problems,
+)
 from infra.local import clock as virtual
 from infra.local import moto_dynamodb, moto_patches, moto_stepfunctions, permissions, persistence
 from infra.local.events import EventRouter, StreamPump, route_puts_to
@@ -66,6 +74,10 @@ BASE_ENVIRONMENT = {
 }
 
 
+class InvalidDefinition(ValueError):
+    """A definition Step Functions would refuse (checked locally, as CreateStateMachine checks it)."""
+
+
 @dataclass
 class LocalPlatform:
     region: str = REGION
@@ -96,7 +108,9 @@ class LocalPlatform:
         # The API function's execution environment: its invocations take turns in it, as in Lambda.
         self.api_environment = LambdaEnvironment()
         self.outbox = Outbox(self.outbox_dir or Path(tempfile.mkdtemp(prefix="accu-outbox-")))
+        # Each lifecycle's state machine, and the live alias its executions start on.
         self.state_machine_arns: dict[str, str] = {}
+        self.live_alias_arns: dict[str, str] = {}
         self._mock: Any = None
         self._aws_endpoint: Any = None
         self.stream = StreamPump(self._stream_records, self._stream_arn, self.lambdas.invoke)
@@ -366,19 +380,28 @@ class LocalPlatform:
             timeouts[workflow_type] = entry.timeouts(self.timeout_overrides.get(workflow_type))
             arns = {name: self.lambdas.function_arn(name) for name in entry.functions}
             definition = entry.render(arns)
-            self.state_machine_arns[workflow_type] = stepfunctions.create_state_machine(
+            # Published as version 1 behind a live alias, as the stacks deploy it: executions start on the alias.
+            created = stepfunctions.create_state_machine(
                 name=f"accu-local-{entry.state_machine_name}",
                 definition=definition,
                 roleArn=role_arn,
                 type="STANDARD",
-            )["stateMachineArn"]
+                publish=True,
+                versionDescription="the catalog's definition as the platform started",
+            )
+            self.state_machine_arns[workflow_type] = created["stateMachineArn"]
+            self.live_alias_arns[workflow_type] = stepfunctions.create_state_machine_alias(
+                name=LIVE_ALIAS,
+                description="The version new executions start on",
+                routingConfiguration=[{"stateMachineVersionArn": created["stateMachineVersionArn"], "weight": 100}],
+            )["stateMachineAliasArn"]
         # Every function runs in this one process: the environment carries every function's settings
         # (written as the stacks write them, from the settings model), plus the test's operations settings.
         environment = Settings.environment(
             {
                 "workflows_table_name": WORKFLOWS_TABLE,
                 "idempotency_table_name": IDEMPOTENCY_TABLE,
-                "state_machine_arns": self.state_machine_arns,
+                "state_machine_arns": self.live_alias_arns,
                 "alerts_topic_arn": topic_arn,
                 "notifications_topic_arn": notifications_arn,
                 "documents_bucket_name": DOCUMENTS_BUCKET,
@@ -399,6 +422,51 @@ class LocalPlatform:
             }
         )
         self._operations_applied = set(self.operations_settings)
+
+    def publish_definition(
+        self, workflow_type: str, template: str | None = None, description: str | None = None
+    ) -> dict[str, Any]:
+        """Load a lifecycle's definition as a new version of its state machine and move the live alias
+        to it, as a deploy does: the catalog's ASL file as it is on disk now, or ``template`` (ASL with
+        the catalog's placeholders). New executions start on it; running ones go on on theirs."""
+        entry = CATALOG[workflow_type]
+        definition = entry.render({name: self.lambdas.function_arn(name) for name in entry.functions}, template)
+        problems = definition_problems(json.loads(definition))
+        if problems:
+            raise InvalidDefinition("; ".join(problems))
+        stepfunctions = boto3.client("stepfunctions")
+        published = stepfunctions.update_state_machine(
+            stateMachineArn=self.state_machine_arns[workflow_type],
+            definition=definition,
+            publish=True,
+            versionDescription=description or f"loaded at {platform_clock.now().isoformat()}",
+        )
+        version_arn = published["stateMachineVersionArn"]
+        stepfunctions.update_state_machine_alias(
+            stateMachineAliasArn=self.live_alias_arns[workflow_type],
+            routingConfiguration=[{"stateMachineVersionArn": version_arn, "weight": 100}],
+        )
+        return self.definitions()[workflow_type]
+
+    def definitions(self) -> dict[str, dict[str, Any]]:
+        """Each lifecycle's live alias and the versions it routes to."""
+        stepfunctions = boto3.client("stepfunctions")
+        answer: dict[str, dict[str, Any]] = {}
+        for workflow_type, alias_arn in self.live_alias_arns.items():
+            routes = stepfunctions.describe_state_machine_alias(stateMachineAliasArn=alias_arn)["routingConfiguration"]
+            answer[workflow_type] = {
+                "stateMachineArn": self.state_machine_arns[workflow_type],
+                "liveAliasArn": alias_arn,
+                "live": [
+                    {
+                        "version": int(route["stateMachineVersionArn"].rsplit(":", 1)[1]),
+                        "stateMachineVersionArn": route["stateMachineVersionArn"],
+                        "weight": route["weight"],
+                    }
+                    for route in routes
+                ],
+            }
+        return answer
 
     @property
     def aws_endpoint_url(self) -> str | None:

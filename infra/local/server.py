@@ -5,7 +5,9 @@ become the same ``claims`` the authorizer would pass.
 Local-only routes (never deployed): ``GET /local/clock``, ``POST /local/clock/advance``
 ``{"seconds": N}``, ``GET|POST|DELETE /local/faults``, ``GET /local/events`` (what was published
 on the event bus; ``?detailType=&workflowId=&limit=``), ``GET /local/schedules`` and
-``POST /local/schedules/{name}`` (run a schedule now).
+``POST /local/schedules/{name}`` (run a schedule now), ``GET /local/definitions`` and
+``POST /local/definitions/{workflowType}`` (load a lifecycle's definition as a new version behind
+its live alias, as a deploy does: the catalog's ASL file as it is now, or ``{"definition": ASL}``).
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from functions.domain.time import iso
+from infra.catalog import CATALOG
 from infra.local.faults import Fault
 from infra.local.platform import LocalPlatform
 
@@ -32,6 +36,15 @@ MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 
 class AdvanceRequest(BaseModel):
     seconds: float = Field(gt=0, le=TEN_YEARS)
+
+
+class DefinitionRequest(BaseModel):
+    """A lifecycle's new definition: ASL with the catalog's placeholders (an object or its text);
+    none: the catalog's ASL file as it is on disk now."""
+
+    model_config = ConfigDict(extra="forbid")
+    definition: dict[str, Any] | str | None = None
+    description: str | None = Field(default=None, max_length=256)
 
 
 class FaultRequest(BaseModel):
@@ -120,6 +133,24 @@ class LocalApi:
         limit = int(query["limit"]) if query.get("limit", "").isdigit() else 100
         return 200, {"items": events[-limit:], "total": len(events)}
 
+    def _publish_definition(self, workflow_type: str, data: Any) -> tuple[int, Any]:
+        if workflow_type not in CATALOG:
+            return 404, {
+                "error": "NOT_FOUND",
+                "message": f"no lifecycle {workflow_type!r}; known: {sorted(CATALOG)}",
+                "details": [{"field": "workflowType", "value": workflow_type}],
+            }
+        request = DefinitionRequest.model_validate(data)
+        template = request.definition
+        if isinstance(template, dict):
+            template = json.dumps(template)
+        try:
+            return 201, self.platform.publish_definition(workflow_type, template, request.description)
+        except (KeyError, ValueError) as error:  # a placeholder with no substitution, not JSON, refused
+            return _definition_error("definition", str(error).strip("'\""))
+        except ClientError as error:
+            return _definition_error("definition", error.response["Error"].get("Message") or str(error))
+
     def _local(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
         clock = self.platform.clock
         try:
@@ -167,9 +198,17 @@ class LocalApi:
             if (method, path) == ("DELETE", "/local/faults"):
                 self.platform.faults.clear()
                 return 200, {"items": []}
+            if (method, path) == ("GET", "/local/definitions"):
+                return 200, self.platform.definitions()
+            if method == "POST" and path.startswith("/local/definitions/"):
+                return self._publish_definition(path.removeprefix("/local/definitions/"), data)
         except ValidationError as error:
             return _validation_answer(error)
         return 404, {"error": "NOT_FOUND", "message": f"no local route {method} {path}", "details": []}
+
+
+def _definition_error(field: str, message: str) -> tuple[int, dict[str, Any]]:
+    return 422, {"error": "VALIDATION_ERROR", "message": message, "details": [{"field": field, "message": message}]}
 
 
 def _response_headers(answer: dict[str, Any]) -> list[tuple[str, str]]:

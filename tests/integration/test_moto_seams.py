@@ -574,6 +574,55 @@ def test_requests_served_at_once_each_see_their_own_identity_even_across_a_pause
     assert [answer[2] for answer in answers if answer[0] == "pause"] == ["paused"]
 
 
+def test_an_alias_starts_its_version_and_a_new_version_leaves_running_executions_on_theirs(platform, stepfunctions):
+    # Given a state machine published as version 1 behind an alias, an execution waiting on it
+    def waiting(result: str) -> str:
+        return json.dumps(
+            {
+                "StartAt": "Wait",
+                "States": {
+                    "Wait": {"Type": "Wait", "Seconds": 3600, "Next": "Done"},
+                    "Done": {"Type": "Pass", "Result": result, "End": True},
+                },
+            }
+        )
+
+    role = "arn:aws:iam::123456789012:role/accu-local-state-machines"
+    created = stepfunctions.create_state_machine(
+        name="seam-alias", definition=waiting("v1"), roleArn=role, publish=True
+    )
+    machine, version_1 = created["stateMachineArn"], created["stateMachineVersionArn"]
+    alias = stepfunctions.create_state_machine_alias(
+        name="live", routingConfiguration=[{"stateMachineVersionArn": version_1, "weight": 100}]
+    )["stateMachineAliasArn"]
+    first = stepfunctions.start_execution(stateMachineArn=alias, name="on-v1")["executionArn"]
+
+    # When a new definition is published as version 2 and the alias moved to it, and another starts
+    version_2 = stepfunctions.update_state_machine(stateMachineArn=machine, definition=waiting("v2"), publish=True)[
+        "stateMachineVersionArn"
+    ]
+    stepfunctions.update_state_machine_alias(
+        stateMachineAliasArn=alias, routingConfiguration=[{"stateMachineVersionArn": version_2, "weight": 100}]
+    )
+    second = stepfunctions.start_execution(stateMachineArn=alias, name="on-v2")["executionArn"]
+    platform.advance(3601)
+
+    # Then each ran the definition of the version it started on, and says so, as AWS does
+    outputs = {arn: stepfunctions.describe_execution(executionArn=arn) for arn in (first, second)}
+    # (moto answers a string output as it is, not as JSON)
+    assert [outputs[arn].get("output") for arn in (first, second)] == ["v1", "v2"], outputs
+    assert (
+        outputs[first]["stateMachineVersionArn"] == version_1 and outputs[second]["stateMachineVersionArn"] == version_2
+    )
+    assert {answer["stateMachineArn"] for answer in outputs.values()} == {machine}
+    assert {answer["stateMachineAliasArn"] for answer in outputs.values()} == {alias}
+    # And both are the state machine's executions, whose names are used once across its versions
+    listed = {item["executionArn"] for item in stepfunctions.list_executions(stateMachineArn=machine)["executions"]}
+    assert {first, second} <= listed
+    with pytest.raises(stepfunctions.exceptions.ExecutionAlreadyExists):
+        stepfunctions.start_execution(stateMachineArn=version_1, name="on-v2", input='{"other": 1}')
+
+
 def test_an_execution_times_out_a_year_after_it_started_as_in_aws(platform, stepfunctions):
     # Given an execution that would wait 400 days (moto alone lets it run on for ever)
     arn = run(
