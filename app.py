@@ -71,6 +71,12 @@ Context values (``cdk.json``, ``-c key=value`` or ``build_app(context=...)``; al
     Whether functions get the concurrency their catalog entry reserves (SignalIntake 10, FailureRecovery 1,
     DailyReport 1). Default ``true``. An account whose Lambda concurrency quota is still 10 cannot reserve any
     until the quota is raised: set ``false`` there.
+``stateMachineDeployment``, ``stateMachineDeploymentPercentage``, ``stateMachineDeploymentIntervalMinutes``
+    How a deploy moves each lifecycle's ``live`` alias to the version it publishes (the alias's CloudFormation
+    deployment preference): ``CANARY`` (the percentage of new executions for the interval, then all), ``LINEAR``
+    (the percentage more every interval) or ``ALL_AT_ONCE`` (all, watched for the interval). The state machine's
+    ExecutionsFailed and ExecutionsTimedOut alarms roll the alias back meanwhile. Running executions finish on the
+    version they started on. Default ``CANARY``, 10 %, 10 minutes.
 """
 
 import os

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from aws_cdk import RemovalPolicy, Stack
@@ -13,6 +13,7 @@ from constructs import Construct
 
 from infra.catalog import LIVE_ALIAS, LifecycleEntry
 from infra.constructs.acknowledgments import LOG_GROUP_ENCRYPTION, acknowledge, acknowledge_checkov
+from infra.deployment import StateMachineDeployment
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,8 @@ class StateMachineArns:
 class LifecycleStateMachine(Construct):
     """A Standard state machine whose definition is the lifecycle's ASL template, filled by CloudFormation
     (DefinitionSubstitutions). It logs ALL events with execution data, traces with X-Ray, may invoke only its
-    lifecycle's functions, and each definition change publishes a version that the ``live`` alias points to."""
+    lifecycle's functions, and each definition change publishes a version that the ``live`` alias moves to as the
+    deployment preference says, rolled back by the alarms named (failed and timed-out executions)."""
 
     def __init__(
         self,
@@ -70,6 +72,8 @@ class LifecycleStateMachine(Construct):
         state_machine_name: str,
         function_arns: Mapping[str, str],
         log_retention: logs.RetentionDays,
+        deployment: StateMachineDeployment,
+        rollback_alarm_names: Sequence[str],
     ) -> None:
         super().__init__(scope, construct_id)
         self.entry = entry
@@ -126,14 +130,19 @@ class LifecycleStateMachine(Construct):
         )
         # Keep superseded versions: executions wait for months on the version they started with.
         self.version.apply_removal_policy(RemovalPolicy.RETAIN, apply_to_update_replace_policy=True)
+        # Each deploy moves the alias to the new version gradually (a canary by default); CloudFormation
+        # rolls the alias back if an alarm of failed or timed-out executions goes off meanwhile.
+        gradual = deployment.type != "ALL_AT_ONCE"
         self.alias = sfn.CfnStateMachineAlias(
             self,
             "LiveAlias",
             name=LIVE_ALIAS,
             description="The version new executions start on",
-            routing_configuration=[
-                sfn.CfnStateMachineAlias.RoutingConfigurationVersionProperty(
-                    state_machine_version_arn=self.version.attr_arn, weight=100
-                )
-            ],
+            deployment_preference=sfn.CfnStateMachineAlias.DeploymentPreferenceProperty(
+                state_machine_version_arn=self.version.attr_arn,
+                type=deployment.type,
+                percentage=deployment.percentage if gradual else None,
+                interval=deployment.interval_minutes,
+                alarms=list(rollback_alarm_names),
+            ),
         )

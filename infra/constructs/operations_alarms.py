@@ -47,6 +47,16 @@ def platform_metric(metric_name: str, statistic: str = cloudwatch.Stats.MAXIMUM)
     )
 
 
+def execution_alarms(state_machine: str) -> tuple[str, str]:
+    """The names (less the deployment's prefix) of a state machine's failed and timed-out execution alarms."""
+    return f"{state_machine}-ExecutionsFailed", f"{state_machine}-ExecutionsTimedOut"
+
+
+def execution_alarm_names(name_prefix: str, state_machine: str) -> list[str]:
+    """Their CloudWatch names, known before the alarms exist (what a live alias's deployment watches)."""
+    return [f"{name_prefix}-{name}" for name in execution_alarms(state_machine)]
+
+
 class OperationsAlarms(Construct):
     """Alarms that notify ``topic`` (the alerts topic) when they go off; missing data is not a breach.
 
@@ -106,15 +116,16 @@ class OperationsAlarms(Construct):
         # the unqualified ARN and version. A metric with the StateMachineArn and Alias dimensions."), so these
         # alarms count the executions started on the live alias, on any version, and on the bare state machine.
         for name, machine in state_machines.items():
+            failed_alarm, timed_out_alarm = execution_alarms(name)
             self._alarm(
-                f"{name}-ExecutionsFailed",
+                failed_alarm,
                 machine.metric_failed(period=PERIOD, statistic=cloudwatch.Stats.SUM),
                 at_least_one,
                 1,
                 f"Executions of the {name} state machine failed",
             )
             self._alarm(
-                f"{name}-ExecutionsTimedOut",
+                timed_out_alarm,
                 machine.metric_timed_out(period=PERIOD, statistic=cloudwatch.Stats.SUM),
                 at_least_one,
                 1,

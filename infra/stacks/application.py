@@ -81,6 +81,9 @@ CONTEXT_KEYS = (
     "reportEmail",
     "apiGatewayCloudWatchRole",
     "reservedConcurrency",
+    "stateMachineDeployment",
+    "stateMachineDeploymentPercentage",
+    "stateMachineDeploymentIntervalMinutes",
 )
 
 

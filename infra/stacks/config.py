@@ -10,6 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra.catalog import CATALOG
+from infra.deployment import (
+    DEFAULT_DEPLOYMENT_INTERVAL_MINUTES,
+    DEFAULT_DEPLOYMENT_PERCENTAGE,
+    DEFAULT_DEPLOYMENT_TYPE,
+    StateMachineDeployment,
+)
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "ap-southeast-2"
@@ -63,6 +69,7 @@ class DeploymentConfig:
     # Whether functions get the concurrency their catalog entry reserves; an account whose Lambda concurrency
     # quota is still 10 (some new accounts) cannot reserve any until the quota is raised.
     reserved_concurrency: bool = True
+    state_machine_deployment: StateMachineDeployment = field(default_factory=StateMachineDeployment)
 
     @property
     def name_prefix(self) -> str:
@@ -124,6 +131,13 @@ class DeploymentConfig:
             report_email=_email("reportEmail", get("reportEmail")),
             api_gateway_cloud_watch_role=_bool("apiGatewayCloudWatchRole", get("apiGatewayCloudWatchRole"), True),
             reserved_concurrency=_bool("reservedConcurrency", get("reservedConcurrency"), True),
+            state_machine_deployment=StateMachineDeployment(
+                type=str(get("stateMachineDeployment") or DEFAULT_DEPLOYMENT_TYPE).upper(),
+                percentage=_int(get("stateMachineDeploymentPercentage"), DEFAULT_DEPLOYMENT_PERCENTAGE),
+                interval_minutes=_int(
+                    get("stateMachineDeploymentIntervalMinutes"), DEFAULT_DEPLOYMENT_INTERVAL_MINUTES
+                ),
+            ),
         )
         config.timeouts()  # fail at synth on a timeout name the lifecycle does not have
         if not BUCKET_NAME.match(config.documents_bucket_name) or "--" in config.documents_bucket_name:

@@ -55,6 +55,7 @@ from infra.constructs import (
     WorkflowUserPool,
 )
 from infra.constructs.acknowledgments import acknowledge_checkov
+from infra.constructs.operations_alarms import execution_alarm_names, execution_alarms
 from infra.constructs.platform_events import event_bus_arn
 from infra.constructs.platform_function import RUNTIME
 from infra.stacks.config import DeploymentConfig
@@ -181,6 +182,8 @@ class PlatformStack(Stack):
                 state_machine_name=state_machine_names[kind],
                 function_arns={name: self.functions[name].function_arn for name in ACTIVITY_FUNCTIONS},
                 log_retention=LOG_RETENTION,
+                deployment=config.state_machine_deployment,
+                rollback_alarm_names=execution_alarm_names(config.name_prefix, entry.state_machine_name),
             )
             for kind, entry in CATALOG.items()
         }
@@ -299,6 +302,10 @@ class PlatformStack(Stack):
             api_stage=self.api.rest_api.deployment_stage,
             dead_letter_queues=dead_letter_queues,
         )
+        # A live alias's deployment watches its state machine's alarms: they exist before it moves.
+        for kind, machine in self.state_machines.items():
+            for alarm in execution_alarms(CATALOG[kind].state_machine_name):
+                machine.alias.add_dependency(self.alarms.alarms[alarm].node.default_child)  # type: ignore[arg-type]
         self.dashboard = OperationsDashboard(
             self,
             "Dashboard",

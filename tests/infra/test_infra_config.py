@@ -141,3 +141,30 @@ def test_given_the_account_options_as_context_then_they_are_read(given: object, 
     assert config.reserved_concurrency is expected
     with pytest.raises(ValueError, match="apiGatewayCloudWatchRole must be true or false"):
         DeploymentConfig.from_context({"apiGatewayCloudWatchRole": "maybe"}, environ={})
+
+
+def test_given_a_linear_deployment_in_context_then_each_alias_moves_by_its_steps() -> None:
+    config = DeploymentConfig.from_context(
+        {
+            "stateMachineDeployment": "linear",
+            "stateMachineDeploymentPercentage": "25",
+            "stateMachineDeploymentIntervalMinutes": "30",
+        },
+        environ={},
+    )
+    deployment = config.state_machine_deployment
+    assert (deployment.type, deployment.percentage, deployment.interval_minutes) == ("LINEAR", 25, 30)
+    assert DeploymentConfig.from_context({}, environ={}).state_machine_deployment.type == "CANARY"
+
+
+@pytest.mark.parametrize(
+    ("context", "says"),
+    [
+        ({"stateMachineDeployment": "blue-green"}, "CANARY, LINEAR, ALL_AT_ONCE"),
+        ({"stateMachineDeploymentPercentage": "100"}, "1 to 99"),
+        ({"stateMachineDeploymentIntervalMinutes": "0"}, "1 to 2100"),
+    ],
+)
+def test_given_a_deployment_preference_cloudformation_would_refuse_then_synthesis_fails(context, says) -> None:
+    with pytest.raises(ValueError, match=says):
+        DeploymentConfig.from_context(context, environ={})

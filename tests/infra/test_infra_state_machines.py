@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from infra.catalog import CATALOG, FUNCTIONS, ROOT, LifecycleEntry, function_placeholder
-from tests.infra.synthesis import PLATFORM_STACK, REVIEWER_ASSIGNMENT_SECONDS, Synthesized
+from tests.infra.synthesis import NAME_PREFIX, PLATFORM_STACK, REVIEWER_ASSIGNMENT_SECONDS, Synthesized
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 ASL_VALIDATOR = ROOT / "node_modules" / ".bin" / "asl-validator"
@@ -170,12 +170,25 @@ def test_given_a_lifecycle_then_a_version_is_published_per_revision_behind_the_l
     (alias,) = (
         alias
         for alias in synthesized.resources("AWS::StepFunctions::StateMachineAlias").values()
-        if alias["Properties"]["RoutingConfiguration"][0]["StateMachineVersionArn"]["Fn::GetAtt"][0] == version_id
+        if alias["Properties"]["DeploymentPreference"]["StateMachineVersionArn"]["Fn::GetAtt"][0] == version_id
     )
-    assert alias["Properties"]["Name"] == "live"
-    assert alias["Properties"]["RoutingConfiguration"] == [
-        {"StateMachineVersionArn": {"Fn::GetAtt": [version_id, "Arn"]}, "Weight": 100}
-    ]
+    assert alias["Properties"]["Name"] == "live" and "RoutingConfiguration" not in alias["Properties"]
+    # Each deploy moves the alias as a canary by default (10 % for 10 minutes), rolled back by the state
+    # machine's failed and timed-out execution alarms, which exist before it moves
+    alarms = [f"{NAME_PREFIX}-{entry.state_machine_name}-{name}" for name in ("ExecutionsFailed", "ExecutionsTimedOut")]
+    assert alias["Properties"]["DeploymentPreference"] == {
+        "StateMachineVersionArn": {"Fn::GetAtt": [version_id, "Arn"]},
+        "Type": "CANARY",
+        "Percentage": 10,
+        "Interval": 10,
+        "Alarms": alarms,
+    }
+    alarm_ids = {
+        logical_id
+        for logical_id, alarm in synthesized.resources("AWS::CloudWatch::Alarm", PLATFORM_STACK).items()
+        if alarm["Properties"]["AlarmName"] in alarms
+    }
+    assert len(alarm_ids) == 2 and alarm_ids <= set(alias["DependsOn"])
 
     api = next(
         function
