@@ -8,12 +8,15 @@ import getpass
 from typing import Any
 
 from cli.output import ProgressLine, emit, table
+from cli.platform_api import PlatformApi
 from cli.target import Target
 from functions.dal.migrations import MigrationStore
-from functions.dal.stepfunctions import Executions
+from functions.dal.stepfunctions import DefinitionVersions, Executions
 from functions.domain.lifecycles import LIFECYCLES
 from functions.domain.schema import registry
-from functions.service.migrations import MigrationService
+from functions.service.migrations import MigrationError, MigrationService
+from functions.service.moves import ExecutionMoves
+from infra.catalog import routed_statuses
 
 DEFAULT_SEGMENTS = 4
 DEFAULT_RATE = 50.0
@@ -62,6 +65,27 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
 
     actions.add_parser("runs", parents=[common], help="the migration runs and their status")
 
+    move = actions.add_parser(
+        "move", parents=[common], help="end running workflows' executions and start them on the live definition"
+    )
+    move.add_argument(
+        "--type", dest="move_type", required=True, metavar="TYPE", help="the lifecycle whose workflows move"
+    )
+    move.add_argument(
+        "--map",
+        dest="mapping",
+        action="append",
+        default=[],
+        metavar="OLD=NEW",
+        help="go on in NEW where a workflow is in OLD, a status the new definition does not know (repeatable)",
+    )
+    move.add_argument("--dry-run", action="store_true", help="say what would move where; move nothing")
+    move.add_argument("--reason", help="recorded with each move (default: names the version and the run)")
+    move.add_argument(
+        "--segments", type=int, default=DEFAULT_SEGMENTS, help="parallel Scan segments (default: %(default)s)"
+    )
+    move.set_defaults(needs_api=True)
+
 
 def run(options: argparse.Namespace, target: Target) -> int:
     records = MigrationStore(target.client("dynamodb"), target.workflows_table, target.migrations_table)
@@ -76,12 +100,16 @@ def run(options: argparse.Namespace, target: Target) -> int:
         progress=progress,
     )
     try:
-        if options.action == "runs":
+        if options.action == "move":
+            report = _moves(options, target, records, progress).move(
+                options.move_type, _mapping(options.mapping), options.dry_run, options.segments, options.reason
+            )
+        elif options.action == "runs":
             runs = records.runs()
             report = {"command": "runs", "ok": True, "runs": runs}
             emit(report, options.output, _runs_text(runs))
             return 0
-        if options.action == "plan":
+        elif options.action == "plan":
             report = service.plan(tuple(options.types), options.to_version, options.segments, options.sample)
         elif options.action == "apply":
             report = service.apply(
@@ -96,6 +124,57 @@ def run(options: argparse.Namespace, target: Target) -> int:
     report["target"] = target.description
     emit(report, options.output, TEXT[options.action](report))
     return 0 if report["ok"] else 1
+
+
+def _moves(
+    options: argparse.Namespace, target: Target, records: MigrationStore, progress: ProgressLine
+) -> ExecutionMoves:
+    return ExecutionMoves(
+        records,
+        DefinitionVersions(target.client("stepfunctions"), dict(target.live_aliases)),
+        PlatformApi(target),
+        LIFECYCLES,
+        routed_statuses,
+        now=target.now,
+        actor=options.user or getpass.getuser(),
+        progress=progress,
+    )
+
+
+def _mapping(pairs: list[str]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        old, separator, new = pair.partition("=")
+        if not separator or not old or not new:
+            raise MigrationError(f"--map takes OLD=NEW (two statuses), not {pair!r}")
+        mapping[old] = new
+    return mapping
+
+
+def _move_text(report: dict[str, Any]) -> str:
+    counts = report["counts"]
+    verb = "would move" if report["dryRun"] else "moved"
+    lines = [
+        f"Move {report['type']} to definition version {report['toDefinitionVersion']}"
+        + (" (dry run: nothing moved)" if report["dryRun"] else f", run {report['runId']}"),
+        f"{counts['running']} running: {counts['moved'] + counts['wouldMove']} {verb}, {counts['current']} on it "
+        f"already, {counts['refused']} refused, {counts['failed']} failed",
+    ]
+    rows = [
+        (
+            item["workflowId"],
+            item["status"],
+            item["toStatus"],
+            item["fromDefinitionVersion"] or "-",
+            item["outcome"],
+            item["reason"],
+        )
+        for item in report["workflows"]
+        if item["outcome"] != "current"
+    ]
+    if rows:
+        lines += ["", table(("workflow", "status", "to status", "from version", "outcome", "why"), rows)]
+    return "\n".join(lines)
 
 
 def _plan_text(report: dict[str, Any]) -> str:
@@ -163,10 +242,24 @@ def _runs_text(runs: list[dict[str, Any]]) -> str:
     if not runs:
         return "No migration runs."
     rows = [
-        (run["runId"], run["status"], run["toVersion"], run["counts"]["migrated"], run["startedBy"], run["startedAt"])
+        (
+            run["runId"],
+            run["command"],
+            run["status"],
+            run["toVersion"],
+            run["counts"]["migrated"],
+            run["startedBy"],
+            run["startedAt"],
+        )
         for run in runs
     ]
-    return table(("run", "status", "version", "migrated", "by", "started"), rows)
+    return table(("run", "command", "status", "to version", "migrated/moved", "by", "started"), rows)
 
 
-TEXT = {"plan": _plan_text, "apply": _apply_text, "verify": _verify_text, "rollback": _rollback_text}
+TEXT = {
+    "move": _move_text,
+    "plan": _plan_text,
+    "apply": _apply_text,
+    "verify": _verify_text,
+    "rollback": _rollback_text,
+}

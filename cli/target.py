@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import urllib.error
@@ -16,7 +17,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from infra.local.names import DEFAULT_API_PORT, DEFAULT_AWS_PORT, MIGRATIONS_TABLE, REGION, WORKFLOWS_TABLE
+from infra.catalog import CATALOG, LIVE_ALIAS
+from infra.local.names import ACCOUNT, DEFAULT_API_PORT, DEFAULT_AWS_PORT, MIGRATIONS_TABLE, REGION, WORKFLOWS_TABLE
 
 DEFAULT_STAGE = "dev"
 
@@ -35,6 +37,11 @@ class Target:
     # The local platform's virtual clock runs ahead of this machine's once time was skipped: what a
     # command records (history events, runs) is dated on the platform's clock.
     clock_offset_seconds: float = 0.0
+    # The REST API and how to be an operator there (locally the identity headers, in AWS a Cognito token).
+    api_url: str | None = None
+    api_headers: tuple[tuple[str, str], ...] = ()
+    # Each lifecycle's live alias (workflow type -> ARN).
+    live_aliases: tuple[tuple[str, str], ...] = ()
 
     def now(self) -> datetime:
         return datetime.now(UTC) + timedelta(seconds=self.clock_offset_seconds)
@@ -60,6 +67,11 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("ACCU_API_URL", f"http://127.0.0.1:{DEFAULT_API_PORT}"),
         help="the local platform's REST API, for its clock (default: %(default)s, or ACCU_API_URL)",
     )
+    group.add_argument(
+        "--token",
+        default=os.environ.get("ACCU_TOKEN"),
+        help="with --aws: an operator's Cognito ID token for the REST API (default: ACCU_TOKEN)",
+    )
     group.add_argument("--stage", default=DEFAULT_STAGE, help="the deployment's stage, with --aws (default: dev)")
     group.add_argument(
         "--region", help="the deployment's region, with --aws (default: AWS_REGION, else ap-southeast-2)"
@@ -77,6 +89,15 @@ def resolve(options: argparse.Namespace) -> Target:
             migrations_table=options.migrations_table or MIGRATIONS_TABLE,
             endpoint_url=options.endpoint_url,
             clock_offset_seconds=_local_clock_offset(options.api_url),
+            api_url=options.api_url.rstrip("/"),
+            api_headers=(("X-User-Id", options.user or getpass.getuser()), ("X-User-Groups", "operators")),
+            live_aliases=tuple(
+                (
+                    workflow_type,
+                    f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:accu-local-{entry.state_machine_name}:{LIVE_ALIAS}",
+                )
+                for workflow_type, entry in CATALOG.items()
+            ),
         )
         _check_reachable(target, "start it with `make local`")
         return target
@@ -91,7 +112,24 @@ def resolve(options: argparse.Namespace) -> Target:
             raise TargetUnreachable(
                 f"the stack {stack} in {region} has no WorkflowsTableName/MigrationsTableName output"
             )
-    target = Target(f"deployment {options.stage} in {region}", region, workflows, migrations)
+    platform = (
+        _stack_outputs(f"AccuWorkflows-{options.stage}-Platform", region)
+        if getattr(options, "needs_api", False)
+        else {}
+    )
+    target = Target(
+        f"deployment {options.stage} in {region}",
+        region,
+        workflows,
+        migrations,
+        api_url=(platform.get("ApiUrl") or "").rstrip("/") or None,
+        api_headers=(("Authorization", options.token),) if options.token else (),
+        live_aliases=tuple(
+            (workflow_type, platform[f"{entry.state_machine_name}LiveAlias"])
+            for workflow_type, entry in CATALOG.items()
+            if f"{entry.state_machine_name}LiveAlias" in platform
+        ),
+    )
     _check_reachable(target, "check the credentials, the region and the table names")
     return target
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from functions.domain.migration import version_number
+
 # Answers to SendTaskSuccess that mean "this wait is no longer open" (it timed out or already ended).
 CLOSED_WAIT_ERRORS = {"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"}
 
@@ -54,3 +56,32 @@ class Executions:
         except ClientError as error:
             if error.response["Error"]["Code"] not in ("ExecutionDoesNotExist", "ValidationException"):
                 raise
+
+
+class DefinitionVersions:
+    """The versions of the lifecycles' state machines: which one each live alias routes to (and its
+    definition), and which one an execution runs."""
+
+    def __init__(self, client: Any, alias_arns: dict[str, str]):
+        self.client = client
+        self.alias_arns = alias_arns
+
+    def live(self, workflow_type: str) -> tuple[list[tuple[str, int]], dict[str, Any]]:
+        """The alias's routes (version ARN, weight) and the definition of its heaviest version."""
+        routes = self.client.describe_state_machine_alias(stateMachineAliasArn=self.alias_arns[workflow_type])[
+            "routingConfiguration"
+        ]
+        weighted = [(str(route["stateMachineVersionArn"]), int(route["weight"])) for route in routes]
+        heaviest = max(weighted, key=lambda route: route[1])[0]
+        definition = self.client.describe_state_machine(stateMachineArn=heaviest)["definition"]
+        return weighted, json.loads(definition)
+
+    def version_of_execution(self, execution_arn: str) -> int | None:
+        """The version an execution runs; None when it was started on the state machine itself."""
+        try:
+            version_arn = self.client.describe_execution(executionArn=execution_arn).get("stateMachineVersionArn")
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ExecutionDoesNotExist":
+                return None
+            raise
+        return version_number(version_arn) if version_arn else None

@@ -105,3 +105,60 @@ def _diff(before: Any, after: Any, path: str, entries: list[dict[str, Any]]) -> 
             _diff(before.get(key), after.get(key), f"{path}.{key}" if path else str(key), entries)
     elif before != after:
         entries.append({"path": path, "before": before, "after": after})
+
+
+def version_number(version_arn: str) -> int:
+    """A state machine version's number, from its ARN (``...:stateMachine:name:3``)."""
+    return int(version_arn.rsplit(":", 1)[1])
+
+
+@dataclass(frozen=True)
+class MoveDecision:
+    """What ``accu migrate move`` does with one running workflow: move it (to ``target_status``), leave
+    it (already on the live version, nothing mapped), or refuse (the live definition does not know
+    its status and no mapping says where it goes)."""
+
+    workflow_id: str
+    status: str
+    outcome: str  # "move" | "current" | "refused"
+    target_status: str | None
+    from_version: int | None
+    to_version: int
+    reason: str
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "workflowId": self.workflow_id,
+            "status": self.status,
+            "outcome": self.outcome,
+            "toStatus": self.target_status,
+            "fromDefinitionVersion": self.from_version,
+            "toDefinitionVersion": self.to_version,
+            "reason": self.reason,
+        }
+
+
+def decide_move(
+    workflow_id: str,
+    status: str,
+    from_version: int | None,
+    live_version: int,
+    known_statuses: set[str],
+    mapping: Mapping[str, str],
+) -> MoveDecision:
+    """Where a running workflow goes on the live definition: its status, or the one ``mapping`` names for
+    it; refused when the definition does not route that status."""
+    target = mapping.get(status, status)
+
+    def decision(outcome: str, reason: str) -> MoveDecision:
+        return MoveDecision(workflow_id, status, outcome, target, from_version, live_version, reason)
+
+    if target not in known_statuses:
+        if status == target:
+            return decision("refused", f"version {live_version} does not know {status}: map it (--map {status}=NEW)")
+        return decision("refused", f"{status} is mapped to {target}, which version {live_version} does not know")
+    if from_version == live_version and target == status:
+        return decision("current", f"already runs version {live_version}")
+    where = f"version {from_version}" if from_version else "the unversioned state machine"
+    mapped = f", {status} as {target}" if target != status else ""
+    return decision("move", f"from {where} to version {live_version}{mapped}")

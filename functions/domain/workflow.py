@@ -545,6 +545,55 @@ def continue_as_new(workflow: Workflow, now: datetime, reason: str) -> Transitio
     return Transition(workflow, after, event)
 
 
+def move_execution(
+    lifecycle: Lifecycle,
+    workflow: Workflow,
+    now: datetime,
+    actor: str,
+    reason: str,
+    status: str | None = None,
+    **details: Any,
+) -> Transition:
+    """Hand a running workflow over to a new execution started on the live definition, in its status or
+    the one it is mapped to (a status the new definition renamed): its state and timers carry over,
+    the current execution ends. Recorded as MIGRATED, with the definition versions the caller names."""
+    if not workflow.is_running:
+        raise WorkflowClosed(workflow.workflowId, workflow.executionStatus)
+    target = status or workflow.status
+    if target not in lifecycle.non_terminal_statuses():
+        raise ValidationFailed(
+            f"a moved workflow goes on in a running status of the {lifecycle.type} lifecycle, not {target!r}",
+            [{"field": "status", "value": target, "message": f"one of {lifecycle.non_terminal_statuses()}"}],
+        )
+    number = workflow.continuations + 1
+    after = _next(
+        workflow,
+        now,
+        status=target,
+        executionName=execution_name(workflow.workflowId, CONTINUATION, number),
+        executionArn=None,
+        executionStartedAt=iso(now),
+        continuations=number,
+        continueAtNextWait=False,
+        waitToken=None,
+        waitStatus=None,
+        unreleasedToken=None,
+    )
+    event = _event(
+        workflow,
+        after,
+        now,
+        EventType.MIGRATED,
+        actor,
+        action="moveExecution",
+        reason=reason,
+        previousExecution=workflow.executionName,
+        execution=after.executionName,
+        **details,
+    )
+    return Transition(workflow, after, event)
+
+
 def fail(
     workflow: Workflow,
     now: datetime,

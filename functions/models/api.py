@@ -88,7 +88,7 @@ class RetryRequest(StrictBody):
     reason: str | None = Field(default=None, min_length=1, max_length=2000)
 
 
-InterventionAction = Literal["signal", "terminate", "retry", "escalate", "patchMetadata"]
+InterventionAction = Literal["signal", "terminate", "retry", "escalate", "patchMetadata", "moveExecution"]
 
 
 class _Intervention(StrictBody):
@@ -121,9 +121,26 @@ class PatchMetadataIntervention(_Intervention):
     metadata: dict[str, Any] = Field(description="a JSON merge patch of the workflow's metadata")
 
 
+class MoveExecutionIntervention(_Intervention):
+    """End the workflow's execution and start one on the live definition, at its status or the one given
+    (what ``accu migrate move`` sends); recorded as MIGRATED with the definition versions named."""
+
+    action: Literal["moveExecution"]
+    status: str | None = Field(
+        default=None, pattern=r"^[A-Z][A-Z0-9_]{0,63}$", description="the status to go on in; default: its own"
+    )
+    fromDefinitionVersion: int | None = Field(default=None, ge=1, description="the version its execution ran")
+    toDefinitionVersion: int | None = Field(default=None, ge=1, description="the live version it moves to")
+
+
 InterventionRequest = Annotated[
     Union[  # noqa: UP007
-        SignalIntervention, TerminateIntervention, RetryIntervention, EscalateIntervention, PatchMetadataIntervention
+        SignalIntervention,
+        TerminateIntervention,
+        RetryIntervention,
+        EscalateIntervention,
+        PatchMetadataIntervention,
+        MoveExecutionIntervention,
     ],
     Field(discriminator="action"),
 ]

@@ -101,6 +101,12 @@ class WorkflowInterventions:
             return 200, self.escalate(
                 actor, workflow_id, reason, request.level, event_type=EventType.INTERVENTION, **audit
             )
+        if action == "moveExecution":
+            versions = {
+                "fromDefinitionVersion": request.fromDefinitionVersion,
+                "toDefinitionVersion": request.toDefinitionVersion,
+            }
+            return 200, self.move_execution(actor, workflow_id, reason, request.status, **versions)
         after = engine.change(
             actor,
             workflow_id,
@@ -109,3 +115,24 @@ class WorkflowInterventions:
             ),
         )
         return 200, engine.view(after)
+
+    def move_execution(
+        self, actor: Identity, workflow_id: str, reason: str, status: str | None = None, **versions: Any
+    ) -> dict[str, Any]:
+        """End the workflow's execution and start one on the live definition (the alias executions start
+        on), routing to its status or ``status``; its state and timers carry over."""
+        engine = self.engine
+
+        def attempt() -> dict[str, Any]:
+            workflow = engine.read(actor, workflow_id)
+            lifecycle = engine.lifecycles[workflow.type]
+            transition = rules.move_execution(
+                lifecycle, workflow, engine.now(), actor.user_id, reason, status, **versions
+            )
+            after = engine.commit([transition], release_main=False)
+            # The old execution ends (its wait, if one, with it); the workflow's is the new one from here.
+            engine.executions.stop(engine.execution_arn(workflow), f"moved to a new definition: {reason}")
+            engine.start_execution(after)
+            return engine.view(after)
+
+        return engine.read_decide_commit(attempt, f"workflow {workflow_id!r} kept changing; try again")

@@ -1,7 +1,8 @@
 """``accu migrate`` as an operator runs it, the installed command against the local platform (its
 default): states stored at version 1 are served at the current one, planned without a write, applied
 with a MIGRATED event each (a second apply changes nothing), verified, rolled back byte for byte, and
-a migrated application goes on to the end of its lifecycle."""
+a migrated application goes on to the end of its lifecycle; running workflows move to a new definition
+(a status it does not know refused unless mapped) and go on to their end."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from typing import Any
 import boto3
 import pytest
 
+from infra.catalog import CATALOG
+from infra.local.launcher import start_local_platform
 from infra.local.names import MIGRATIONS_TABLE, REGION, WORKFLOWS_TABLE
 from tests.e2e.conftest import LocalHttp
 from tests.support.http import wait_for
@@ -146,3 +149,83 @@ def test_a_command_for_a_run_that_does_not_exist_fails_with_a_clear_message(loca
         [str(ACCU), "migrate", "verify", "--run", "no-such-run", *where], capture_output=True, text=True, check=False
     )
     assert done.returncode == 2 and "no migration run 'no-such-run'" in done.stderr
+
+
+def test_running_workflows_move_to_a_new_definition_and_go_on_to_the_end(tmp_path: Path):
+    # A platform of its own: a move acts on every running workflow of a type
+    process = start_local_platform(tmp_path)
+    try:
+        local = LocalHttp(process.api_url, tmp_path / "outbox", process.aws_url, process.log)
+        # Given two applications under review, their executions on version 1 of the lifecycle
+        application = {"projectId": "move-project", "unitsRequested": 100, "methodologyId": "ERF-soil-carbon"}
+        assert (
+            local(
+                "POST", "/workflows", {"type": "project", "workflowId": "move-project", "input": PROJECT}, **APPLICANT
+            )[0]
+            == 201
+        )
+        for name, who, payload in [
+            ("submitRegistration", APPLICANT, {}),
+            ("assignAssessor", REVIEWER, {}),
+            ("approveRegistration", APPROVER, {}),
+            (
+                "submitOffsetsReport",
+                APPLICANT,
+                {"periodStart": "2025-07-01", "periodEnd": "2026-06-30", "unitsClaimed": 900},
+            ),
+            ("acceptReport", APPROVER, {}),
+        ]:
+            signal(local, "move-project", name, who, payload)
+        settled(local, "move-project", "ACTIVE")
+        for workflow_id in ("move-a", "move-b"):
+            body = {"type": "accu-application", "workflowId": workflow_id, "input": application}
+            assert local("POST", "/workflows", body, **APPLICANT)[0] == 201
+            signal(local, workflow_id, "submitApplication", APPLICANT)
+            signal(local, workflow_id, "assignReviewer", REVIEWER)
+            settled(local, workflow_id, "UNDER_REVIEW")
+
+        # When a new definition is loaded (version 2) and the move is tried dry: nothing moves
+        code, loaded = local("POST", "/local/definitions/accu-application", {"description": "version 2"})
+        assert code == 201 and loaded["live"][0]["version"] == 2
+        before = local("GET", "/workflows/move-a/history", **REVIEWER)[1]["items"]
+        code, dry = accu(local, "migrate", "move", "--type", "accu-application", "--dry-run")
+        assert code == 0 and dry["counts"]["wouldMove"] == 2 and dry["counts"]["moved"] == 0, dry
+        assert local("GET", "/workflows/move-a/history", **REVIEWER)[1]["items"] == before
+
+        # And then for real: each is MIGRATED from version 1 to 2 and runs on version 2
+        code, moved = accu(local, "migrate", "move", "--type", "accu-application")
+        assert code == 0 and moved["counts"]["moved"] == 2, moved
+        event = local("GET", "/workflows/move-a/history", **REVIEWER)[1]["items"][-1]
+        assert event["type"] == "MIGRATED" and event["details"]["action"] == "moveExecution"
+        assert (event["details"]["fromDefinitionVersion"], event["details"]["toDefinitionVersion"]) == (1, 2)
+
+        # And a moved workflow goes on, on version 2, to the end of its lifecycle
+        signal(local, "move-a", "validateMethodology", REVIEWER)
+        signal(local, "move-a", "approveApplication", APPROVER)
+        settled(local, "move-a", "APPROVED")
+        signal(local, "move-a", "issueCertificate", APPROVER, {"certificateId": "CERT-MOVED"})
+        assert settled(local, "move-a", "ISSUED")["executionStatus"] == "COMPLETED"
+
+        # When version 3 no longer routes UNDER_REVIEW: the move refuses, unless the status is mapped
+        template = json.loads(CATALOG["accu-application"].definition_template())
+        template["States"]["Route"]["Choices"] = [
+            choice for choice in template["States"]["Route"]["Choices"] if choice.get("StringEquals") != "UNDER_REVIEW"
+        ]
+        assert local("POST", "/local/definitions/accu-application", {"definition": template})[0] == 201
+        code, refused = accu(local, "migrate", "move", "--type", "accu-application")
+        assert code == 1 and refused["counts"]["refused"] == 1, refused
+        assert "does not know UNDER_REVIEW" in refused["workflows"][0]["reason"]
+        code, mapped = accu(local, "migrate", "move", "--type", "accu-application", "--map", "UNDER_REVIEW=SUBMITTED")
+        assert code == 0 and mapped["counts"]["moved"] == 1, mapped
+
+        # Then it runs on version 3 in the mapped status, waiting for that status's signals
+        moved_b = settled(local, "move-b", "SUBMITTED")
+        assert moved_b["executionStatus"] == "RUNNING" and "assignReviewer" in moved_b["awaiting"]
+        event = local("GET", "/workflows/move-b/history", **REVIEWER)[1]["items"][-1]
+        assert (event["fromStatus"], event["toStatus"], event["details"]["toDefinitionVersion"]) == (
+            "UNDER_REVIEW",
+            "SUBMITTED",
+            3,
+        )
+    finally:
+        process.stop()
