@@ -73,6 +73,14 @@ class SignalNotAllowed(DomainError):
         )
 
 
+class StatusNotInLifecycle(DomainError):
+    """A status the workflow's lifecycle cannot go on in (a move's target): the request is well formed,
+    but not for this workflow."""
+
+    status_code = 409
+    code = "STATUS_NOT_IN_LIFECYCLE"
+
+
 class WorkflowClosed(DomainError):
     status_code = 409
     code = "WORKFLOW_CLOSED"

@@ -22,6 +22,7 @@ from functions.domain.errors import (
     Forbidden,
     NotRetryable,
     SignalNotAllowed,
+    StatusNotInLifecycle,
     UnknownSignal,
     ValidationFailed,
     WorkflowClosed,
@@ -561,7 +562,7 @@ def move_execution(
         raise WorkflowClosed(workflow.workflowId, workflow.executionStatus)
     target = status or workflow.status
     if target not in lifecycle.non_terminal_statuses():
-        raise ValidationFailed(
+        raise StatusNotInLifecycle(
             f"a moved workflow goes on in a running status of the {lifecycle.type} lifecycle, not {target!r}",
             [{"field": "status", "value": target, "message": f"one of {lifecycle.non_terminal_statuses()}"}],
         )

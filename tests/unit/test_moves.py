@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from functions.domain import workflow as rules
-from functions.domain.errors import ValidationFailed, WorkflowClosed
+from functions.domain.errors import StatusNotInLifecycle, WorkflowClosed
 from functions.domain.identity import Identity
 from functions.domain.lifecycles import LIFECYCLES
 from functions.domain.migration import decide_move, version_number
@@ -74,7 +74,7 @@ def test_a_move_refuses_a_closed_workflow_and_a_status_that_does_not_run():
     workflow = rules.start(
         lifecycle, "app-1", {"projectId": "p", "unitsRequested": 1, "methodologyId": "m"}, operator, NOW
     ).after
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(StatusNotInLifecycle):
         rules.move_execution(lifecycle, workflow, NOW, "olga", "r", "ISSUED")
     closed = workflow.model_copy(update={"executionStatus": "TERMINATED"})
     with pytest.raises(WorkflowClosed):
