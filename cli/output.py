@@ -21,7 +21,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
-def emit(report: dict[str, Any], output: str, text: str, stream: TextIO = sys.stdout) -> None:
+def emit(report: dict[str, Any], output: str, text: str, stream: TextIO | None = None) -> None:
+    stream = stream or sys.stdout  # looked up now: whoever runs the command may have replaced it
     if output == "json":
         stream.write(json.dumps(report, indent=2, sort_keys=True, default=str) + "\n")
     else:
@@ -31,12 +32,12 @@ def emit(report: dict[str, Any], output: str, text: str, stream: TextIO = sys.st
 class ProgressLine:
     """Counts on one line of standard error, at most a few times a second; nothing unless it is a terminal."""
 
-    def __init__(self, label: str, stream: TextIO = sys.stderr, every_seconds: float = 0.5):
+    def __init__(self, label: str, stream: TextIO | None = None, every_seconds: float = 0.5):
         self.label = label
-        self.stream = stream
+        self.stream = stream or sys.stderr
         self.every_seconds = every_seconds
         self.shown_at = 0.0
-        self.enabled = stream.isatty()
+        self.enabled = self.stream.isatty()
 
     def __call__(self, counts: dict[str, Any]) -> None:
         if not self.enabled or time.monotonic() - self.shown_at < self.every_seconds:
