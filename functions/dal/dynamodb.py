@@ -521,6 +521,33 @@ class WorkflowStore:
         self._transact(operations)
         return after
 
+    def forget_wait(self, workflow: Workflow) -> Workflow:
+        """The workflow has no open wait any more (its execution is gone, another starts): forget the
+        wait's tokens, if the revision read still holds (StaleWrite otherwise). Only these attributes
+        are written, so the item keeps the schema version it was stored at."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=serialize({"pk": workflow_pk(workflow.workflowId), "sk": STATE_SK}),
+                UpdateExpression=(
+                    "SET revision = :next, gsiStalled = :stalled REMOVE waitToken, waitStatus, unreleasedToken"
+                ),
+                ConditionExpression="revision = :revision",
+                ExpressionAttributeValues=serialize(
+                    {
+                        ":next": workflow.revision + 1,
+                        ":revision": workflow.revision,
+                        ":stalled": f"{STALLED_PREFIX}{counter_shard(workflow.workflowId)}",
+                    }
+                ),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise StaleWrite(workflow.workflowId) from error
+            raise
+        gone = {"waitToken": None, "waitStatus": None, "unreleasedToken": None, "revision": workflow.revision + 1}
+        return workflow.model_copy(update=gone)
+
     def open_wait(
         self,
         workflow_id: str,

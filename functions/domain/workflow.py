@@ -200,6 +200,20 @@ def public_view(workflow: Workflow, lifecycle: Lifecycle) -> dict[str, Any]:
     return data
 
 
+def _new_execution(name: str, now: datetime) -> dict[str, Any]:
+    """What a workflow handed to a new execution (a retry, a continuation, a move) starts with: the
+    execution's name, no ARN until its first wait, no wait yet."""
+    return {
+        "executionName": name,
+        "executionArn": None,
+        "executionStartedAt": iso(now),
+        "continueAtNextWait": False,
+        "waitToken": None,
+        "waitStatus": None,
+        "unreleasedToken": None,
+    }
+
+
 def _next(workflow: Workflow, now: datetime, **changes: Any) -> Workflow:
     updated = workflow.model_copy(deep=True, update=changes)
     updated.version = workflow.version + 1
@@ -375,13 +389,7 @@ def retry(
         closeTime=None,
         failure=None,
         retryCount=attempt,
-        executionName=execution_name(workflow.workflowId, RETRY, attempt),
-        executionArn=None,
-        executionStartedAt=iso(now),
-        continueAtNextWait=False,
-        waitToken=None,
-        waitStatus=None,
-        unreleasedToken=None,
+        **_new_execution(execution_name(workflow.workflowId, RETRY, attempt), now),
     )
     event = _event(
         workflow,
@@ -523,14 +531,8 @@ def continue_as_new(workflow: Workflow, now: datetime, reason: str) -> Transitio
     after = _next(
         workflow,
         now,
-        executionName=execution_name(workflow.workflowId, CONTINUATION, number),
-        executionArn=None,
-        executionStartedAt=iso(now),
         continuations=number,
-        continueAtNextWait=False,
-        waitToken=None,
-        waitStatus=None,
-        unreleasedToken=None,
+        **_new_execution(execution_name(workflow.workflowId, CONTINUATION, number), now),
     )
     event = _event(
         workflow,
@@ -571,14 +573,8 @@ def move_execution(
         workflow,
         now,
         status=target,
-        executionName=execution_name(workflow.workflowId, CONTINUATION, number),
-        executionArn=None,
-        executionStartedAt=iso(now),
         continuations=number,
-        continueAtNextWait=False,
-        waitToken=None,
-        waitStatus=None,
-        unreleasedToken=None,
+        **_new_execution(execution_name(workflow.workflowId, CONTINUATION, number), now),
     )
     event = _event(
         workflow,

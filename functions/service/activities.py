@@ -259,8 +259,7 @@ class WorkflowActivities:
             workflow = engine.store.get(workflow_id)
             if workflow is None or not workflow.is_running:
                 return
-            gone = {"waitToken": None, "waitStatus": None, "unreleasedToken": None}
-            after = engine.store.save_bookkeeping(workflow, workflow.model_copy(update=gone))
+            after = engine.store.forget_wait(workflow)
             engine.executions.start(after.type, after.executionName, engine.route(after))
 
         engine.read_decide_commit(attempt, f"could not resume the execution of {workflow_id}")

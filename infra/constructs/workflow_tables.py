@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
@@ -45,19 +46,9 @@ class WorkflowTables(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, name_prefix: str) -> None:
         super().__init__(scope, construct_id)
 
-        self.workflows_table = dynamodb.Table(
-            self,
+        self.workflows_table = self._kept_table(
             "Workflows",
-            table_name=f"{name_prefix}-Workflows",
-            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            deletion_protection=True,
-            removal_policy=RemovalPolicy.RETAIN,
+            f"{name_prefix}-Workflows",
             # New items only: history events become domain events (infra/catalog.STREAM_FILTER).
             stream=dynamodb.StreamViewType.NEW_IMAGE,
         )
@@ -86,20 +77,8 @@ class WorkflowTables(Construct):
 
         # Migration runs and the states they backed up (functions/dal/migrations.py): written by operators'
         # ``accu migrate``, never by the functions; kept like the workflows, since a rollback needs them.
-        self.migrations_table = dynamodb.Table(
-            self,
-            "Migrations",
-            table_name=f"{name_prefix}-Migrations",
-            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            deletion_protection=True,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        # Migration runs and the states they backed up: written by operators (accu migrate), read by a rollback.
+        self.migrations_table = self._kept_table("Migrations", f"{name_prefix}-Migrations")
 
         for table in (self.workflows_table, self.idempotency_table, self.migrations_table):
             acknowledge_checkov(
@@ -116,3 +95,22 @@ class WorkflowTables(Construct):
         self.workflows_stream_arn: str = stream_arn
         self.idempotency = TableRef(name=f"{name_prefix}-Idempotency")
         self.migrations = TableRef(name=f"{name_prefix}-Migrations")
+
+    def _kept_table(self, construct_id: str, table_name: str, **options: Any) -> dynamodb.Table:
+        """A pk/sk table whose items must outlive any mistake: on-demand, encrypted, point-in-time
+        recovery, deletion protection, retained when its stack goes."""
+        return dynamodb.Table(
+            self,
+            construct_id,
+            table_name=table_name,
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            deletion_protection=True,
+            removal_policy=RemovalPolicy.RETAIN,
+            **options,
+        )

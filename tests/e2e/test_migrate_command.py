@@ -53,6 +53,31 @@ def settled(local: LocalHttp, workflow_id: str, status: str) -> dict:
     )
 
 
+def applications_under_review(local: LocalHttp, project_id: str, workflow_ids: list[str]) -> None:
+    """An active project with units, and applications for it under review."""
+    assert (
+        local("POST", "/workflows", {"type": "project", "workflowId": project_id, "input": PROJECT}, **APPLICANT)[0]
+        == 201
+    )
+    report = {"periodStart": "2025-07-01", "periodEnd": "2026-06-30", "unitsClaimed": 900}
+    for name, who, payload in [
+        ("submitRegistration", APPLICANT, {}),
+        ("assignAssessor", REVIEWER, {}),
+        ("approveRegistration", APPROVER, {}),
+        ("submitOffsetsReport", APPLICANT, report),
+        ("acceptReport", APPROVER, {}),
+    ]:
+        signal(local, project_id, name, who, payload)
+    settled(local, project_id, "ACTIVE")
+    application = {"projectId": project_id, "unitsRequested": 100, "methodologyId": "ERF-soil-carbon"}
+    for workflow_id in workflow_ids:
+        body = {"type": "accu-application", "workflowId": workflow_id, "input": application}
+        assert local("POST", "/workflows", body, **APPLICANT)[0] == 201
+        signal(local, workflow_id, "submitApplication", APPLICANT)
+        signal(local, workflow_id, "assignReviewer", REVIEWER)
+        settled(local, workflow_id, "UNDER_REVIEW")
+
+
 @pytest.fixture
 def aws(local: LocalHttp) -> Any:
     return boto3.client(
@@ -67,31 +92,9 @@ def aws(local: LocalHttp) -> Any:
 def test_version_1_states_are_planned_applied_verified_rolled_back_and_go_on(local: LocalHttp, aws: Any):
     # Given an active project and two applications under review, stored by the version-1 platform:
     # one whose metadata flag said its methodology was validated
-    assert (
-        local("POST", "/workflows", {"type": "project", "workflowId": "mig-project", "input": PROJECT}, **APPLICANT)[0]
-        == 201
-    )
-    for name, who, payload in [
-        ("submitRegistration", APPLICANT, {}),
-        ("assignAssessor", REVIEWER, {}),
-        ("approveRegistration", APPROVER, {}),
-        (
-            "submitOffsetsReport",
-            APPLICANT,
-            {"periodStart": "2025-07-01", "periodEnd": "2026-06-30", "unitsClaimed": 900},
-        ),
-        ("acceptReport", APPROVER, {}),
-    ]:
-        signal(local, "mig-project", name, who, payload)
-    settled(local, "mig-project", "ACTIVE")
-    application = {"projectId": "mig-project", "unitsRequested": 100, "methodologyId": "ERF-soil-carbon"}
+    applications_under_review(local, "mig-project", ["mig-flagged", "mig-plain"])
     originals = {}
     for workflow_id in ("mig-flagged", "mig-plain"):
-        body = {"type": "accu-application", "workflowId": workflow_id, "input": application}
-        assert local("POST", "/workflows", body, **APPLICANT)[0] == 201
-        signal(local, workflow_id, "submitApplication", APPLICANT)
-        signal(local, workflow_id, "assignReviewer", REVIEWER)
-        settled(local, workflow_id, "UNDER_REVIEW")
         originals[workflow_id] = store_as_version_1(
             aws, WORKFLOWS_TABLE, workflow_id, flagged=workflow_id == "mig-flagged"
         )
@@ -157,32 +160,7 @@ def test_running_workflows_move_to_a_new_definition_and_go_on_to_the_end(tmp_pat
     try:
         local = LocalHttp(process.api_url, tmp_path / "outbox", process.aws_url, process.log)
         # Given two applications under review, their executions on version 1 of the lifecycle
-        application = {"projectId": "move-project", "unitsRequested": 100, "methodologyId": "ERF-soil-carbon"}
-        assert (
-            local(
-                "POST", "/workflows", {"type": "project", "workflowId": "move-project", "input": PROJECT}, **APPLICANT
-            )[0]
-            == 201
-        )
-        for name, who, payload in [
-            ("submitRegistration", APPLICANT, {}),
-            ("assignAssessor", REVIEWER, {}),
-            ("approveRegistration", APPROVER, {}),
-            (
-                "submitOffsetsReport",
-                APPLICANT,
-                {"periodStart": "2025-07-01", "periodEnd": "2026-06-30", "unitsClaimed": 900},
-            ),
-            ("acceptReport", APPROVER, {}),
-        ]:
-            signal(local, "move-project", name, who, payload)
-        settled(local, "move-project", "ACTIVE")
-        for workflow_id in ("move-a", "move-b"):
-            body = {"type": "accu-application", "workflowId": workflow_id, "input": application}
-            assert local("POST", "/workflows", body, **APPLICANT)[0] == 201
-            signal(local, workflow_id, "submitApplication", APPLICANT)
-            signal(local, workflow_id, "assignReviewer", REVIEWER)
-            settled(local, workflow_id, "UNDER_REVIEW")
+        applications_under_review(local, "move-project", ["move-a", "move-b"])
 
         # When a new definition is loaded (version 2) and the move is tried dry: nothing moves
         code, loaded = local("POST", "/local/definitions/accu-application", {"description": "version 2"})
@@ -229,3 +207,44 @@ def test_running_workflows_move_to_a_new_definition_and_go_on_to_the_end(tmp_pat
         )
     finally:
         process.stop()
+
+
+def test_version_1_states_loaded_into_a_new_platform_are_served_current_and_left_for_the_migration(tmp_path: Path):
+    # Given a platform holding applications under review, one stored at version 1, then stopped
+    first = start_local_platform(tmp_path)
+    try:
+        local = LocalHttp(first.api_url, tmp_path / "outbox", first.aws_url, first.log)
+        applications_under_review(local, "kept-project", ["kept-v1"])
+        client = boto3.client(
+            "dynamodb", endpoint_url=first.aws_url, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
+        )
+        store_as_version_1(client, WORKFLOWS_TABLE, "kept-v1", flagged=True)
+    finally:
+        first.stop()
+
+    # When a new platform starts on its data (each running workflow's execution resumed at its wait)
+    second = start_local_platform(tmp_path)
+    try:
+        local = LocalHttp(second.api_url, tmp_path / "outbox", second.aws_url, second.log)
+        client = boto3.client(
+            "dynamodb",
+            endpoint_url=second.aws_url,
+            region_name=REGION,
+            aws_access_key_id="x",
+            aws_secret_access_key="x",
+        )
+        key = {"pk": {"S": "WF#kept-v1"}, "sk": {"S": "STATE"}}
+        stored = wait_for(
+            lambda: client.get_item(TableName=WORKFLOWS_TABLE, Key=key, ConsistentRead=True)["Item"],
+            lambda item: "waitToken" in item,
+            seconds=30,
+        )
+
+        # Then it is served at the current version, waits again, and is still stored at version 1 for the plan
+        state = local("GET", "/workflows/kept-v1", **REVIEWER)[1]
+        assert state["schemaVersion"] == 2 and state["methodologyValidatedAt"]
+        assert stored["schemaVersion"] == {"N": "1"}
+        code, plan = accu(local, "migrate", "plan")
+        assert code == 0 and plan["toMigrate"] == {"accu-application": {"1": 1}}, plan
+    finally:
+        second.stop()
