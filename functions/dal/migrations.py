@@ -14,7 +14,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from queue import Queue
+from queue import Full, Queue
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -73,7 +73,7 @@ class MigrationStore:
         skips the ``finished`` segments and starts each other one after its key in ``start_keys``;
         ``on_page(segment, next_key)`` is called once a page's states were all taken (next_key None:
         the segment is done)."""
-        pages: Queue[tuple[int, list[StoredState], dict[str, Any] | None] | BaseException | None] = Queue(maxsize=2)
+        pages: Queue[tuple[int, list[StoredState], dict[str, Any] | None] | BaseException] = Queue(maxsize=2)
         stop = threading.Event()
         filters = ["sk = :state"]
         values: dict[str, Any] = {":state": STATE_SK}
@@ -100,12 +100,21 @@ class MigrationStore:
                 while not stop.is_set():
                     response = self.client.scan(**request)
                     next_key = response.get("LastEvaluatedKey")
-                    pages.put((segment, [_state(item) for item in response.get("Items", [])], next_key))
+                    hand_over((segment, [_state(item) for item in response.get("Items", [])], next_key))
                     if not next_key:
                         return
                     request["ExclusiveStartKey"] = next_key
             except BaseException as error:  # handed to the reader, which raises it
-                pages.put(error)
+                hand_over(error)
+
+        def hand_over(page: tuple[int, list[StoredState], dict[str, Any] | None] | BaseException) -> None:
+            # A reader that stopped early takes nothing more: a segment gives up instead of waiting for ever.
+            while not stop.is_set():
+                try:
+                    pages.put(page, timeout=0.1)
+                    return
+                except Full:
+                    continue
 
         running = [segment for segment in range(segments) if segment not in finished]
         with ThreadPoolExecutor(max_workers=max(1, len(running))) as pool:
@@ -117,7 +126,6 @@ class MigrationStore:
                     page = pages.get()
                     if isinstance(page, BaseException):
                         raise page
-                    assert page is not None
                     segment, states, next_key = page
                     yield from states
                     if on_page is not None:
@@ -126,8 +134,6 @@ class MigrationStore:
                         segments_done += 1
             finally:
                 stop.set()
-                while not pages.empty():  # let a segment blocked on a full queue see ``stop``
-                    pages.get_nowait()
 
     def state(self, workflow_id: str) -> StoredState | None:
         response = self.client.get_item(

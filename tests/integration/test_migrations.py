@@ -211,3 +211,27 @@ def test_verify_finds_a_running_workflow_whose_execution_is_gone(platform, versi
     assert not report["ok"] and report["checked"] == 3
     assert [item["workflowId"] for item in report["problems"]] == ["app-plain"]
     assert "is gone" in report["problems"][0]["problems"][0]
+
+
+def test_a_scan_left_early_stops_its_segments(platform, version_1, monkeypatch):
+    # Given a Scan of one item per page over four segments (so each segment has pages still to hand over)
+    import threading
+
+    import functions.dal.migrations as dal
+
+    monkeypatch.setattr(dal, "SCAN_PAGE_SIZE", 1)
+    records = MigrationStore(boto3.client("dynamodb"), WORKFLOWS_TABLE, MIGRATIONS_TABLE)
+    finished = threading.Event()
+
+    def take_one() -> None:
+        states = records.scan_states(4)
+        next(states)
+        states.close()  # the reader leaves after the first state
+        finished.set()
+
+    # When its reader leaves after the first state
+    reader = threading.Thread(target=take_one, daemon=True)
+    reader.start()
+
+    # Then the Scan ends (no segment waits for ever to hand over its next page)
+    assert finished.wait(30)
