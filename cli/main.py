@@ -1,43 +1,42 @@
-"""The ``accu`` command: ``accu [where] [--output json] migrate plan|apply|verify|rollback|runs``.
+"""``accu``, the platform's operator and developer command: ``accu workflow …``, ``accu migrate …``,
+``accu metrics``, ``accu report daily``, ``accu local …``. ``accu --help`` and each command's ``--help``
+say the rest.
 
-Exit status: 0 when the command did what it was asked, 1 when it ran and found problems (a failed
-verification, states left as they were), 2 for a usage error, 3 when the platform cannot be reached.
+Exit status: 0 when the command did what it was asked; 1 when the platform refused it (its error
+code and message are printed) or it ran and found problems (a failed verification, refused moves);
+2 for a usage error; 3 when the platform cannot be reached.
+
+Shell completion (Click's): ``eval "$(_ACCU_COMPLETE=bash_source accu)"`` (``zsh_source``, ``fish_source``).
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
+import click
 
-from cli import migrate
-from cli.target import TargetUnreachable, add_options, resolve
-from functions.service.migrations import MigrationError
+from cli.migrate import migrate
+from cli.workflow import workflow
 
 
-def common_options() -> argparse.ArgumentParser:
-    """Options every command takes, after its name: how to answer, who acts, where."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--output", choices=("table", "json"), default="table", help="answer format (default: table)")
-    common.add_argument("--user", help="who acts, as recorded in runs and history (default: the login name)")
-    add_options(common)
-    return common
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+def accu() -> None:
+    """Operate the ACCU workflow platform: the local one (make local) by default, or a deployment."""
 
 
-def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="accu", description="Operate the ACCU workflow platform (local or AWS).")
-    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    migrate.add_commands(commands, common_options())
-    return root
+accu.add_command(workflow)
+accu.add_command(migrate)
 
 
 def main(argv: list[str] | None = None) -> int:
-    options = parser().parse_args(argv)
+    """Run ``accu`` with ``argv`` (the process's arguments by default); answers the exit status."""
     try:
-        target = resolve(options)
-        return migrate.run(options, target)
-    except TargetUnreachable as error:
-        print(f"accu: {error}", file=sys.stderr)
-        return 3
-    except MigrationError as error:
-        print(f"accu: {error}", file=sys.stderr)
+        accu.main(args=argv, prog_name="accu", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return int(done.exit_code or 0)
+    except click.ClickException as error:
+        error.show()
         return 2
+    except click.exceptions.Abort:
+        return 130
+    except SystemExit as ended:
+        return int(ended.code or 0) if not isinstance(ended.code, str) else 1
+    return 0

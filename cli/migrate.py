@@ -1,15 +1,20 @@
 """``accu migrate``: plan, apply, verify and roll back a migration of the stored states to a schema
-version (functions/service/migrations.py), and list the runs."""
+version (functions/service/migrations.py), list the runs, and move running workflows to the live
+definition (functions/service/moves.py). Local by default (the emulated AWS endpoint), ``--aws`` for a
+deployment."""
 
 from __future__ import annotations
 
-import argparse
 import getpass
+from collections.abc import Callable
 from typing import Any
 
-from cli.output import ProgressLine, emit, table
+import click
+
+from cli.output import ProgressLine, complain, emit
+from cli.output import text_table as table
 from cli.platform_api import PlatformApi
-from cli.target import Target
+from cli.target import Target, TargetUnreachable, resolve, target_options
 from functions.dal.migrations import MigrationStore
 from functions.dal.stepfunctions import DefinitionVersions, Executions
 from functions.domain.lifecycles import LIFECYCLES
@@ -22,113 +27,184 @@ DEFAULT_SEGMENTS = 4
 DEFAULT_RATE = 50.0
 
 
-def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
-    migrate = commands.add_parser("migrate", help="migrate stored workflow states to a schema version")
-    actions = migrate.add_subparsers(dest="action", required=True, metavar="ACTION")
-
-    def scope(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "--type", dest="types", action="append", default=[], metavar="TYPE", help="only this type (repeatable)"
-        )
-        parser.add_argument(
-            "--to-version", type=int, help=f"the schema version to reach (default: the current, {registry().current})"
-        )
-        parser.add_argument(
-            "--segments", type=int, default=DEFAULT_SEGMENTS, help="parallel Scan segments (default: %(default)s)"
-        )
-
-    plan = actions.add_parser(
-        "plan", parents=[common], help="what would change, by type and from-version, with sample diffs; writes nothing"
-    )
-    scope(plan)
-    plan.add_argument(
-        "--sample", type=int, default=3, help="how many before/after diffs to show (default: %(default)s)"
-    )
-
-    apply = actions.add_parser("apply", parents=[common], help="back up and migrate every state below the version")
-    scope(apply)
-    apply.add_argument(
-        "--rate",
-        type=float,
-        default=DEFAULT_RATE,
-        help="at most this many writes a second (0: no limit; default: %(default)s)",
-    )
-    apply.add_argument("--run", dest="run_id", help="resume this interrupted run (with what it was asked)")
-
-    verify = actions.add_parser("verify", parents=[common], help="re-read and check every state a run migrated")
-    verify.add_argument("--run", dest="run_id", required=True)
-
-    rollback = actions.add_parser(
-        "rollback", parents=[common], help="restore every state a run migrated exactly as it was"
-    )
-    rollback.add_argument("--run", dest="run_id", required=True)
-
-    actions.add_parser("runs", parents=[common], help="the migration runs and their status")
-
-    move = actions.add_parser(
-        "move", parents=[common], help="end running workflows' executions and start them on the live definition"
-    )
-    move.add_argument(
-        "--type", dest="move_type", required=True, metavar="TYPE", help="the lifecycle whose workflows move"
-    )
-    move.add_argument(
-        "--map",
-        dest="mapping",
-        action="append",
-        default=[],
-        metavar="OLD=NEW",
-        help="go on in NEW where a workflow is in OLD, a status the new definition does not know (repeatable)",
-    )
-    move.add_argument("--dry-run", action="store_true", help="say what would move where; move nothing")
-    move.add_argument("--reason", help="recorded with each move (default: names the version and the run)")
-    move.add_argument(
-        "--segments", type=int, default=DEFAULT_SEGMENTS, help="parallel Scan segments (default: %(default)s)"
-    )
-    move.set_defaults(needs_api=True)
+@click.group()
+def migrate() -> None:
+    """Migrate stored workflow states to a schema version; move running workflows to a new definition."""
 
 
-def run(options: argparse.Namespace, target: Target) -> int:
-    records = MigrationStore(target.client("dynamodb"), target.workflows_table, target.migrations_table)
-    progress = ProgressLine(f"migrate {options.action}")
-    service = MigrationService(
+def _scope(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option(
+        "--segments",
+        type=click.IntRange(1, 64),
+        default=DEFAULT_SEGMENTS,
+        show_default=True,
+        help="parallel Scan segments",
+    )(command)
+    command = click.option(
+        "--to-version", type=int, help=f"the schema version to reach (default: the current, {registry().current})"
+    )(command)
+    return click.option("--type", "types", multiple=True, metavar="TYPE", help="only this type (repeatable)")(command)
+
+
+def _runner(
+    label: str, command: Callable[..., dict[str, Any]], text: Callable[[dict[str, Any]], str]
+) -> Callable[..., None]:
+    """Resolve where, build what the command needs, run it, answer; exit 1 when it found problems."""
+
+    def run(where: Any, output: str, user: str, **arguments: Any) -> None:
+        where.user = user
+        try:
+            target = resolve(where)
+            records = MigrationStore(target.client("dynamodb"), target.workflows_table, target.migrations_table)
+            progress = ProgressLine(f"migrate {label}")
+            try:
+                report = command(target, records, progress, user, **arguments)
+            finally:
+                progress.close()
+        except TargetUnreachable as error:
+            complain(str(error))
+            raise SystemExit(3) from error
+        except MigrationError as error:
+            complain(str(error))
+            raise SystemExit(2) from error
+        report["target"] = target.description
+        emit(report, output, text(report))
+        if not report["ok"]:
+            raise SystemExit(1)
+
+    return run
+
+
+def _common(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = target_options(command)
+    command = click.option(
+        "--user",
+        envvar="ACCU_USER",
+        default=getpass.getuser,
+        show_default="the login name",
+        help="who acts, as recorded in runs and history (ACCU_USER)",
+    )(command)
+    return click.option(
+        "--output",
+        type=click.Choice(["table", "json"]),
+        default="table",
+        show_default=True,
+        help="json for programs, a table for people",
+    )(command)
+
+
+def _service(target: Target, records: MigrationStore, progress: ProgressLine, user: str) -> MigrationService:
+    return MigrationService(
         records,
         Executions(target.client("stepfunctions"), {}),
         LIFECYCLES,
         registry(),
         now=target.now,
-        actor=options.user or getpass.getuser(),
+        actor=user,
         progress=progress,
     )
-    try:
-        if options.action == "move":
-            report = _moves(options, target, records, progress).move(
-                options.move_type, _mapping(options.mapping), options.dry_run, options.segments, options.reason
-            )
-        elif options.action == "runs":
-            runs = records.runs()
-            report = {"command": "runs", "ok": True, "runs": runs}
-            emit(report, options.output, _runs_text(runs))
-            return 0
-        elif options.action == "plan":
-            report = service.plan(tuple(options.types), options.to_version, options.segments, options.sample)
-        elif options.action == "apply":
-            report = service.apply(
-                tuple(options.types), options.to_version, options.segments, options.rate, options.run_id
-            )
-        elif options.action == "verify":
-            report = service.verify(options.run_id)
-        else:
-            report = service.rollback(options.run_id)
-    finally:
-        progress.close()
-    report["target"] = target.description
-    emit(report, options.output, TEXT[options.action](report))
-    return 0 if report["ok"] else 1
 
 
-def _moves(
-    options: argparse.Namespace, target: Target, records: MigrationStore, progress: ProgressLine
-) -> ExecutionMoves:
+@migrate.command()
+@_scope
+@click.option("--sample", type=click.IntRange(0, 100), default=3, show_default=True, help="before/after diffs to show")
+@_common
+def plan(**arguments: Any) -> None:
+    """What would change, by type and from-version, with sample diffs; writes nothing."""
+    _runner(
+        "plan",
+        lambda target, records, progress, user, types, to_version, segments, sample: _service(
+            target, records, progress, user
+        ).plan(tuple(types), to_version, segments, sample),
+        _plan_text,
+    )(**arguments)
+
+
+@migrate.command()
+@_scope
+@click.option(
+    "--rate",
+    type=click.FloatRange(0),
+    default=DEFAULT_RATE,
+    show_default=True,
+    help="at most this many writes a second (0: no limit)",
+)
+@click.option("--run", "run_id", help="resume this interrupted run (with what it was asked)")
+@_common
+def apply(**arguments: Any) -> None:
+    """Back up and migrate every state below the version (resumable, idempotent)."""
+    _runner(
+        "apply",
+        lambda target, records, progress, user, types, to_version, segments, rate, run_id: _service(
+            target, records, progress, user
+        ).apply(tuple(types), to_version, segments, rate, run_id),
+        _apply_text,
+    )(**arguments)
+
+
+@migrate.command()
+@click.option("--run", "run_id", required=True)
+@_common
+def verify(**arguments: Any) -> None:
+    """Re-read and check every state a run migrated."""
+    _runner(
+        "verify",
+        lambda target, records, progress, user, run_id: _service(target, records, progress, user).verify(run_id),
+        _verify_text,
+    )(**arguments)
+
+
+@migrate.command()
+@click.option("--run", "run_id", required=True)
+@_common
+def rollback(**arguments: Any) -> None:
+    """Restore every state a run migrated exactly as it was."""
+    _runner(
+        "rollback",
+        lambda target, records, progress, user, run_id: _service(target, records, progress, user).rollback(run_id),
+        _rollback_text,
+    )(**arguments)
+
+
+@migrate.command()
+@_common
+def runs(**arguments: Any) -> None:
+    """The migration runs and their status."""
+    _runner(
+        "runs",
+        lambda target, records, progress, user: {"command": "runs", "ok": True, "runs": records.runs()},
+        lambda report: _runs_text(report["runs"]),
+    )(**arguments)
+
+
+@migrate.command()
+@click.option("--type", "move_type", required=True, metavar="TYPE", help="the lifecycle whose workflows move")
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    metavar="OLD=NEW",
+    help="go on in NEW where a workflow is in OLD, a status the new definition does not know (repeatable)",
+)
+@click.option("--dry-run", is_flag=True, help="say what would move where; move nothing")
+@click.option("--reason", help="recorded with each move (default: names the version and the run)")
+@click.option(
+    "--segments", type=click.IntRange(1, 64), default=DEFAULT_SEGMENTS, show_default=True, help="parallel Scan segments"
+)
+@_common
+def move(**arguments: Any) -> None:
+    """End running workflows' executions and start them on the live definition."""
+    arguments["where"].needs_api = True
+    _runner(
+        "move",
+        lambda target, records, progress, user, move_type, mapping, dry_run, reason, segments: _moves(
+            target, records, progress, user
+        ).move(move_type, _mapping(list(mapping)), dry_run, segments, reason),
+        _move_text,
+    )(**arguments)
+
+
+def _moves(target: Target, records: MigrationStore, progress: ProgressLine, user: str) -> ExecutionMoves:
     return ExecutionMoves(
         records,
         DefinitionVersions(target.client("stepfunctions"), dict(target.live_aliases)),
@@ -136,7 +212,7 @@ def _moves(
         LIFECYCLES,
         routed_statuses,
         now=target.now,
-        actor=options.user or getpass.getuser(),
+        actor=user,
         progress=progress,
     )
 
@@ -254,12 +330,3 @@ def _runs_text(runs: list[dict[str, Any]]) -> str:
         for run in runs
     ]
     return table(("run", "command", "status", "to version", "migrated/moved", "by", "started"), rows)
-
-
-TEXT = {
-    "move": _move_text,
-    "plan": _plan_text,
-    "apply": _apply_text,
-    "verify": _verify_text,
-    "rollback": _rollback_text,
-}

@@ -3,17 +3,20 @@
 
 from __future__ import annotations
 
-import argparse
+import functools
 import getpass
 import json
 import os
+import types
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import click
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -54,33 +57,63 @@ class Target:
         return boto3.client(service, **options)
 
 
-def add_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("where (default: the local platform)")
-    group.add_argument("--aws", action="store_true", help="act on an AWS deployment instead of the local platform")
-    group.add_argument(
-        "--endpoint-url",
-        default=os.environ.get("ACCU_AWS_ENDPOINT", f"http://127.0.0.1:{DEFAULT_AWS_PORT}"),
-        help="the local platform's emulated AWS endpoint (default: %(default)s, or ACCU_AWS_ENDPOINT)",
-    )
-    group.add_argument(
-        "--api-url",
-        default=os.environ.get("ACCU_API_URL", f"http://127.0.0.1:{DEFAULT_API_PORT}"),
-        help="the local platform's REST API, for its clock (default: %(default)s, or ACCU_API_URL)",
-    )
-    group.add_argument(
-        "--token",
-        default=os.environ.get("ACCU_TOKEN"),
-        help="with --aws: an operator's Cognito ID token for the REST API (default: ACCU_TOKEN)",
-    )
-    group.add_argument("--stage", default=DEFAULT_STAGE, help="the deployment's stage, with --aws (default: dev)")
-    group.add_argument(
-        "--region", help="the deployment's region, with --aws (default: AWS_REGION, else ap-southeast-2)"
-    )
-    group.add_argument("--workflows-table", help="the workflows table's name (default: from the storage stack)")
-    group.add_argument("--migrations-table", help="the migrations table's name (default: from the storage stack)")
+def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Where a command acts (default: the local platform); the command gets them as ``where``."""
+
+    @functools.wraps(command)
+    def with_where(
+        aws: bool,
+        endpoint_url: str,
+        api_url: str,
+        token: str | None,
+        stage: str,
+        region: str | None,
+        workflows_table: str | None,
+        migrations_table: str | None,
+        **arguments: Any,
+    ) -> Any:
+        where = types.SimpleNamespace(
+            aws=aws,
+            endpoint_url=endpoint_url,
+            api_url=api_url,
+            token=token,
+            stage=stage,
+            region=region,
+            workflows_table=workflows_table,
+            migrations_table=migrations_table,
+            needs_api=False,
+            user=None,
+        )
+        return command(where=where, **arguments)
+
+    options = [
+        click.option("--aws", is_flag=True, help="act on an AWS deployment instead of the local platform"),
+        click.option(
+            "--endpoint-url",
+            envvar="ACCU_AWS_ENDPOINT",
+            default=f"http://127.0.0.1:{DEFAULT_AWS_PORT}",
+            show_default=True,
+            help="the local platform's emulated AWS endpoint (ACCU_AWS_ENDPOINT)",
+        ),
+        click.option(
+            "--api-url",
+            envvar="ACCU_API_URL",
+            default=lambda: os.environ.get("ACCU_API_URL") or f"http://127.0.0.1:{DEFAULT_API_PORT}",
+            show_default=f"http://127.0.0.1:{DEFAULT_API_PORT}",
+            help="the REST API (locally also its clock) (ACCU_API_URL)",
+        ),
+        click.option("--token", envvar="ACCU_TOKEN", help="with --aws: an operator's Cognito ID token (ACCU_TOKEN)"),
+        click.option("--stage", default=DEFAULT_STAGE, show_default=True, help="the deployment's stage, with --aws"),
+        click.option("--region", help="the deployment's region, with --aws (default: AWS_REGION, else ap-southeast-2)"),
+        click.option("--workflows-table", help="the workflows table's name (default: from the storage stack)"),
+        click.option("--migrations-table", help="the migrations table's name (default: from the storage stack)"),
+    ]
+    for decorate in reversed(options):
+        with_where = decorate(with_where)
+    return with_where
 
 
-def resolve(options: argparse.Namespace) -> Target:
+def resolve(options: Any) -> Target:
     if not options.aws:
         target = Target(
             description=f"local platform at {options.endpoint_url}",
