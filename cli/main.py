@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import click
 
+from cli.local import local
 from cli.migrate import migrate
+from cli.reports import metrics, report
 from cli.workflow import workflow
 
 
@@ -22,8 +24,8 @@ def accu() -> None:
     """Operate the ACCU workflow platform: the local one (make local) by default, or a deployment."""
 
 
-accu.add_command(workflow)
-accu.add_command(migrate)
+for command in (workflow, metrics, report, migrate, local):
+    accu.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,15 +1,18 @@
 """``accu workflow`` as a user runs it, the installed command against the local platform's REST API:
 answers parsed back from JSON, refusals with the API's status, code, message and details, and exit
-status 1 for each."""
+status 1 for each; the local platform's clock, schedules, faults and events, the metrics and the daily
+report."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from infra.local.launcher import start_local_platform
 from tests.e2e.conftest import LocalHttp
 
 ACCU = Path(sys.executable).parent / "accu"
@@ -80,3 +83,45 @@ def test_operators_terminate_and_an_unreachable_api_exits_3(local: LocalHttp):
         check=False,
     )
     assert done.returncode == 3 and "no answer from the API" in done.stderr
+
+
+def test_the_local_platform_s_clock_schedules_faults_events_metrics_and_report_through_the_command(tmp_path: Path):
+    # A platform of its own: the test skips its time
+    process = start_local_platform(tmp_path)
+    try:
+        local = LocalHttp(process.api_url, tmp_path / "outbox", process.aws_url, process.log)
+        assert accu(local, "workflow", "start", "project", "--id", "cli-clock", "--input", PROJECT, *ALICE)[0] == 0
+
+        # When a day and a half is skipped, a schedule run, a fault added and cleared
+        code, before, _ = accu(local, "local", "clock")
+        code, advanced, _ = accu(local, "local", "clock", "advance", "1d12h")
+        assert code == 0 and advanced["advancedSeconds"] == 129600
+        code, ran, _ = accu(local, "local", "schedules", "run", "HealthCheck")
+        assert code == 0 and ran["schedule"] == "HealthCheck"
+        code, added, _ = accu(
+            local, "local", "faults", "--add", '{"activity": "OpenWait", "count": 1, "kind": "transient"}'
+        )
+        assert code == 0 and added["items"][0]["activity"] == "OpenWait"
+        assert accu(local, "local", "faults", "--clear")[1]["items"] == []
+
+        # Then the clock, the events, the metrics and the day's report say what happened
+        code, after, _ = accu(local, "local", "clock")
+        elapsed = datetime.fromisoformat(after["now"]) - datetime.fromisoformat(before["now"])
+        assert elapsed.total_seconds() >= 129600
+        code, events, _ = accu(local, "local", "events", "--workflow", "cli-clock")
+        assert [event["detail-type"] for event in events["items"]] == ["Workflow Started"]
+        code, totals, _ = accu(local, "metrics", "--type", "project")
+        assert code == 0 and totals["byType"]["project"]["total"] == 1
+        code, report, _ = accu(local, "report", "daily")
+        assert code == 0 and report["totals"]["started"] == 1, report
+
+        # And a duration the command cannot read is a usage error
+        done = subprocess.run(
+            [str(ACCU), "local", "clock", "advance", "soon", "--api-url", local.base],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 2 and "is not a duration" in done.stderr
+    finally:
+        process.stop()
