@@ -16,11 +16,12 @@ from __future__ import annotations
 import base64
 import binascii
 import heapq
+import itertools
 import json
 import random
 import time
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, DecimalException
 from typing import Any
@@ -79,6 +80,17 @@ KEY_ATTRIBUTES = sorted(
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+
+
+def every_item(read: Callable[..., dict[str, Any]], request: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every item a Query (or a Scan) answers, page after page, as stored."""
+    request = dict(request)
+    while True:
+        response = read(**request)
+        yield from response.get("Items", [])
+        if "LastEvaluatedKey" not in response:
+            return
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
 def workflow_pk(workflow_id: str) -> str:
@@ -301,7 +313,6 @@ class WorkflowStore:
     def kept_signals(self, workflow_id: str, first: int, last: int) -> list[dict[str, Any]]:
         """The records of the signals kept with sequences ``first`` to ``last``, in order, whatever
         became of them since."""
-        items: list[dict[str, Any]] = []
         query: dict[str, Any] = {
             "TableName": self.table_name,
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
@@ -314,12 +325,7 @@ class WorkflowStore:
             ),
             "ConsistentRead": True,
         }
-        while True:
-            response = self.client.query(**query)
-            items.extend(stored_kept_signal(item) for item in response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return items
-            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return [stored_kept_signal(item) for item in every_item(self.client.query, query)]
 
     def signal_record(self, workflow_id: str, sequence: int) -> dict[str, Any] | None:
         response = self.client.get_item(
@@ -409,14 +415,9 @@ class WorkflowStore:
         }
         if conditions:
             query["FilterExpression"] = " AND ".join(conditions)
-        while True:
-            response = self.client.query(**query)
-            for item in response.get("Items", []):
-                if item["startKey"]["S"] != upper:  # BETWEEN is inclusive; the token's item was answered
-                    yield deserialize(item)
-            if "LastEvaluatedKey" not in response:
-                return
-            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        for item in every_item(self.client.query, query):
+            if item["startKey"]["S"] != upper:  # BETWEEN is inclusive; the token's item was answered
+                yield deserialize(item)
 
     def counters(self, workflow_types: Iterable[str]) -> dict[str, TypeCounters]:
         """The running totals of each type, summed over its shards: a fixed number of reads."""
@@ -497,19 +498,15 @@ class WorkflowStore:
 
     def workflows_about(self, subject_type: str, subject_id: str) -> list[Workflow]:
         """The workflows whose input names this subject (documents of an application, calendars of a project)."""
-        items: list[Workflow] = []
         query: dict[str, Any] = {
             "TableName": self.table_name,
             "IndexName": INDEX_BY_SUBJECT,
             "KeyConditionExpression": "gsiSubject = :subject",
             "ExpressionAttributeValues": serialize({":subject": f"{subject_type}#{subject_id}"}),
         }
-        while True:
-            response = self.client.query(**query)
-            items.extend(Workflow.model_validate(_strip_keys(deserialize(item))) for item in response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return items
-            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return [
+            Workflow.model_validate(_strip_keys(deserialize(item))) for item in every_item(self.client.query, query)
+        ]
 
     def save_bookkeeping(self, before: Workflow, after: Workflow, signal: KeptSignal | None = None) -> Workflow:
         """Write wait bookkeeping (no business change, no history event), if the revision still
@@ -621,14 +618,11 @@ class WorkflowStore:
                 "ExpressionAttributeNames": {"#pk": spec.partition, "#sk": spec.sort},
                 "ExpressionAttributeValues": serialize({":pk": f"{STALLED_PREFIX}{shard}", ":before": before}),
             }
-            while len(found) < limit:
-                response = self.client.query(**query)
-                found.extend(
-                    Workflow.model_validate(_strip_keys(deserialize(item))) for item in response.get("Items", [])
-                )
-                if "LastEvaluatedKey" not in response:
-                    break
-                query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            wanted = limit - len(found)
+            found.extend(
+                Workflow.model_validate(_strip_keys(deserialize(item)))
+                for item in itertools.islice(every_item(self.client.query, query), wanted)
+            )
         return found[:limit]
 
     def record_execution_arn(self, workflow_id: str, execution_name: str, execution_arn: str) -> None:

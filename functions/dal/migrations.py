@@ -25,6 +25,7 @@ from functions.dal.dynamodb import (
     STATE_SK,
     STORAGE_ONLY,
     deserialize,
+    every_item,
     history_item,
     serialize,
     state_item,
@@ -274,28 +275,18 @@ class MigrationStore:
             "ExpressionAttributeValues": serialize({":pk": run_pk(run_id), ":item": ITEM_PREFIX}),
             "ConsistentRead": True,
         }
-        while True:
-            response = self.client.query(**request)
-            for raw in response.get("Items", []):
-                record = deserialize(raw)
-                record["item"] = json.loads(record["item"])
-                record["workflowId"] = record["sk"][len(ITEM_PREFIX) :]
-                yield record
-            if "LastEvaluatedKey" not in response:
-                return
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        for raw in every_item(self.client.query, request):
+            record = deserialize(raw)
+            record["item"] = json.loads(record["item"])
+            record["workflowId"] = record["sk"][len(ITEM_PREFIX) :]
+            yield record
 
     def runs(self) -> list[dict[str, Any]]:
         """Every run (the migrations table holds runs and their backups only: a Scan is its listing)."""
-        found: list[dict[str, Any]] = []
-        request: dict[str, Any] = {
+        request = {
             "TableName": self.migrations_table,
             "FilterExpression": "sk = :run",
             "ExpressionAttributeValues": serialize({":run": RUN_SK}),
         }
-        while True:
-            response = self.client.scan(**request)
-            found.extend(json.loads(deserialize(item)["run"]) for item in response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return sorted(found, key=lambda run: run.get("startedAt", ""))
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        found = [json.loads(deserialize(item)["run"]) for item in every_item(self.client.scan, request)]
+        return sorted(found, key=lambda run: run.get("startedAt", ""))
