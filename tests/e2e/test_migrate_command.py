@@ -12,13 +12,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from infra.catalog import CATALOG
 from infra.local.launcher import start_local_platform
-from infra.local.names import MIGRATIONS_TABLE, REGION, WORKFLOWS_TABLE
+from infra.local.names import MIGRATIONS_TABLE, WORKFLOWS_TABLE
 from tests.e2e.conftest import LocalHttp
+from tests.support.aws import emulated_aws_client
 from tests.support.http import wait_for
 from tests.support.version_1 import store_as_version_1, table_items
 
@@ -80,13 +80,7 @@ def applications_under_review(local: LocalHttp, project_id: str, workflow_ids: l
 
 @pytest.fixture
 def aws(local: LocalHttp) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=local.aws_endpoint,
-        region_name=REGION,
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-    )
+    return emulated_aws_client("dynamodb", local.aws_endpoint)
 
 
 def test_version_1_states_are_planned_applied_verified_rolled_back_and_go_on(local: LocalHttp, aws: Any):
@@ -215,9 +209,7 @@ def test_version_1_states_loaded_into_a_new_platform_are_served_current_and_left
     try:
         local = LocalHttp(first.api_url, tmp_path / "outbox", first.aws_url, first.log)
         applications_under_review(local, "kept-project", ["kept-v1"])
-        client = boto3.client(
-            "dynamodb", endpoint_url=first.aws_url, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
-        )
+        client = emulated_aws_client("dynamodb", first.aws_url)
         store_as_version_1(client, WORKFLOWS_TABLE, "kept-v1", flagged=True)
     finally:
         first.stop()
@@ -226,13 +218,7 @@ def test_version_1_states_loaded_into_a_new_platform_are_served_current_and_left
     second = start_local_platform(tmp_path)
     try:
         local = LocalHttp(second.api_url, tmp_path / "outbox", second.aws_url, second.log)
-        client = boto3.client(
-            "dynamodb",
-            endpoint_url=second.aws_url,
-            region_name=REGION,
-            aws_access_key_id="x",
-            aws_secret_access_key="x",
-        )
+        client = emulated_aws_client("dynamodb", second.aws_url)
         key = {"pk": {"S": "WF#kept-v1"}, "sk": {"S": "STATE"}}
         stored = wait_for(
             lambda: client.get_item(TableName=WORKFLOWS_TABLE, Key=key, ConsistentRead=True)["Item"],

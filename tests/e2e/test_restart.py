@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import boto3
 import pytest
 
 from infra.local.launcher import LocalProcess, start_local_platform
 from tests.e2e.conftest import LocalHttp
+from tests.support.aws import emulated_aws_client
 from tests.support.http import upload_file, wait_for
 
 APPLICANT = {"user": "alice", "groups": "applicants"}
@@ -140,13 +140,7 @@ def test_a_restart_in_the_middle_of_lifecycles_loses_nothing_and_they_go_on(tmp_
         assert local("GET", "/local/clock")[1]["now"] >= clock_before["now"]
         assert local("GET", "/local/clock")[1]["offsetSeconds"] >= clock_before["offsetSeconds"]
         # and the uploaded file
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=second.aws_url,
-            region_name="ap-southeast-2",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-        )
+        s3 = emulated_aws_client("s3", second.aws_url)
         assert s3.get_object(Bucket="accu-local-documents", Key=declared["objectKey"])["Body"].read() == content
         # And the kept signal is applied by the wait the resumed execution opens
         kept_state = wait_for(lambda: state(local, "keep-kept"), lambda s: s["status"] == "SUBMITTED", 15)
