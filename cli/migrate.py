@@ -7,20 +7,21 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import click
 
+from cli.api import ApiError, ApiUnreachable, PlatformApi
 from cli.output import ProgressLine, complain, emit
 from cli.output import text_table as table
-from cli.platform_api import PlatformApi
 from cli.target import Target, TargetUnreachable, resolve, target_options
 from functions.dal.migrations import MigrationStore
 from functions.dal.stepfunctions import DefinitionVersions, Executions
 from functions.domain.lifecycles import LIFECYCLES
 from functions.domain.schema import registry
 from functions.service.migrations import MigrationError, MigrationService
-from functions.service.moves import ExecutionMoves
+from functions.service.moves import ExecutionMoves, MoveRefused
 from infra.catalog import routed_statuses
 
 DEFAULT_SEGMENTS = 4
@@ -46,33 +47,96 @@ def _scope(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--type", "types", multiple=True, metavar="TYPE", help="only this type (repeatable)")(command)
 
 
-def _runner(
-    label: str, command: Callable[..., dict[str, Any]], text: Callable[[dict[str, Any]], str]
-) -> Callable[..., None]:
-    """Resolve where, build what the command needs, run it, answer; exit 1 when it found problems."""
+@dataclass
+class _Session:
+    """Where a migration command acts and what it acts through."""
 
-    def run(where: Any, output: str, user: str, **arguments: Any) -> None:
-        where.user = user
+    target: Target
+    records: MigrationStore
+    progress: ProgressLine
+    user: str
+
+    def migrations(self) -> MigrationService:
+        return MigrationService(
+            self.records,
+            Executions(self.target.client("stepfunctions"), {}),
+            LIFECYCLES,
+            registry(),
+            now=self.target.now,
+            actor=self.user,
+            progress=self.progress,
+        )
+
+    def moves(self) -> ExecutionMoves:
+        if self.target.api is None:
+            raise TargetUnreachable(f"the REST API of the {self.target.description} is not known")
+        return ExecutionMoves(
+            self.records,
+            DefinitionVersions(self.target.client("stepfunctions"), dict(self.target.live_aliases)),
+            InterventionMover(self.target.api),
+            LIFECYCLES,
+            routed_statuses,
+            now=self.target.now,
+            actor=self.user,
+            progress=self.progress,
+        )
+
+
+class InterventionMover:
+    """Moves a workflow as the platform's own operator intervention ``moveExecution``."""
+
+    def __init__(self, api: PlatformApi):
+        self.api = api
+
+    def move(self, workflow_id: str, status: str, reason: str, from_version: int | None, to_version: int) -> None:
+        body = {
+            "action": "moveExecution",
+            "reason": reason,
+            "status": status,
+            "fromDefinitionVersion": from_version,
+            "toDefinitionVersion": to_version,
+        }
         try:
-            target = resolve(where)
-            records = MigrationStore(target.client("dynamodb"), target.workflows_table, target.migrations_table)
-            progress = ProgressLine(f"migrate {label}")
-            try:
-                report = command(target, records, progress, user, **arguments)
-            finally:
-                progress.close()
-        except TargetUnreachable as error:
-            complain(str(error))
-            raise SystemExit(3) from error
-        except MigrationError as error:
-            complain(str(error))
-            raise SystemExit(2) from error
-        report["target"] = target.description
-        emit(report, output, text(report))
-        if not report["ok"]:
-            raise SystemExit(1)
+            self.api.call("POST", f"/workflows/{workflow_id}/interventions", body)
+        except ApiError as refused:
+            raise MoveRefused(str(refused)) from refused
+        except ApiUnreachable as error:
+            raise TargetUnreachable(str(error)) from error
 
-    return run
+
+def _run(
+    label: str,
+    text: Callable[[dict[str, Any]], str],
+    where: Any,
+    output: str,
+    user: str,
+    act: Callable[[_Session], dict[str, Any]],
+) -> None:
+    """Resolve where, run the command, answer; exit 1 when it found problems, 2 when it cannot be done,
+    3 when the platform cannot be reached."""
+    where.user = user
+    try:
+        target = resolve(where)
+        session = _Session(
+            target,
+            MigrationStore(target.client("dynamodb"), target.workflows_table, target.migrations_table),
+            ProgressLine(f"migrate {label}"),
+            user,
+        )
+        try:
+            report = act(session)
+        finally:
+            session.progress.close()
+    except TargetUnreachable as error:
+        complain(str(error))
+        raise SystemExit(3) from error
+    except MigrationError as error:
+        complain(str(error))
+        raise SystemExit(2) from error
+    report["target"] = target.description
+    emit(report, output, text(report))
+    if not report["ok"]:
+        raise SystemExit(1)
 
 
 def _common(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -93,31 +157,22 @@ def _common(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
-def _service(target: Target, records: MigrationStore, progress: ProgressLine, user: str) -> MigrationService:
-    return MigrationService(
-        records,
-        Executions(target.client("stepfunctions"), {}),
-        LIFECYCLES,
-        registry(),
-        now=target.now,
-        actor=user,
-        progress=progress,
-    )
-
-
 @migrate.command()
 @_scope
 @click.option("--sample", type=click.IntRange(0, 100), default=3, show_default=True, help="before/after diffs to show")
 @_common
-def plan(**arguments: Any) -> None:
+def plan(
+    where: Any, output: str, user: str, types: tuple[str, ...], to_version: int | None, segments: int, sample: int
+) -> None:
     """What would change, by type and from-version, with sample diffs; writes nothing."""
-    _runner(
+    _run(
         "plan",
-        lambda target, records, progress, user, types, to_version, segments, sample: _service(
-            target, records, progress, user
-        ).plan(tuple(types), to_version, segments, sample),
         _plan_text,
-    )(**arguments)
+        where,
+        output,
+        user,
+        lambda session: session.migrations().plan(types, to_version, segments, sample),
+    )
 
 
 @migrate.command()
@@ -131,50 +186,55 @@ def plan(**arguments: Any) -> None:
 )
 @click.option("--run", "run_id", help="resume this interrupted run (with what it was asked)")
 @_common
-def apply(**arguments: Any) -> None:
+def apply(
+    where: Any,
+    output: str,
+    user: str,
+    types: tuple[str, ...],
+    to_version: int | None,
+    segments: int,
+    rate: float,
+    run_id: str | None,
+) -> None:
     """Back up and migrate every state below the version (resumable, idempotent)."""
-    _runner(
+    _run(
         "apply",
-        lambda target, records, progress, user, types, to_version, segments, rate, run_id: _service(
-            target, records, progress, user
-        ).apply(tuple(types), to_version, segments, rate, run_id),
         _apply_text,
-    )(**arguments)
+        where,
+        output,
+        user,
+        lambda session: session.migrations().apply(types, to_version, segments, rate, run_id),
+    )
 
 
 @migrate.command()
 @click.option("--run", "run_id", required=True)
 @_common
-def verify(**arguments: Any) -> None:
+def verify(where: Any, output: str, user: str, run_id: str) -> None:
     """Re-read and check every state a run migrated."""
-    _runner(
-        "verify",
-        lambda target, records, progress, user, run_id: _service(target, records, progress, user).verify(run_id),
-        _verify_text,
-    )(**arguments)
+    _run("verify", _verify_text, where, output, user, lambda session: session.migrations().verify(run_id))
 
 
 @migrate.command()
 @click.option("--run", "run_id", required=True)
 @_common
-def rollback(**arguments: Any) -> None:
+def rollback(where: Any, output: str, user: str, run_id: str) -> None:
     """Restore every state a run migrated exactly as it was."""
-    _runner(
-        "rollback",
-        lambda target, records, progress, user, run_id: _service(target, records, progress, user).rollback(run_id),
-        _rollback_text,
-    )(**arguments)
+    _run("rollback", _rollback_text, where, output, user, lambda session: session.migrations().rollback(run_id))
 
 
 @migrate.command()
 @_common
-def runs(**arguments: Any) -> None:
+def runs(where: Any, output: str, user: str) -> None:
     """The migration runs and their status."""
-    _runner(
+    _run(
         "runs",
-        lambda target, records, progress, user: {"command": "runs", "ok": True, "runs": records.runs()},
         lambda report: _runs_text(report["runs"]),
-    )(**arguments)
+        where,
+        output,
+        user,
+        lambda session: {"command": "runs", "ok": True, "runs": session.records.runs()},
+    )
 
 
 @migrate.command()
@@ -192,28 +252,25 @@ def runs(**arguments: Any) -> None:
     "--segments", type=click.IntRange(1, 64), default=DEFAULT_SEGMENTS, show_default=True, help="parallel Scan segments"
 )
 @_common
-def move(**arguments: Any) -> None:
+def move(
+    where: Any,
+    output: str,
+    user: str,
+    move_type: str,
+    mapping: tuple[str, ...],
+    dry_run: bool,
+    reason: str | None,
+    segments: int,
+) -> None:
     """End running workflows' executions and start them on the live definition."""
-    arguments["where"].needs_api = True
-    _runner(
+    where.needs_api = True
+    _run(
         "move",
-        lambda target, records, progress, user, move_type, mapping, dry_run, reason, segments: _moves(
-            target, records, progress, user
-        ).move(move_type, _mapping(list(mapping)), dry_run, segments, reason),
         _move_text,
-    )(**arguments)
-
-
-def _moves(target: Target, records: MigrationStore, progress: ProgressLine, user: str) -> ExecutionMoves:
-    return ExecutionMoves(
-        records,
-        DefinitionVersions(target.client("stepfunctions"), dict(target.live_aliases)),
-        PlatformApi(target),
-        LIFECYCLES,
-        routed_statuses,
-        now=target.now,
-        actor=user,
-        progress=progress,
+        where,
+        output,
+        user,
+        lambda session: session.moves().move(move_type, _mapping(list(mapping)), dry_run, segments, reason),
     )
 
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 # Where the answer goes to a file or a pipe (no terminal to fit), tables are this wide, so that nothing
@@ -90,20 +88,3 @@ class ProgressLine:
     def close(self) -> None:
         if self.status is not None:
             self.status.stop()
-
-
-@contextmanager
-def progress_bar(label: str, total: int | None) -> Iterator[Any]:
-    """A progress bar on standard error (silent when it is not a terminal): ``update(completed=N)``."""
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console(stderr=True),
-        transient=True,
-        disable=not console(stderr=True).is_terminal,
-    )
-    with bar:
-        task = bar.add_task(label, total=total)
-        yield lambda **fields: bar.update(task, **fields)

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import functools
 import getpass
-import json
 import os
 import types
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,8 +17,16 @@ import click
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from cli.api import OPERATORS, ApiError, ApiUnreachable, PlatformApi, default_api_url
 from infra.catalog import CATALOG, LIVE_ALIAS
-from infra.local.names import ACCOUNT, DEFAULT_API_PORT, DEFAULT_AWS_PORT, MIGRATIONS_TABLE, REGION, WORKFLOWS_TABLE
+from infra.local.names import (
+    DEFAULT_API_PORT,
+    DEFAULT_AWS_PORT,
+    MIGRATIONS_TABLE,
+    REGION,
+    WORKFLOWS_TABLE,
+    local_live_alias_arn,
+)
 
 DEFAULT_STAGE = "dev"
 
@@ -40,9 +45,8 @@ class Target:
     # The local platform's virtual clock runs ahead of this machine's once time was skipped: what a
     # command records (history events, runs) is dated on the platform's clock.
     clock_offset_seconds: float = 0.0
-    # The REST API and how to be an operator there (locally the identity headers, in AWS a Cognito token).
-    api_url: str | None = None
-    api_headers: tuple[tuple[str, str], ...] = ()
+    # The REST API, as an operator (locally the identity headers, in AWS a Cognito token); None: not known.
+    api: PlatformApi | None = None
     # Each lifecycle's live alias (workflow type -> ARN).
     live_aliases: tuple[tuple[str, str], ...] = ()
 
@@ -98,8 +102,8 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--api-url",
             envvar="ACCU_API_URL",
-            default=lambda: os.environ.get("ACCU_API_URL") or f"http://127.0.0.1:{DEFAULT_API_PORT}",
-            show_default=f"http://127.0.0.1:{DEFAULT_API_PORT}",
+            default=default_api_url,
+            show_default=f"http://127.0.0.1:$PORT, {DEFAULT_API_PORT}",
             help="the REST API (locally also its clock) (ACCU_API_URL)",
         ),
         click.option("--token", envvar="ACCU_TOKEN", help="with --aws: an operator's Cognito ID token (ACCU_TOKEN)"),
@@ -115,20 +119,17 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def resolve(options: Any) -> Target:
     if not options.aws:
+        api = PlatformApi.as_caller(options.api_url, options.user or getpass.getuser(), OPERATORS)
         target = Target(
             description=f"local platform at {options.endpoint_url}",
             region=REGION,
             workflows_table=options.workflows_table or WORKFLOWS_TABLE,
             migrations_table=options.migrations_table or MIGRATIONS_TABLE,
             endpoint_url=options.endpoint_url,
-            clock_offset_seconds=_local_clock_offset(options.api_url),
-            api_url=options.api_url.rstrip("/"),
-            api_headers=(("X-User-Id", options.user or getpass.getuser()), ("X-User-Groups", "operators")),
+            clock_offset_seconds=_local_clock_offset(api),
+            api=api,
             live_aliases=tuple(
-                (
-                    workflow_type,
-                    f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:accu-local-{entry.state_machine_name}:{LIVE_ALIAS}",
-                )
+                (workflow_type, local_live_alias_arn(entry.state_machine_name, LIVE_ALIAS))
                 for workflow_type, entry in CATALOG.items()
             ),
         )
@@ -155,8 +156,7 @@ def resolve(options: Any) -> Target:
         region,
         workflows,
         migrations,
-        api_url=(platform.get("ApiUrl") or "").rstrip("/") or None,
-        api_headers=(("Authorization", options.token),) if options.token else (),
+        api=PlatformApi.as_caller(platform["ApiUrl"], "", OPERATORS, options.token) if "ApiUrl" in platform else None,
         live_aliases=tuple(
             (workflow_type, platform[f"{entry.state_machine_name}LiveAlias"])
             for workflow_type, entry in CATALOG.items()
@@ -167,13 +167,12 @@ def resolve(options: Any) -> Target:
     return target
 
 
-def _local_clock_offset(api_url: str) -> float:
+def _local_clock_offset(api: PlatformApi) -> float:
     try:
-        with urllib.request.urlopen(f"{api_url.rstrip('/')}/local/clock", timeout=5) as response:
-            return float(json.loads(response.read())["offsetSeconds"])
-    except (OSError, ValueError, KeyError) as error:
+        return float(api.call("GET", "/local/clock")["offsetSeconds"])
+    except (ApiUnreachable, ApiError, KeyError, TypeError) as error:
         raise TargetUnreachable(
-            f"cannot read the local platform's clock at {api_url} ({error}); start it with `make local`"
+            f"cannot read the local platform's clock at {api.base} ({error}); start it with `make local`"
         ) from error
 
 

@@ -3,6 +3,7 @@ through, what changes (a diff), and the state and ``MIGRATED`` history event it 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -105,6 +106,11 @@ def _diff(before: Any, after: Any, path: str, entries: list[dict[str, Any]]) -> 
             _diff(before.get(key), after.get(key), f"{path}.{key}" if path else str(key), entries)
     elif before != after:
         entries.append({"path": path, "before": before, "after": after})
+
+
+def new_run_id(now: datetime) -> str:
+    """A migration run's id: when it started, and a random tail (two runs in a second differ)."""
+    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
 
 
 def version_number(version_arn: str) -> int:

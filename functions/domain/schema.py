@@ -68,8 +68,11 @@ class SchemaRegistry:
         """The item at ``to_version`` (the current one by default). An item of a later version than
         this code knows is answered as it is: its new fields are optional and ignored here."""
         target = self.current if to_version is None else to_version
+        from_version = self.version_of(item)
+        if from_version >= target:
+            return item  # every read: mostly current already, answered as it is (no copy)
         upgraded = dict(item)
-        for version, change in self.steps(workflow_type, self.version_of(item), target):
+        for version, change in self.steps(workflow_type, from_version, target):
             if change is not None:
                 upgraded = getattr(change, kind)(upgraded)
             upgraded["schemaVersion"] = version

@@ -11,7 +11,6 @@ and a state already at the version is never written again.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from functions.domain.lifecycle import Lifecycle
-from functions.domain.migration import migrated, upgrade_of
+from functions.domain.migration import migrated, new_run_id, upgrade_of
 from functions.domain.schema import SchemaRegistry
 from functions.domain.time import iso
 from functions.domain.workflow import EventType, Workflow
@@ -130,7 +129,7 @@ class MigrationService:
                 return {**run["report"], "resumed": False, "message": "the run had completed: nothing to resume"}
         else:
             run = {
-                "runId": _new_run_id(self.now()),
+                "runId": new_run_id(self.now()),
                 "command": "apply",
                 "startedAt": iso(self.now()),
                 "startedBy": self.actor,
@@ -404,7 +403,3 @@ class MigrationService:
         if unknown:
             raise MigrationError(f"unknown workflow type(s) {unknown}; known: {sorted(self.lifecycles)}")
         return tuple(sorted(workflow_types))
-
-
-def _new_run_id(now: datetime) -> str:
-    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"

@@ -11,13 +11,12 @@ everything else; this module decides which workflows move where.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
 from functions.domain.lifecycle import Lifecycle
-from functions.domain.migration import MoveDecision, decide_move, version_number
+from functions.domain.migration import MoveDecision, decide_move, new_run_id, version_number
 from functions.domain.time import iso
 from functions.service.migrations import MigrationError, Progress
 from functions.service.ports import MigrationRecords
@@ -77,7 +76,7 @@ class ExecutionMoves:
             )
         live_version = version_number(routes[0][0])
         known = self.routed_statuses(definition)
-        run_id = f"{self.now():%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+        run_id = new_run_id(self.now())
         reason = reason or f"moved to version {live_version} of the {workflow_type} definition (run {run_id})"
         decisions: list[dict[str, Any]] = []
         counts = {"running": 0, "moved": 0, "wouldMove": 0, "current": 0, "refused": 0, "failed": 0}

@@ -9,3 +9,12 @@ IDEMPOTENCY_TABLE = "accu-local-idempotency"
 MIGRATIONS_TABLE = "accu-local-migrations"
 DEFAULT_API_PORT = 8000
 DEFAULT_AWS_PORT = 4566
+
+
+def local_state_machine_name(catalog_name: str) -> str:
+    """A lifecycle's state machine locally (its catalog ``state_machine_name`` under the local prefix)."""
+    return f"accu-local-{catalog_name}"
+
+
+def local_live_alias_arn(catalog_name: str, alias: str) -> str:
+    return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{local_state_machine_name(catalog_name)}:{alias}"

@@ -26,6 +26,7 @@ from botocore.config import Config
 from functions import clock as platform_clock
 from functions import dependencies
 from functions.dal.dynamodb import INDEXES, KEY_ATTRIBUTES, workflow_pk
+from functions.domain.migration import version_number
 from functions.models.settings import Settings
 from functions.service.ports import ListFilter
 from infra.catalog import (
@@ -43,7 +44,14 @@ from infra.local.events import EventRouter, StreamPump, route_puts_to
 from infra.local.faults import FailingCompletions, FaultPlan
 from infra.local.lambda_environment import LambdaEnvironment
 from infra.local.lambdas import InProcessLambdas
-from infra.local.names import ACCOUNT, IDEMPOTENCY_TABLE, MIGRATIONS_TABLE, REGION, WORKFLOWS_TABLE
+from infra.local.names import (
+    ACCOUNT,
+    IDEMPOTENCY_TABLE,
+    MIGRATIONS_TABLE,
+    REGION,
+    WORKFLOWS_TABLE,
+    local_state_machine_name,
+)
 from infra.local.outbox import Outbox
 from infra.local.scheduler import LocalScheduler
 
@@ -382,7 +390,7 @@ class LocalPlatform:
             definition = entry.render(arns)
             # Published as version 1 behind a live alias, as the stacks deploy it: executions start on the alias.
             created = stepfunctions.create_state_machine(
-                name=f"accu-local-{entry.state_machine_name}",
+                name=local_state_machine_name(entry.state_machine_name),
                 definition=definition,
                 roleArn=role_arn,
                 type="STANDARD",
@@ -459,7 +467,7 @@ class LocalPlatform:
                 "liveAliasArn": alias_arn,
                 "live": [
                     {
-                        "version": int(route["stateMachineVersionArn"].rsplit(":", 1)[1]),
+                        "version": version_number(route["stateMachineVersionArn"]),
                         "stateMachineVersionArn": route["stateMachineVersionArn"],
                         "weight": route["weight"],
                     }

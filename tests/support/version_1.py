@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.dal.dynamodb import STATE_SK, deserialize, serialize, workflow_pk
+from functions.dal.dynamodb import STATE_SK, deserialize, every_item, serialize, workflow_pk
 
 
 def store_as_version_1(client: Any, table: str, workflow_id: str, *, flagged: bool, labelled: bool = True) -> dict:
@@ -25,11 +25,5 @@ def store_as_version_1(client: Any, table: str, workflow_id: str, *, flagged: bo
 
 def table_items(client: Any, table: str) -> list[dict[str, Any]]:
     """Every item of a table, as stored, in key order (to compare a table before and after)."""
-    items: list[dict[str, Any]] = []
-    request: dict[str, Any] = {"TableName": table}
-    while True:
-        response = client.scan(**request)
-        items.extend(response.get("Items", []))
-        if "LastEvaluatedKey" not in response:
-            return sorted(items, key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    items = every_item(client.scan, {"TableName": table})
+    return sorted(items, key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
