@@ -12,16 +12,18 @@ import boto3
 from botocore.config import Config
 
 from functions import clock
+from functions.dal.batches import BatchStore
 from functions.dal.dynamodb import WorkflowStore
 from functions.dal.eventbridge import EventBus
 from functions.dal.s3 import DocumentFiles
 from functions.dal.sns import Notifier
-from functions.dal.stepfunctions import Executions
+from functions.dal.stepfunctions import Executions, StateMachine
 from functions.domain.events import SOURCE
 from functions.domain.lifecycles import LIFECYCLES
 from functions.domain.operations import Thresholds
 from functions.models.settings import Settings
 from functions.service.activities import WorkflowActivities
+from functions.service.batches import BatchOperations
 from functions.service.engine import WorkflowEngine
 from functions.service.interventions import WorkflowInterventions
 from functions.service.operations import OperationsService
@@ -78,6 +80,23 @@ def interventions() -> WorkflowInterventions:
     return WorkflowInterventions(engine(), signals())
 
 
+@functools.cache
+def batches() -> BatchOperations:
+    config = settings()
+    if not config.batches_table_name:
+        raise RuntimeError("BATCHES_TABLE_NAME is not set: the function does not run batches (infra/catalog.py)")
+    client = boto3.client("stepfunctions")
+    state_machine = StateMachine(client, config.batch_state_machine_arn) if config.batch_state_machine_arn else None
+    return BatchOperations(
+        engine(),
+        queries(),
+        signals(),
+        interventions(),
+        BatchStore(boto3.client("dynamodb"), config.batches_table_name),
+        state_machine,
+    )
+
+
 def document_files() -> DocumentFiles | None:
     config = settings()
     if not config.documents_bucket_name:
@@ -116,5 +135,5 @@ def reset() -> None:
     operations.cache_clear()
     event_bus.cache_clear()
     settings.cache_clear()
-    for factory in (engine, queries, starts, signals, activities, interventions):
+    for factory in (engine, queries, starts, signals, activities, interventions, batches):
         factory.cache_clear()

@@ -8,6 +8,7 @@ state machine invokes, and the substitutions that fill the ASL's ``${...}`` plac
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -48,6 +49,8 @@ class Capability:
 WORKFLOWS_TABLE = "workflows table and its indexes"
 WORKFLOWS_TABLE_ITEMS = "workflows table"
 WORKFLOWS_STREAM = "workflows table's stream"
+BATCHES_TABLE = "batches table"
+BATCH_STATE_MACHINE = "batch operation state machine"
 IDEMPOTENCY_TABLE = "idempotency table"
 STATE_MACHINES = "lifecycle state machines"
 EXECUTIONS = "lifecycle executions"
@@ -116,6 +119,26 @@ PUBLISHES_NOTIFICATIONS = Capability(
     ("notifications_topic_arn",),
 )
 PUTS_EVENTS = Capability("puts events", (Grant(("events:PutEvents",), EVENT_BUS),), ("event_bus_name",))
+# A batch's record, its claims and outcomes (functions/dal/batches.py); nothing deletes them.
+RUNS_BATCHES = Capability(
+    "runs batches",
+    (
+        Grant(
+            (
+                "dynamodb:ConditionCheckItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:Query",
+                "dynamodb:UpdateItem",
+            ),
+            BATCHES_TABLE,
+        ),
+    ),
+    ("batches_table_name",),
+)
+STARTS_BATCHES = Capability(
+    "starts batches", (Grant(("states:StartExecution",), BATCH_STATE_MACHINE),), ("batch_state_machine_arn",)
+)
 READS_DOCUMENTS = Capability("reads documents", (Grant(("s3:GetObject",), UPLOADS),), ("documents_bucket_name",))
 # A presigned URL carries its signer's rights: the API's role must be allowed the upload itself.
 PRESIGNS_UPLOADS = Capability(
@@ -136,6 +159,8 @@ CAPABILITIES: dict[str, Capability] = {
         PUTS_EVENTS,
         READS_DOCUMENTS,
         PRESIGNS_UPLOADS,
+        RUNS_BATCHES,
+        STARTS_BATCHES,
     )
 }
 # What moving workflows takes: a change commits, a new workflow (a follow-up, a retry, a
@@ -185,7 +210,7 @@ API = FunctionSpec(
     "Api",
     "functions.handlers.api.handler",
     "REST API of the workflow platform",
-    may=(*MOVES_WORKFLOWS, STOPS_EXECUTIONS, KEEPS_IDEMPOTENCY_RECORDS, PRESIGNS_UPLOADS),
+    may=(*MOVES_WORKFLOWS, STOPS_EXECUTIONS, KEEPS_IDEMPOTENCY_RECORDS, PRESIGNS_UPLOADS, RUNS_BATCHES, STARTS_BATCHES),
     timeout_seconds=25,
 )
 OPEN_WAIT = FunctionSpec(
@@ -274,6 +299,14 @@ DAILY_REPORT = FunctionSpec(
     concurrency_reason="One report run at a time: a repeated delivery of the schedule must not e-mail the same "
     "report twice at once (SNS publishes are not idempotent).",
 )
+# A step acts for a minute at most (functions/domain/batches.py); the rest is margin for its last workflow.
+RUN_BATCH = FunctionSpec(
+    "RunBatch",
+    "functions.handlers.run_batch.handler",
+    "A step of a batch operation: counts the workflows its filter matches, or acts on the next of them at its rate",
+    may=(*MOVES_WORKFLOWS, STOPS_EXECUTIONS, RUNS_BATCHES, STARTS_BATCHES),
+    timeout_seconds=120,
+)
 EXECUTION_STATUS = FunctionSpec(
     "ExecutionStatusChanged",
     "functions.handlers.execution_status.handler",
@@ -296,6 +329,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         RELEASE_WAITS,
         DAILY_REPORT,
         EXECUTION_STATUS,
+        RUN_BATCH,
     )
 }
 WAITS = (OPEN_WAIT.name, ON_TIMEOUT.name, RECORD_FAILURE.name)
@@ -306,17 +340,14 @@ def function_placeholder(function_name: str) -> str:
 
 
 @dataclass(frozen=True)
-class LifecycleEntry:
-    lifecycle: Lifecycle
-    asl_file: Path
-    # The construct id and name stem of the lifecycle's state machine.
-    state_machine_name: str
-    # The functions its state machine invokes.
-    functions: tuple[str, ...]
+class StateMachineEntry:
+    """A state machine of the catalog: its ASL file, the construct id and name stem of its state machine,
+    the functions it invokes, and what it is (the state machine's comment)."""
 
-    @property
-    def type(self) -> str:
-        return self.lifecycle.type
+    asl_file: Path
+    state_machine_name: str
+    functions: tuple[str, ...]
+    description: str
 
     def definition_template(self) -> str:
         return self.asl_file.read_text()
@@ -324,21 +355,12 @@ class LifecycleEntry:
     def placeholders(self) -> set[str]:
         return set(PLACEHOLDER.findall(self.definition_template()))
 
-    def timeouts(self, overrides: Mapping[str, int] | None = None) -> dict[str, int]:
-        """Timeout name → seconds: the lifecycle's defaults, with a deployment's overrides."""
-        unknown = set(overrides or {}) - set(self.lifecycle.default_timeouts())
-        if unknown:
-            raise ValueError(f"{self.type} has no timeouts named {sorted(unknown)}")
-        return {**self.lifecycle.default_timeouts(), **(overrides or {})}
-
     def substitutions(self, function_arns: Mapping[str, str]) -> dict[str, str]:
-        """Placeholder → value: the ARNs of the functions the state machine invokes. Timeouts are not
-        written into the definition: each wait's length travels with the execution (``waitSeconds``),
-        so that a new execution continues a state's timers (``functions/domain/executions.py``)."""
+        """Placeholder → value: the ARNs of the functions the state machine invokes."""
         return {function_placeholder(name): function_arns[name] for name in self.functions}
 
     def render(self, function_arns: Mapping[str, str], template: str | None = None) -> str:
-        """The ASL (the catalog's file, or another template of this lifecycle) with its placeholders
+        """The ASL (the catalog's file, or another template of this state machine) with its placeholders
         filled, as CloudFormation's DefinitionSubstitutions would."""
         template = self.definition_template() if template is None else template
         values = self.substitutions(function_arns)
@@ -346,6 +368,26 @@ class LifecycleEntry:
         if missing:
             raise KeyError(f"{self.asl_file.name} has placeholders with no substitution: {sorted(missing)}")
         return PLACEHOLDER.sub(lambda match: values[match.group(1)], template)
+
+
+@dataclass(frozen=True)
+class LifecycleEntry(StateMachineEntry):
+    """A lifecycle's state machine. Timeouts are not written into its definition: each wait's length
+    travels with the execution (``waitSeconds``), so that a new execution continues a state's timers
+    (``functions/domain/executions.py``)."""
+
+    lifecycle: Lifecycle = dataclasses.field(kw_only=True)
+
+    @property
+    def type(self) -> str:
+        return self.lifecycle.type
+
+    def timeouts(self, overrides: Mapping[str, int] | None = None) -> dict[str, int]:
+        """Timeout name → seconds: the lifecycle's defaults, with a deployment's overrides."""
+        unknown = set(overrides or {}) - set(self.lifecycle.default_timeouts())
+        if unknown:
+            raise ValueError(f"{self.type} has no timeouts named {sorted(unknown)}")
+        return {**self.lifecycle.default_timeouts(), **(overrides or {})}
 
 
 ROUTER_STATE = "Route"
@@ -384,28 +426,43 @@ CATALOG: dict[str, LifecycleEntry] = {
             lifecycle=accu_application.LIFECYCLE,
             asl_file=STATEMACHINES / "accu_application.asl.json",
             state_machine_name="AccuApplicationLifecycle",
+            description="The accu-application lifecycle",
             functions=(OPEN_WAIT.name, ON_TIMEOUT.name, RECORD_FAILURE.name),
         ),
         LifecycleEntry(
             lifecycle=project.LIFECYCLE,
             asl_file=STATEMACHINES / "project.asl.json",
             state_machine_name="ProjectLifecycle",
+            description="The project lifecycle",
             functions=WAITS,
         ),
         LifecycleEntry(
             lifecycle=document.LIFECYCLE,
             asl_file=STATEMACHINES / "document.asl.json",
             state_machine_name="DocumentLifecycle",
+            description="The document lifecycle",
             functions=(*WAITS, VALIDATE_DOCUMENT.name),
         ),
         LifecycleEntry(
             lifecycle=calendar.LIFECYCLE,
             asl_file=STATEMACHINES / "calendar.asl.json",
             state_machine_name="CalendarLifecycle",
+            description="The calendar lifecycle",
             functions=(OPEN_WAIT.name, ON_TIMEOUT.name, RECORD_FAILURE.name),
         ),
     )
 }
+
+
+# The platform's own workflow: batch operations (functions/service/batches.py), deployed and run like a
+# lifecycle's state machine (a version behind the live alias, logs, tracing, alarms).
+BATCH_OPERATION = StateMachineEntry(
+    asl_file=STATEMACHINES / "batch_operation.asl.json",
+    state_machine_name="BatchOperation",
+    functions=(RUN_BATCH.name,),
+    description="Batch operations on workflows",
+)
+STATE_MACHINE_ENTRIES: tuple[StateMachineEntry, ...] = (*CATALOG.values(), BATCH_OPERATION)
 
 
 @dataclass(frozen=True)
@@ -498,4 +555,4 @@ STREAM_CONSUMER = PUBLISH_EVENTS.name
 STREAM_FILTER: dict[str, Any] = {"dynamodb": {"Keys": {"sk": {"S": [{"prefix": "HISTORY#"}]}}}}
 
 # Functions invoked by a state machine (the API function is invoked by API Gateway).
-ACTIVITY_FUNCTIONS = sorted({name for entry in CATALOG.values() for name in entry.functions})
+ACTIVITY_FUNCTIONS = sorted({name for entry in STATE_MACHINE_ENTRIES for name in entry.functions})

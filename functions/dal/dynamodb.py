@@ -729,20 +729,26 @@ class WorkflowStore:
         return deserialize(item)["report"] if item else None
 
     def _transact(self, operations: list[dict[str, Any]]) -> None:
-        for attempt in range(TRANSACTION_CONFLICT_RETRIES):
-            try:
-                self.client.transact_write_items(TransactItems=operations)
-                return
-            except ClientError as error:
-                if error.response["Error"]["Code"] != "TransactionCanceledException":
-                    raise
-                reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-                if "ConditionalCheckFailed" in reasons:
-                    raise StaleWrite(str(reasons)) from error
-                if attempt == TRANSACTION_CONFLICT_RETRIES - 1:
-                    raise
-                # Another transaction held one of the items (a shared counter shard): back off, jittered.
-                time.sleep(random.uniform(0, 0.02 * 2**attempt))
+        transact(self.client, operations)
+
+
+def transact(client: Any, operations: list[dict[str, Any]]) -> None:
+    """One transaction: StaleWrite when a condition failed, retried (jittered) while another
+    transaction holds one of the items."""
+    for attempt in range(TRANSACTION_CONFLICT_RETRIES):
+        try:
+            client.transact_write_items(TransactItems=operations)
+            return
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+            if "ConditionalCheckFailed" in reasons:
+                raise StaleWrite(str(reasons)) from error
+            if attempt == TRANSACTION_CONFLICT_RETRIES - 1:
+                raise
+            # Another transaction held one of the items (a shared counter shard): back off, jittered.
+            time.sleep(random.uniform(0, 0.02 * 2**attempt))
 
 
 # Key and index attributes of the stored item that are not fields of the workflow.

@@ -85,3 +85,17 @@ class DefinitionVersions:
                 return None
             raise
         return version_number(version_arn) if version_arn else None
+
+
+class StateMachine:
+    """One of the platform's own state machines (the batch operation's), started through its ARN."""
+
+    def __init__(self, client: Any, state_machine_arn: str):
+        self.client = client
+        self.state_machine_arn = state_machine_arn
+
+    def start(self, name: str, payload: dict[str, Any]) -> str:
+        response = self.client.start_execution(
+            stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(payload)
+        )
+        return str(response["executionArn"])

@@ -163,3 +163,18 @@ class TransientActivityError(Exception):
 
 class PermanentActivityError(Exception):
     """An activity failed for a reason retrying cannot fix: the workflow fails."""
+
+
+class BatchNotFound(DomainError):
+    status_code = 404
+    code = "BATCH_NOT_FOUND"
+
+    def __init__(self, batch_id: str):
+        super().__init__(f"no batch with id {batch_id!r}", [{"field": "batchId", "value": batch_id}])
+
+
+class BatchNotInState(DomainError):
+    """A cancel of a batch that has ended, a resume of one that has not failed."""
+
+    status_code = 409
+    code = "BATCH_STATE"

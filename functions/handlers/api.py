@@ -49,6 +49,7 @@ from functions.handlers.observability import logger, tracer
 from functions.models.api import (
     SIGNAL_NAME_PATTERN,
     WORKFLOW_REFERENCE_PATTERN,
+    BatchRequest,
     EscalateRequest,
     InterventionAction,
     InterventionRequest,
@@ -60,6 +61,8 @@ from functions.models.api import (
     WorkflowType,
 )
 from functions.models.responses import (
+    BatchPage,
+    BatchView,
     DailyReport,
     ErrorBody,
     Health,
@@ -87,9 +90,10 @@ Limit = Annotated[int, Query(ge=1, le=100, description="page size")]
 REFUSALS = {
     401: "no identity: a Cognito token (locally the X-User-Id header) is needed",
     403: "the caller's groups may not do this, or a rule on whose workflow it is forbids it (details name it)",
-    404: "no such workflow, or one the caller may not see; or no such signal in the lifecycle",
+    404: "no such workflow (or batch), or one the caller may not see; or no such signal in the lifecycle",
     409: "refused in the workflow's current state: a signal not awaited now, a closed workflow, an unmet "
-    "business rule, an id in use, or a request with the same Idempotency-Key still running",
+    "business rule, an id in use, or a request with the same Idempotency-Key still running; a batch that "
+    "has ended (cancel) or has not failed (resume)",
     413: "the body is over 10 MB (API Gateway's limit)",
     415: "the body is not JSON (Content-Type must be application/json)",
     422: "the request is invalid: details name each field and why",
@@ -399,6 +403,65 @@ def intervene(workflowId: WorkflowIdPath, request: Annotated[InterventionRequest
         lambda: dependencies.interventions().intervene(identity, workflowId, request),
         {"route": "intervention", "workflowId": workflowId, **request.model_dump()},
     )
+
+
+BatchIdPath = Annotated[str, Path(pattern=r"^batch-[0-9T]{15}-[0-9a-f]{6}$", description="the batch's id")]
+
+
+@app.post(
+    "/batches",
+    summary="Start a batch operation: one action on every workflow a filter matches (operators)",
+    responses=answers({202: ("accepted: the batch, running", BatchView)}, 403, 404, *BODY_REFUSALS, 503),
+)
+def start_batch(request: Annotated[BatchRequest, Body()]) -> Response[BatchView]:
+    identity = operator()
+    return once_per_key(
+        lambda: (202, dependencies.batches().start(identity, request)),
+        {"route": "batch", **request.model_dump(mode="json")},
+    )
+
+
+@app.get(
+    "/batches",
+    summary="Batch operations, newest first (operators)",
+    responses=answers({200: ("a page of batches", BatchPage)}, 403),
+)
+def list_batches(
+    limit: Annotated[int, Query(ge=1, le=100, description="page size")] = 20,
+    nextToken: Annotated[str | None, Query(max_length=4096)] = None,
+) -> BatchPage:
+    operator()
+    return BatchPage.model_validate(dependencies.batches().list(limit, nextToken))
+
+
+@app.get(
+    "/batches/<batchId>",
+    summary="A batch operation: its state, counts and failures (operators)",
+    responses=answers({200: ("the batch", BatchView)}, 403, 404),
+)
+def get_batch(batchId: BatchIdPath) -> BatchView:
+    operator()
+    return BatchView.model_validate(dependencies.batches().get(batchId))
+
+
+@app.post(
+    "/batches/<batchId>/cancel",
+    summary="Cancel a running batch: it stops within seconds; what it changed stays (operators)",
+    responses=answers({200: ("cancel requested: the batch", BatchView)}, 403, 404, 409),
+)
+def cancel_batch(batchId: BatchIdPath) -> BatchView:
+    identity = operator()
+    return BatchView.model_validate(dependencies.batches().cancel(identity, batchId))
+
+
+@app.post(
+    "/batches/<batchId>/resume",
+    summary="Resume a failed batch where it stopped (operators)",
+    responses=answers({202: ("resumed: the batch, running", BatchView)}, 403, 404, 409, 503),
+)
+def resume_batch(batchId: BatchIdPath) -> Response[BatchView]:
+    identity = operator()
+    return _json_response(202, dependencies.batches().resume(identity, batchId))
 
 
 @app.get(

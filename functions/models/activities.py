@@ -2,6 +2,7 @@
 
 import datetime
 import json
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -33,6 +34,14 @@ class CaughtError(BaseModel):
 
 class FailureEvent(ExecutionCall):
     error: CaughtError = Field(default_factory=CaughtError)
+
+
+class BatchStepEvent(BaseModel):
+    """The batch operation's state machine calling: a step of the batch, or the failure it caught."""
+
+    batchId: str = Field(min_length=1)
+    operation: Literal["step", "fail"] = "step"
+    error: dict[str, Any] | None = None
 
 
 class ReportRequest(BaseModel):

@@ -7,8 +7,11 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from functions.domain.batches import DEFAULT_RATE_PER_SECOND, MAX_RATE_PER_SECOND
+from functions.domain.common import DateTime
 from functions.domain.lifecycle import Lifecycle
 from functions.domain.lifecycles import LIFECYCLES
+from functions.domain.workflow import ExecutionStatus
 
 WORKFLOW_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 # Addressing a workflow: ids the platform derives from others (a project's report calendars,
@@ -144,3 +147,31 @@ InterventionRequest = Annotated[
     ],
     Field(discriminator="action"),
 ]
+
+
+class BatchFilterBody(StrictBody):
+    """Which workflows: what ``GET /workflows`` filters on (at least one of them)."""
+
+    type: WorkflowType | None = Field(default=None, description="the lifecycle")
+    status: LifecycleStatus | None = Field(default=None, description="a status of that lifecycle")
+    executionStatus: ExecutionStatus | None = Field(default=None, description="the execution's status")
+    startedAfter: DateTime | None = Field(default=None, description="inclusive, RFC 3339 date-time")
+    startedBefore: DateTime | None = Field(
+        default=None, description="exclusive, RFC 3339 date-time; at most the batch's creation"
+    )
+
+
+class BatchRequest(StrictBody):
+    """One action on every workflow the filter matches, run by the platform (operators)."""
+
+    action: Literal["signal", "terminate", "retry", "escalate"]
+    filter: BatchFilterBody
+    signal: str | None = Field(
+        default=None, pattern=SIGNAL_NAME_PATTERN, description="the signal to send (action signal; needs filter.type)"
+    )
+    payload: dict[str, Any] | None = Field(default=None, description="the signal's payload (action signal)")
+    reason: str = Reason
+    dryRun: bool = Field(default=False, description="count and sample the matching workflows, change nothing")
+    ratePerSecond: int = Field(
+        default=DEFAULT_RATE_PER_SECOND, ge=1, le=MAX_RATE_PER_SECOND, description="workflows acted on per second"
+    )

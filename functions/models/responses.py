@@ -161,3 +161,60 @@ class Upload(Answer):
     method: Literal["PUT"]
     headers: dict[str, str] = Field(description="headers the PUT must carry")
     expiresAt: str
+
+
+class BatchFilterView(Answer):
+    type: str | None = None
+    status: str | None = None
+    executionStatus: str | None = None
+    startedAfter: str | None = None
+    startedBefore: str | None = None
+
+
+class BatchFailure(Answer):
+    workflowId: str
+    code: str | None = None
+    message: str | None = None
+    at: str | None = None
+
+
+class BatchView(Answer):
+    """A batch operation: what it was asked, where it is, and what became of the workflows it matched."""
+
+    batchId: str
+    action: Literal["signal", "terminate", "retry", "escalate"]
+    filter: BatchFilterView
+    signal: str | None = None
+    payload: dict[str, Any] | None = None
+    reason: str
+    dryRun: bool
+    ratePerSecond: int
+    createdBy: str
+    createdAt: str
+    state: Literal["RUNNING", "COMPLETED", "CANCELLED", "FAILED"]
+    phase: Literal["COUNTING", "APPLYING"] = Field(
+        description="COUNTING: counting (and sampling) what the filter matches; APPLYING: acting on each"
+    )
+    cancelRequested: bool
+    cancelledBy: str | None = None
+    resumedBy: str | None = None
+    matched: int = Field(description="the workflows the filter matched when counted")
+    processed: int = Field(description="applied + skipped + failed so far")
+    applied: int
+    kept: int = Field(description="of the applied signals, those kept for the workflow's next wait (202)")
+    skipped: int = Field(description="not changed: their state refused the action (skippedReasons says why)")
+    failed: int
+    skippedReasons: dict[str, int] = Field(description="error code → how many workflows it skipped")
+    sample: list[str] = Field(description="the first matching workflows' ids (at most 20)")
+    executions: list[str] = Field(description="the batch's Step Functions executions, the current one last")
+    error: dict[str, Any] | None = Field(default=None, description="on FAILED: what the state machine caught")
+    updatedAt: str | None = None
+    finishedAt: str | None = None
+    failures: list[BatchFailure] | None = Field(
+        default=None, description="on GET /batches/{batchId}: the first workflows the batch failed on, and why"
+    )
+
+
+class BatchPage(Answer):
+    items: list[BatchView]
+    nextToken: str | None

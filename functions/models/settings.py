@@ -19,6 +19,9 @@ class Settings(BaseModel):
     idempotency_table_name: str | None = None
     # Workflow type → the ARN executions start on (the live alias in AWS).
     state_machine_arns: dict[str, str] = Field(default_factory=dict)
+    # Batch operations: their table, and the ARN their state machine's executions start on.
+    batches_table_name: str | None = None
+    batch_state_machine_arn: str | None = None
     alerts_topic_arn: str | None = None
     notifications_topic_arn: str | None = None
     documents_bucket_name: str | None = None

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from functions.domain.batches import Batch, BatchState, Outcome
 from functions.domain.counters import DayCounters, TypeCounters
 from functions.domain.workflow import HistoryEvent, Transition, Workflow
 
@@ -117,6 +118,40 @@ class MigrationRecords(Protocol):
     def put_backup(self, run_id: str, workflow_id: str, item: dict[str, Any], record: dict[str, Any]) -> None: ...
     def update_backup(self, run_id: str, workflow_id: str, **changes: Any) -> None: ...
     def backups(self, run_id: str) -> Iterator[dict[str, Any]]: ...
+
+
+class BatchRecords(Protocol):
+    def create(self, batch: Batch) -> None: ...
+    def get(self, batch_id: str) -> Batch | None: ...
+    def page(self, limit: int, next_token: str | None) -> tuple[list[Batch], str | None]: ...
+    def update(
+        self,
+        batch_id: str,
+        changes: dict[str, Any],
+        *,
+        state: BatchState | None = None,
+        cursor_is: str | bool | None = False,
+        add: dict[str, int] | None = None,
+    ) -> None: ...
+    def claim(self, batch_id: str, workflow_id: str) -> str | None: ...
+    def record(
+        self,
+        batch_id: str,
+        workflow_id: str,
+        outcome: Outcome,
+        *,
+        code: str | None = None,
+        message: str | None = None,
+        kept: bool = False,
+        at: str,
+    ) -> None: ...
+    def failures(self, batch_id: str, limit: int) -> list[dict[str, Any]]: ...
+
+
+class StateMachine(Protocol):
+    """One state machine of the platform's own (a batch's): start an execution of it."""
+
+    def start(self, name: str, payload: dict[str, Any]) -> str: ...
 
 
 class Executions(Protocol):

@@ -36,12 +36,34 @@ class WorkflowQueries:
         limit: int,
         next_token: str | None,
     ) -> dict[str, Any]:
+        wanted = self.list_filter(
+            actor,
+            workflow_type=workflow_type,
+            status=status,
+            execution_status=execution_status,
+            started_after=started_after,
+            started_before=started_before,
+        )
+        page = self.engine.store.list_workflows(wanted, limit=limit, next_token=next_token)
+        return {"items": [self.engine.view(item) for item in page.items], "nextToken": page.next_token}
+
+    def list_filter(
+        self,
+        actor: Identity,
+        *,
+        workflow_type: str | None,
+        status: str | None,
+        execution_status: str | None,
+        started_after: datetime | None,
+        started_before: datetime | None,
+    ) -> ListFilter:
+        """What a listing reads for this caller (an applicant's own workflows only)."""
         lifecycles = self.engine.lifecycles
         types = [self.engine.lifecycle(workflow_type).type] if workflow_type else sorted(lifecycles)
         if status:
             # Only the lifecycles that have this status can hold workflows in it.
             types = [name for name in types if status in lifecycles[name].statuses]
-        wanted = ListFilter(
+        return ListFilter(
             workflow_types=tuple(types),
             status=status,
             execution_status=execution_status,
@@ -49,8 +71,6 @@ class WorkflowQueries:
             started_before=iso(started_before) if started_before else None,
             started_by=None if actor.reads_all() else actor.user_id,
         )
-        page = self.engine.store.list_workflows(wanted, limit=limit, next_token=next_token)
-        return {"items": [self.engine.view(item) for item in page.items], "nextToken": page.next_token}
 
     def metrics(self, workflow_type: str | None) -> dict[str, Any]:
         types = [self.engine.lifecycle(workflow_type).type] if workflow_type else sorted(self.engine.lifecycles)

@@ -1,4 +1,5 @@
-"""A lifecycle's Step Functions state machine, from its catalog ASL template, published behind a ``live`` alias."""
+"""A catalog state machine (a lifecycle's, or the platform's own batch operation), from its ASL template, published
+behind a ``live`` alias."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra.catalog import LIVE_ALIAS, LifecycleEntry
+from infra.catalog import LIVE_ALIAS, StateMachineEntry
 from infra.constructs.acknowledgments import LOG_GROUP_ENCRYPTION, acknowledge, acknowledge_checkov
 from infra.deployment import StateMachineDeployment
 
@@ -58,9 +59,9 @@ class StateMachineArns:
 
 
 class LifecycleStateMachine(Construct):
-    """A Standard state machine whose definition is the lifecycle's ASL template, filled by CloudFormation
+    """A Standard state machine whose definition is its catalog entry's ASL template, filled by CloudFormation
     (DefinitionSubstitutions). It logs ALL events with execution data, traces with X-Ray, may invoke only its
-    lifecycle's functions, and each definition change publishes a version that the ``live`` alias moves to as the
+    entry's functions, and each definition change publishes a version that the ``live`` alias moves to as the
     deployment preference says, rolled back by the alarms named (failed and timed-out executions)."""
 
     def __init__(
@@ -68,7 +69,7 @@ class LifecycleStateMachine(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        entry: LifecycleEntry,
+        entry: StateMachineEntry,
         state_machine_name: str,
         function_arns: Mapping[str, str],
         log_retention: logs.RetentionDays,
@@ -102,7 +103,7 @@ class LifecycleStateMachine(Construct):
             "StateMachine",
             state_machine_name=state_machine_name,
             state_machine_type=sfn.StateMachineType.STANDARD,
-            comment=f"The {entry.type} lifecycle",
+            comment=entry.description,
             definition_body=sfn.DefinitionBody.from_string(entry.definition_template()),
             definition_substitutions=entry.substitutions(function_arns),
             role=self.role,
@@ -126,7 +127,7 @@ class LifecycleStateMachine(Construct):
             "Version",
             state_machine_arn=self.state_machine.state_machine_arn,
             state_machine_revision_id=cfn_state_machine.attr_state_machine_revision_id,
-            description=f"The {entry.type} lifecycle",
+            description=entry.description,
         )
         # Keep superseded versions: executions wait for months on the version they started with.
         self.version.apply_removal_policy(RemovalPolicy.RETAIN, apply_to_update_replace_policy=True)

@@ -1,4 +1,5 @@
-"""The platform's DynamoDB tables: workflow state and history, the API's idempotency records, migration runs."""
+"""The platform's DynamoDB tables: workflow state and history, the API's idempotency records, migration runs,
+batch operations."""
 
 from __future__ import annotations
 
@@ -37,8 +38,9 @@ class TableRef:
 class WorkflowTables(Construct):
     """The workflows table (pk/sk; the data access layer's sparse GSIs, ``INDEXES``, each with a string partition
     and sort key and all attributes projected; PITR, deletion protection, a NEW_IMAGE stream that domain events
-    are published from), the idempotency table (``id`` key, TTL on ``expiration``) and the migrations table
-    (pk/sk: runs and their backups; PITR, deletion protection); all on-demand and KMS-encrypted.
+    are published from), the idempotency table (``id`` key, TTL on ``expiration``), the migrations table
+    (pk/sk: runs and their backups) and the batches table (pk/sk: batch operations, their claims and outcomes),
+    both with PITR and deletion protection; all on-demand and KMS-encrypted.
 
     CloudFormation creates or deletes at most one GSI per update of a deployed table: adding several indexes to
     ``INDEXES`` at once fails the update, so add them over successive deployments."""
@@ -77,10 +79,11 @@ class WorkflowTables(Construct):
 
         # Migration runs and the states they backed up (functions/dal/migrations.py): written by operators'
         # ``accu migrate``, never by the functions; kept like the workflows, since a rollback needs them.
-        # Migration runs and the states they backed up: written by operators (accu migrate), read by a rollback.
         self.migrations_table = self._kept_table("Migrations", f"{name_prefix}-Migrations")
+        # Batch operations (functions/dal/batches.py): which workflows each acted on and how; an audit record.
+        self.batches_table = self._kept_table("Batches", f"{name_prefix}-Batches")
 
-        for table in (self.workflows_table, self.idempotency_table, self.migrations_table):
+        for table in (self.workflows_table, self.idempotency_table, self.migrations_table, self.batches_table):
             acknowledge_checkov(
                 table,
                 "CKV_AWS_119",
@@ -95,6 +98,7 @@ class WorkflowTables(Construct):
         self.workflows_stream_arn: str = stream_arn
         self.idempotency = TableRef(name=f"{name_prefix}-Idempotency")
         self.migrations = TableRef(name=f"{name_prefix}-Migrations")
+        self.batches = TableRef(name=f"{name_prefix}-Batches")
 
     def _kept_table(self, construct_id: str, table_name: str, **options: Any) -> dynamodb.Table:
         """A pk/sk table whose items must outlive any mistake: on-demand, encrypted, point-in-time

@@ -7,12 +7,13 @@ REGION = "ap-southeast-2"
 WORKFLOWS_TABLE = "accu-local-workflows"
 IDEMPOTENCY_TABLE = "accu-local-idempotency"
 MIGRATIONS_TABLE = "accu-local-migrations"
+BATCHES_TABLE = "accu-local-batches"
 DEFAULT_API_PORT = 8000
 DEFAULT_AWS_PORT = 4566
 
 
 def local_state_machine_name(catalog_name: str) -> str:
-    """A lifecycle's state machine locally (its catalog ``state_machine_name`` under the local prefix)."""
+    """A catalog state machine locally (its catalog ``state_machine_name`` under the local prefix)."""
     return f"accu-local-{catalog_name}"
 
 

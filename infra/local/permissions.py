@@ -23,6 +23,7 @@ from functions import dependencies
 from functions.models.settings import Settings
 from infra.catalog import (
     ALERTS_TOPIC,
+    BATCHES_TABLE,
     IDEMPOTENCY_TABLE,
     NOTIFICATIONS_TOPIC,
     WORKFLOWS_TABLE,
@@ -81,6 +82,7 @@ def _resources_of(named: str | None, settings: Settings) -> set[str] | None:
     known = {
         settings.workflows_table_name: {WORKFLOWS_TABLE, WORKFLOWS_TABLE_ITEMS},
         settings.idempotency_table_name: {IDEMPOTENCY_TABLE},
+        settings.batches_table_name: {BATCHES_TABLE},
         settings.alerts_topic_arn: {ALERTS_TOPIC},
         settings.notifications_topic_arn: {NOTIFICATIONS_TOPIC},
     }

@@ -31,6 +31,7 @@ from functions.models.settings import Settings
 from functions.service.ports import ListFilter
 from infra.catalog import (
     API,
+    BATCH_OPERATION,
     CATALOG,
     EVENT_RULES,
     LIVE_ALIAS,
@@ -46,6 +47,7 @@ from infra.local.lambda_environment import LambdaEnvironment
 from infra.local.lambdas import InProcessLambdas
 from infra.local.names import (
     ACCOUNT,
+    BATCHES_TABLE,
     IDEMPOTENCY_TABLE,
     MIGRATIONS_TABLE,
     REGION,
@@ -119,6 +121,8 @@ class LocalPlatform:
         # Each lifecycle's state machine, and the live alias its executions start on.
         self.state_machine_arns: dict[str, str] = {}
         self.live_alias_arns: dict[str, str] = {}
+        # The batch operation's state machine (the platform's own workflow).
+        self.batch_state_machine_arn: str = ""
         self._mock: Any = None
         self._aws_endpoint: Any = None
         self.stream = StreamPump(self._stream_records, self._stream_arn, self.lambdas.invoke)
@@ -271,7 +275,7 @@ class LocalPlatform:
         machines = (
             [machine["stateMachineArn"] for machine in stepfunctions.list_state_machines()["stateMachines"]]
             if every_state_machine
-            else self.state_machine_arns.values()
+            else [*self.state_machine_arns.values(), self.batch_state_machine_arn]
         )
         for arn in machines:
             for page in stepfunctions.get_paginator("list_executions").paginate(
@@ -320,16 +324,18 @@ class LocalPlatform:
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
-        # Migration runs and their backups (functions/dal/migrations.py); only the accu CLI writes it.
-        dynamodb.create_table(
-            TableName=MIGRATIONS_TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        # Migration runs and their backups (functions/dal/migrations.py), only the accu CLI writes it; batch
+        # operations (functions/dal/batches.py).
+        for name in (MIGRATIONS_TABLE, BATCHES_TABLE):
+            dynamodb.create_table(
+                TableName=name,
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+                AttributeDefinitions=[
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "sk", "AttributeType": "S"},
+                ],
+                BillingMode="PAY_PER_REQUEST",
+            )
         sns = boto3.client("sns")
         topic_arn = sns.create_topic(Name=ALERTS_TOPIC)["TopicArn"]
         for address in self.admin_emails:
@@ -403,12 +409,31 @@ class LocalPlatform:
                 description="The version new executions start on",
                 routingConfiguration=[{"stateMachineVersionArn": created["stateMachineVersionArn"], "weight": 100}],
             )["stateMachineAliasArn"]
+        # The platform's own workflow: batch operations, published behind a live alias too.
+        created = stepfunctions.create_state_machine(
+            name=local_state_machine_name(BATCH_OPERATION.state_machine_name),
+            definition=BATCH_OPERATION.render(
+                {name: self.lambdas.function_arn(name) for name in BATCH_OPERATION.functions}
+            ),
+            roleArn=role_arn,
+            type="STANDARD",
+            publish=True,
+            versionDescription="the catalog's definition as the platform started",
+        )
+        self.batch_state_machine_arn = created["stateMachineArn"]
+        batch_alias_arn = stepfunctions.create_state_machine_alias(
+            name=LIVE_ALIAS,
+            description="The version new executions start on",
+            routingConfiguration=[{"stateMachineVersionArn": created["stateMachineVersionArn"], "weight": 100}],
+        )["stateMachineAliasArn"]
         # Every function runs in this one process: the environment carries every function's settings
         # (written as the stacks write them, from the settings model), plus the test's operations settings.
         environment = Settings.environment(
             {
                 "workflows_table_name": WORKFLOWS_TABLE,
                 "idempotency_table_name": IDEMPOTENCY_TABLE,
+                "batches_table_name": BATCHES_TABLE,
+                "batch_state_machine_arn": batch_alias_arn,
                 "state_machine_arns": self.live_alias_arns,
                 "alerts_topic_arn": topic_arn,
                 "notifications_topic_arn": notifications_arn,
@@ -559,7 +584,10 @@ class LocalPlatform:
         with moto_patches.REQUEST_LOCK:
             changes = (moto_dynamodb.writes(), self.clock.offset)
             snapshot = persistence.capture(
-                {name: self._moto_table(name) for name in (WORKFLOWS_TABLE, IDEMPOTENCY_TABLE, MIGRATIONS_TABLE)},
+                {
+                    name: self._moto_table(name)
+                    for name in (WORKFLOWS_TABLE, IDEMPOTENCY_TABLE, MIGRATIONS_TABLE, BATCHES_TABLE)
+                },
                 _signing_s3(),
                 [DOCUMENTS_BUCKET],
                 self.clock.offset,
@@ -624,6 +652,9 @@ class LocalPlatform:
                     if not token:
                         break
             logging.getLogger("accu.local").warning("%d running workflows resumed at their waits", resumed)
+            batches = dependencies.batches().resume_unfinished()
+            if batches:
+                logging.getLogger("accu.local").warning("%d running batches resumed where they stopped", batches)
         except Exception:
             logging.getLogger("accu.local").exception("resuming the running workflows failed")
         finally:

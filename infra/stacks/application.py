@@ -48,6 +48,7 @@ def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = Non
         workflows_table=storage.tables.workflows,
         workflows_stream_arn=storage.tables.workflows_stream_arn,
         idempotency_table=storage.tables.idempotency,
+        batches_table=storage.tables.batches,
         documents_bucket=storage.documents.ref,
         env=env,
         description="ACCU workflow platform: functions, lifecycle state machines, topics, event bus and REST API",

@@ -1,5 +1,5 @@
-"""The stateless stack: the functions, the lifecycles' state machines, the topics, the event bus and its rules, the
-schedules, the API, and operations' alarms and dashboard."""
+"""The stateless stack: the functions, the lifecycles' state machines and the batch operation's, the topics, the
+event bus and its rules, the schedules, the API, and operations' alarms and dashboard."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ from infra.catalog import (
     ALERTS_TOPIC,
     ANY_RESOURCE,
     API,
+    BATCH_OPERATION,
+    BATCH_STATE_MACHINE,
+    BATCHES_TABLE,
     CATALOG,
     EVENT_BUS,
     EVENT_RULES,
@@ -89,6 +92,7 @@ class PlatformStack(Stack):
         workflows_table: TableRef,
         workflows_stream_arn: str,
         idempotency_table: TableRef,
+        batches_table: TableRef,
         documents_bucket: BucketRef,
         **kwargs: Any,
     ) -> None:
@@ -97,6 +101,8 @@ class PlatformStack(Stack):
         timeouts = config.timeouts()
         state_machine_names = {kind: f"{self.stack_name}-{entry.state_machine_name}" for kind, entry in CATALOG.items()}
         state_machines = {kind: StateMachineArns.of(self, name) for kind, name in state_machine_names.items()}
+        batch_state_machine_name = f"{self.stack_name}-{BATCH_OPERATION.state_machine_name}"
+        batch_state_machine = StateMachineArns.of(self, batch_state_machine_name)
 
         # The alerts topic's recipients hear what their subscription's filter lets through (AlertRecipients).
         self.alerts = EmailTopic(
@@ -129,6 +135,8 @@ class PlatformStack(Stack):
         settings = {
             "workflows_table_name": workflows_table.name,
             "idempotency_table_name": idempotency_table.name,
+            "batches_table_name": batches_table.name,
+            "batch_state_machine_arn": batch_state_machine.live_alias,
             "alerts_topic_arn": self.alerts.topic_arn,
             "notifications_topic_arn": self.notifications.topic_arn,
             "documents_bucket_name": documents_bucket.name,
@@ -147,6 +155,8 @@ class PlatformStack(Stack):
             WORKFLOWS_TABLE_ITEMS: [workflows_table.arn(self)],
             WORKFLOWS_STREAM: [workflows_stream_arn],
             IDEMPOTENCY_TABLE: [idempotency_table.arn(self)],
+            BATCHES_TABLE: [batches_table.arn(self)],
+            BATCH_STATE_MACHINE: [batch_state_machine.state_machine, batch_state_machine.live_alias],
             STATE_MACHINES: [arn for arns in state_machines.values() for arn in (arns.state_machine, arns.live_alias)],
             EXECUTIONS: [arns.executions for arns in state_machines.values()],
             ALERTS_TOPIC: [self.alerts.topic_arn],
@@ -174,19 +184,31 @@ class PlatformStack(Stack):
             function.allow_declared(resources, WILDCARD_REASONS)
             self.functions[name] = function
 
+        activity_arns = {name: self.functions[name].function_arn for name in ACTIVITY_FUNCTIONS}
         self.state_machines = {
             kind: LifecycleStateMachine(
                 self,
                 entry.state_machine_name,
                 entry=entry,
                 state_machine_name=state_machine_names[kind],
-                function_arns={name: self.functions[name].function_arn for name in ACTIVITY_FUNCTIONS},
+                function_arns=activity_arns,
                 log_retention=LOG_RETENTION,
                 deployment=config.state_machine_deployment,
                 rollback_alarm_names=execution_alarm_names(config.name_prefix, entry.state_machine_name),
             )
             for kind, entry in CATALOG.items()
         }
+        # The platform's own workflow, deployed as the lifecycles are.
+        self.batch_state_machine = LifecycleStateMachine(
+            self,
+            BATCH_OPERATION.state_machine_name,
+            entry=BATCH_OPERATION,
+            state_machine_name=batch_state_machine_name,
+            function_arns=activity_arns,
+            log_retention=LOG_RETENTION,
+            deployment=config.state_machine_deployment,
+            rollback_alarm_names=execution_alarm_names(config.name_prefix, BATCH_OPERATION.state_machine_name),
+        )
 
         self.dead_letters_key = DeadLettersKey(self, "DeadLettersKey")
         self.events = PlatformEvents(
@@ -250,6 +272,7 @@ class PlatformStack(Stack):
         CfnOutput(self, "EventBusName", value=self.events.bus.event_bus_name)
         for kind, arns in state_machines.items():
             CfnOutput(self, f"{CATALOG[kind].state_machine_name}LiveAlias", value=arns.live_alias)
+        CfnOutput(self, f"{BATCH_OPERATION.state_machine_name}LiveAlias", value=batch_state_machine.live_alias)
 
     def _acknowledge_dead_letters(self) -> None:
         """checkov asks each function for a dead-letter queue (CKV_AWS_116), which Lambda uses for asynchronous
@@ -280,9 +303,9 @@ class PlatformStack(Stack):
 
     def _operations(self, config: DeploymentConfig) -> None:
         """Alarms on what can fail (to the alerts topic), and the dashboard that shows it all."""
-        state_machines = {
-            CATALOG[kind].state_machine_name: machine.state_machine for kind, machine in self.state_machines.items()
-        }
+        machines = {CATALOG[kind].state_machine_name: machine for kind, machine in self.state_machines.items()}
+        machines[BATCH_OPERATION.state_machine_name] = self.batch_state_machine
+        state_machines = {name: machine.state_machine for name, machine in machines.items()}
         functions = {name: function.function for name, function in self.functions.items()}
         dead_letter_queues = {
             f"{STREAM_CONSUMER}Stream": self.stream_publisher.dead_letters.queue,
@@ -303,8 +326,8 @@ class PlatformStack(Stack):
             dead_letter_queues=dead_letter_queues,
         )
         # A live alias's deployment watches its state machine's alarms: they exist before it moves.
-        for kind, machine in self.state_machines.items():
-            for alarm in execution_alarms(CATALOG[kind].state_machine_name):
+        for name, machine in machines.items():
+            for alarm in execution_alarms(name):
                 machine.alias.add_dependency(self.alarms.alarms[alarm].node.default_child)  # type: ignore[arg-type]
         self.dashboard = OperationsDashboard(
             self,

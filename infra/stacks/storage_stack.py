@@ -30,3 +30,4 @@ class StorageStack(Stack):
         # What the operator CLI (accu migrate) reads to find the tables of a deployment.
         CfnOutput(self, "WorkflowsTableName", value=self.tables.workflows.name)
         CfnOutput(self, "MigrationsTableName", value=self.tables.migrations.name)
+        CfnOutput(self, "BatchesTableName", value=self.tables.batches.name)
