@@ -19,6 +19,7 @@ def _sleep(seconds: float, about: str | None) -> None:
 
 
 _pause: Callable[[float, str | None], None] = _sleep
+_hold: Callable[[float], None] = time.sleep
 
 
 def now() -> datetime:
@@ -35,6 +36,17 @@ def pause(seconds: float, about: str | None = None) -> None:
     """Wait up to ``seconds`` (wall-clock time: nobody skips it) before looking again at ``about``
     (a workflow id), or at anything."""
     _pause(seconds, about)
+
+
+def sleep(seconds: float) -> None:
+    """Hold back for ``seconds`` whatever happens meanwhile (a batch keeping its rate): ``time.sleep`` in
+    AWS; locally on the virtual clock, where a handler the engine runs is suspended, not its thread."""
+    _hold(seconds)
+
+
+def use_sleep(hold: Callable[[float], None] | None) -> None:
+    global _hold
+    _hold = hold or time.sleep
 
 
 def use_pause(wait: Callable[[float, str | None], None] | None) -> None:

@@ -100,6 +100,7 @@ class Batch(BaseModel):
     phase: BatchPhase = BatchPhase.COUNTING
     cancelRequested: bool = False
     cancelledBy: str | None = None
+    resumedBy: str | None = None
     # How many workflows the filter matched when counted (the progress bar's total), and what became of them.
     matched: int = 0
     applied: int = 0

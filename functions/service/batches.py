@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from functions import clock
 from functions.domain import batches as rules
 from functions.domain import workflow as workflow_rules
 from functions.domain.batches import Batch, BatchAction, BatchFilter, BatchPhase, BatchState, Outcome
@@ -203,7 +204,7 @@ class BatchOperations:
                 whole_page = False  # the rest of the page is the next step's (claims skip what is done)
                 break
             # Evenly paced at the batch's rate (a workflow already done costs no turn).
-            time.sleep(max(0.0, rules.due_after(acted, batch.ratePerSecond) - elapsed))
+            clock.sleep(max(0.0, rules.due_after(acted, batch.ratePerSecond) - elapsed))
             acted += self._act_once(batch, workflow.workflowId)
         now = self.engine.now()
         changes: dict[str, Any] = {"updatedAt": iso(now)}
@@ -289,7 +290,7 @@ class BatchOperations:
         token = None
         while True:
             page = store.history(workflow_id, 100, token)
-            if any(event.details.get("batchId") == batch.batchId for event in page.items):
+            if any((event.get("details") or {}).get("batchId") == batch.batchId for event in page.items):
                 return True
             token = page.next_token
             if not token:
@@ -305,8 +306,10 @@ class BatchOperations:
         except Exception as error:
             self.fail(batch.batchId, {"error": type(error).__name__, "cause": str(error)})
             raise
-        self.records.update(batch.batchId, {"executions": [*batch.executions, arn], "stepsInExecution": 0})
-        return self._batch(batch.batchId)
+        changes = {"executions": [*batch.executions, arn], "stepsInExecution": 0}
+        self.records.update(batch.batchId, changes)
+        # As it was when started (its execution may have moved it on already).
+        return batch.model_copy(update=changes)
 
     def _continue_as_new(self, batch: Batch) -> None:
         """Go on in a new execution before this one's history grows too long (the steps counter is

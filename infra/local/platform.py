@@ -160,6 +160,7 @@ class LocalPlatform:
         virtual.install(self.clock)
         platform_clock.use(self.clock.time)
         platform_clock.use_pause(self._pause_until_written)
+        platform_clock.use_sleep(self.clock.sleep)
         moto_patches.install(self.clock)
         self._mock = mock_aws(
             config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
@@ -211,6 +212,7 @@ class LocalPlatform:
             route_puts_to(None)
         platform_clock.use(None)
         platform_clock.use_pause(None)
+        platform_clock.use_sleep(None)
         self.clock.close()
         dependencies.reset()
         self._set_environment({key: value for key, value in self._saved_environment.items()}, remember=False)
@@ -507,7 +509,11 @@ class LocalPlatform:
 
     def _pause_until_written(self, seconds: float, workflow_id: str | None) -> None:
         """A handler's pause, ended as soon as the workflow it looks at is written (the runtime sees
-        writes); an API invocation gives its turn in the environment up meanwhile."""
+        writes); an API invocation gives its turn in the environment up meanwhile. A handler the engine runs
+        (a batch's step sending a signal) is suspended instead, so that the engine goes on and opens the wait."""
+        if self.clock.engine.current_thread() is not None:
+            self.clock.sleep(seconds)
+            return
         with self.api_environment.paused():
             moto_dynamodb.wait_for_write(seconds, workflow_pk(workflow_id) if workflow_id else None)
 
