@@ -1,4 +1,4 @@
-"""``accu``, the platform's operator and developer command: ``accu workflow …``, ``accu migrate …``,
+"""``accu``, the platform's operator and developer command: ``accu workflow …``, ``accu batch …``, ``accu migrate …``,
 ``accu metrics``, ``accu report daily``, ``accu local …``. ``accu --help`` and each command's ``--help``
 say the rest.
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import click
 
+from cli.batch import batch
 from cli.local import local
 from cli.migrate import migrate
 from cli.reports import metrics, report
@@ -24,7 +25,7 @@ def accu() -> None:
     """Operate the ACCU workflow platform: the local one (make local) by default, or a deployment."""
 
 
-for command in (workflow, metrics, report, migrate, local):
+for command in (workflow, batch, metrics, report, migrate, local):
     accu.add_command(command)
 
 

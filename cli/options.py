@@ -114,3 +114,14 @@ def json_argument(text: str | None, what: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise click.BadParameter(f"not JSON: {error}", param_hint=what) from error
+
+
+def pages(caller: Caller, path: str, query: dict[str, Any], follow: bool) -> dict[str, Any]:
+    """One page of a listing, or with ``follow`` every page (nextToken followed): the items and the last token."""
+    items: list[Any] = []
+    while True:
+        page = caller.api.call("GET", path, query=query)
+        items += page["items"]
+        if not follow or not page.get("nextToken"):
+            return {"items": items, "nextToken": page.get("nextToken")}
+        query = {**query, "nextToken": page["nextToken"]}

@@ -7,7 +7,7 @@ from typing import Any
 import click
 from rich.json import JSON
 
-from cli.options import Caller, caller_options, json_argument
+from cli.options import Caller, caller_options, json_argument, pages
 from cli.output import key_values, table
 
 STATE_COLUMNS = ("workflowId", "type", "status", "executionStatus", "escalationLevel", "startedBy", "startTime")
@@ -61,17 +61,6 @@ def _state(caller: Caller, state: dict[str, Any]) -> None:
     )
 
 
-def _pages(caller: Caller, path: str, query: dict[str, Any], follow: bool) -> dict[str, Any]:
-    """One page, or with ``follow`` every page (nextToken followed): the items and the last token."""
-    items: list[Any] = []
-    while True:
-        page = caller.api.call("GET", path, query=query)
-        items += page["items"]
-        if not follow or not page.get("nextToken"):
-            return {"items": items, "nextToken": page.get("nextToken")}
-        query = {**query, "nextToken": page["nextToken"]}
-
-
 @workflow.command()
 @click.argument("workflow_type", metavar="TYPE")
 @click.option("--id", "workflow_id", help="the workflow's id (unique on the platform); generated if absent")
@@ -101,7 +90,7 @@ def show(caller: Caller, workflow_id: str) -> None:
 @caller_options
 def history(caller: Caller, workflow_id: str, limit: int, next_token: str | None, follow: bool) -> None:
     """A workflow's history, oldest first."""
-    page = _pages(caller, f"/workflows/{workflow_id}/history", {"limit": limit, "nextToken": next_token}, follow)
+    page = pages(caller, f"/workflows/{workflow_id}/history", {"limit": limit, "nextToken": next_token}, follow)
     rows = [
         (
             e["sequence"],
@@ -151,7 +140,7 @@ def list_workflows(
         "limit": limit,
         "nextToken": next_token,
     }
-    page = _pages(caller, "/workflows", query, follow)
+    page = pages(caller, "/workflows", query, follow)
     rows = [[item.get(key) for key in STATE_COLUMNS] for item in page["items"]]
     caller.answer(
         page,
