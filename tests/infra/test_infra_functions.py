@@ -10,6 +10,7 @@ from functions.models.settings import Settings
 from infra.catalog import CATALOG, FUNCTIONS, METRICS_NAMESPACE, METRICS_SERVICE
 from tests.infra.synthesis import (
     ALERT_EMAIL,
+    BATCHES_TABLE,
     DOCUMENTS_BUCKET,
     ESCALATION_RECIPIENTS,
     EVENT_BUS,
@@ -78,6 +79,7 @@ def test_given_each_function_then_its_environment_is_exactly_the_settings_its_de
         expected = {
             "WORKFLOWS_TABLE_NAME": WORKFLOWS_TABLE,
             "IDEMPOTENCY_TABLE_NAME": IDEMPOTENCY_TABLE,
+            "BATCHES_TABLE_NAME": BATCHES_TABLE,
             "DOCUMENTS_BUCKET_NAME": DOCUMENTS_BUCKET,
             "EVENT_BUS_NAME": EVENT_BUS,
         }

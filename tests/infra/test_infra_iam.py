@@ -12,6 +12,9 @@ from infra.catalog import (
     ALERTS_KEY,
     ALERTS_TOPIC,
     ANY_RESOURCE,
+    BATCH_OPERATION,
+    BATCH_STATE_MACHINE,
+    BATCHES_TABLE,
     CAPABILITIES,
     CATALOG,
     EVENT_BUS,
@@ -21,6 +24,7 @@ from infra.catalog import (
     NOTIFICATIONS_KEY,
     NOTIFICATIONS_TOPIC,
     SCHEDULES,
+    STATE_MACHINE_ENTRIES,
     STATE_MACHINES,
     STREAM_CONSUMER,
     UPLOADS,
@@ -39,6 +43,9 @@ from tests.infra.synthesis import (
     STORAGE_STACK,
     WORKFLOWS_TABLE,
     Synthesized,
+)
+from tests.infra.synthesis import (
+    BATCHES_TABLE as BATCHES_TABLE_NAME,
 )
 from tests.infra.synthesis import (
     EVENT_BUS as EVENT_BUS_NAME,
@@ -144,22 +151,22 @@ def test_given_all_roles_then_only_api_gateways_account_role_uses_a_managed_poli
     assert json.dumps(managed[role_id]).endswith('service-role/AmazonAPIGatewayPushToCloudWatchLogs"]]}]')
 
 
-def test_given_each_state_machine_role_then_it_may_invoke_only_its_lifecycles_functions(
+def test_given_each_state_machine_role_then_it_may_invoke_only_its_entrys_functions(
     synthesized: Synthesized,
 ) -> None:
     machines = synthesized.resources("AWS::StepFunctions::StateMachine", PLATFORM_STACK)
-    assert len(machines) == len(CATALOG)
+    assert len(machines) == len(STATE_MACHINE_ENTRIES)
     for machine in machines.values():
         entry = next(
             entry
-            for entry in CATALOG.values()
+            for entry in STATE_MACHINE_ENTRIES
             if machine["Properties"]["StateMachineName"] == f"{PLATFORM_STACK}-{entry.state_machine_name}"
         )
         statements = _policy_statements_of_role(synthesized, machine["Properties"]["RoleArn"]["Fn::GetAtt"][0])
         lambda_statements = [s for s in statements if any(a.startswith("lambda:") for a in _as_list(s["Action"]))]
         assert _actions(lambda_statements) == {"lambda:InvokeFunction"}
         invoked = {resource["Fn::GetAtt"][0] for s in lambda_statements for resource in _as_list(s["Resource"])}
-        assert invoked == {synthesized.function_id(name) for name in entry.functions}, entry.type
+        assert invoked == {synthesized.function_id(name) for name in entry.functions}, entry.state_machine_name
 
 
 def _text(node: Any) -> str:
@@ -198,6 +205,11 @@ def _declared_resources(synthesized: Synthesized) -> dict[str, set[str]]:
         WORKFLOWS_TABLE_ITEMS: {table.format(WORKFLOWS_TABLE)},
         WORKFLOWS_STREAM: {f"<output of {STORAGE_STACK}>"},
         IDEMPOTENCY_TABLE_RESOURCE: {table.format(IDEMPOTENCY_TABLE)},
+        BATCHES_TABLE: {table.format(BATCHES_TABLE_NAME)},
+        BATCH_STATE_MACHINE: {
+            machine_arn.format(f"{PLATFORM_STACK}-{BATCH_OPERATION.state_machine_name}{suffix}")
+            for suffix in ("", ":live")
+        },
         STATE_MACHINES: {machine_arn.format(name) for name in machines}
         | {machine_arn.format(f"{name}:live") for name in machines},
         EXECUTIONS: {f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{name}:*" for name in machines},

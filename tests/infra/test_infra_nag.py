@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_cdk import Validations
 from cdk_nag import AwsSolutionsChecks
 
-from infra.catalog import CATALOG
+from infra.catalog import STATE_MACHINE_ENTRIES
 from tests.infra.synthesis import DOCUMENTS_BUCKET, Synthesized
 
 
@@ -52,7 +52,7 @@ def test_given_the_acknowledgments_then_the_only_wildcard_resources_acknowledged
         if "IAM5[Resource::" in rule_id
     }
     uploads = f"arn:aws:s3:::{DOCUMENTS_BUCKET}/uploads/*"
-    machines = tuple(f"-{entry.state_machine_name}:*" for entry in CATALOG.values())
+    machines = tuple(f"-{entry.state_machine_name}:*" for entry in STATE_MACHINE_ENTRIES)
     assert uploads in wildcard_findings
     for resource in wildcard_findings - {"*", uploads}:
         assert ":states:" in resource and resource.endswith(machines), resource

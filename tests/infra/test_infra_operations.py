@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from infra.catalog import (
-    CATALOG,
     FUNCTIONS,
     METRIC_FAILURE_RATE,
     METRIC_RUNNING,
@@ -16,6 +15,7 @@ from infra.catalog import (
     METRICS_NAMESPACE,
     METRICS_SERVICE,
     SCHEDULES,
+    STATE_MACHINE_ENTRIES,
     Schedule,
 )
 from infra.constructs.alert_recipients import escalation_filter, filter_policies, report_filter
@@ -141,7 +141,7 @@ def test_given_each_state_machine_then_failed_and_timed_out_executions_raise_an_
 ) -> None:
     alarms = _alarms(synthesized)
     machines = _state_machine_ids(synthesized)
-    for entry in CATALOG.values():
+    for entry in STATE_MACHINE_ENTRIES:
         for metric in ("ExecutionsFailed", "ExecutionsTimedOut"):
             alarm = alarms[f"{entry.state_machine_name}-{metric}"]
             _assert_alarm(alarm, synthesized, "AWS/States", metric, AT_LEAST_ONE, 1)
@@ -182,7 +182,7 @@ def test_given_the_alarms_then_there_are_exactly_those_and_all_notify_the_alerts
     synthesized: Synthesized,
 ) -> None:
     queues = synthesized.resources("AWS::SQS::Queue", PLATFORM_STACK)
-    expected = 3 + 2 * len(CATALOG) + 2 * len(FUNCTIONS) + 1 + len(queues)
+    expected = 3 + 2 * len(STATE_MACHINE_ENTRIES) + 2 * len(FUNCTIONS) + 1 + len(queues)
     assert len(_alarms(synthesized)) == expected
 
 

@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from infra.catalog import CATALOG, FUNCTIONS, ROOT, LifecycleEntry, function_placeholder
+from infra.catalog import (
+    BATCH_OPERATION,
+    CATALOG,
+    FUNCTIONS,
+    ROOT,
+    STATE_MACHINE_ENTRIES,
+    StateMachineEntry,
+    function_placeholder,
+)
 from tests.infra.synthesis import NAME_PREFIX, PLATFORM_STACK, REVIEWER_ASSIGNMENT_SECONDS, Synthesized
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
@@ -23,20 +31,20 @@ def _value_of(values: dict[str, str], match: re.Match[str]) -> str:
 
 def _state_machines(synthesized: Synthesized) -> dict[str, dict]:
     machines = synthesized.resources("AWS::StepFunctions::StateMachine", PLATFORM_STACK)
-    assert len(machines) == len(CATALOG)
+    assert len(machines) == len(STATE_MACHINE_ENTRIES)
     return machines
 
 
-def _entry_of(resource: dict) -> LifecycleEntry:
+def _entry_of(resource: dict) -> StateMachineEntry:
     name = resource["Properties"]["StateMachineName"]
-    return next(entry for entry in CATALOG.values() if name == f"{PLATFORM_STACK}-{entry.state_machine_name}")
+    return next(entry for entry in STATE_MACHINE_ENTRIES if name == f"{PLATFORM_STACK}-{entry.state_machine_name}")
 
 
 def test_given_each_lifecycle_when_synthesized_then_its_state_machine_is_named_from_the_stack_and_catalog(
     synthesized: Synthesized,
 ) -> None:
     names = {r["Properties"]["StateMachineName"] for r in _state_machines(synthesized).values()}
-    assert names == {f"{PLATFORM_STACK}-{entry.state_machine_name}" for entry in CATALOG.values()}
+    assert names == {f"{PLATFORM_STACK}-{entry.state_machine_name}" for entry in STATE_MACHINE_ENTRIES}
 
 
 def test_given_the_asl_template_when_synthesized_then_every_placeholder_has_a_substitution_and_vice_versa(
@@ -110,7 +118,7 @@ def test_given_each_definition_then_asl_validator_finds_it_valid_before_and_afte
     for resource in _state_machines(synthesized).values():
         entry = _entry_of(resource)
         files.append(entry.asl_file)
-        filled = tmp_path / f"{entry.type}.filled.asl.json"
+        filled = tmp_path / f"{entry.state_machine_name}.filled.asl.json"
         filled.write_text(
             entry.render(
                 {name: f"arn:aws:lambda:ap-southeast-2:123456789012:function:{name}" for name in entry.functions}
@@ -146,11 +154,11 @@ def test_given_each_state_machine_then_it_is_standard_logs_all_with_execution_da
         assert properties["TracingConfiguration"] == {"Enabled": True}
 
 
-@pytest.mark.parametrize("workflow_type", sorted(CATALOG))
+@pytest.mark.parametrize("workflow_type", [*sorted(CATALOG), "batch operation"])
 def test_given_a_lifecycle_then_a_version_is_published_per_revision_behind_the_live_alias_the_api_starts_on(
     synthesized: Synthesized, workflow_type: str
 ) -> None:
-    entry = CATALOG[workflow_type]
+    entry = CATALOG.get(workflow_type, BATCH_OPERATION)
     machines = _state_machines(synthesized)
     machine_id = next(
         logical_id
@@ -195,5 +203,6 @@ def test_given_a_lifecycle_then_a_version_is_published_per_revision_behind_the_l
         for function in synthesized.resources("AWS::Lambda::Function", PLATFORM_STACK).values()
         if function["Properties"]["FunctionName"].endswith("-Api")
     )
-    arns = json.loads(api["Properties"]["Environment"]["Variables"]["STATE_MACHINE_ARNS"])
-    assert arns[workflow_type].endswith(f":stateMachine:{PLATFORM_STACK}-{entry.state_machine_name}:live")
+    variables = api["Properties"]["Environment"]["Variables"]
+    live = json.loads(variables["STATE_MACHINE_ARNS"]).get(workflow_type) or variables["BATCH_STATE_MACHINE_ARN"]
+    assert live.endswith(f":stateMachine:{PLATFORM_STACK}-{entry.state_machine_name}:live")
