@@ -161,17 +161,42 @@ class BatchFilterBody(StrictBody):
     )
 
 
-class BatchRequest(StrictBody):
-    """One action on every workflow the filter matches, run by the platform (operators)."""
+class SignalBatchFilterBody(BatchFilterBody):
+    type: WorkflowType = Field(description="the lifecycle whose signal is sent")
 
-    action: Literal["signal", "terminate", "retry", "escalate"]
+
+class _BatchRequest(StrictBody):
     filter: BatchFilterBody
-    signal: str | None = Field(
-        default=None, pattern=SIGNAL_NAME_PATTERN, description="the signal to send (action signal; needs filter.type)"
-    )
-    payload: dict[str, Any] | None = Field(default=None, description="the signal's payload (action signal)")
     reason: str = Reason
     dryRun: bool = Field(default=False, description="count and sample the matching workflows, change nothing")
     ratePerSecond: int = Field(
         default=DEFAULT_RATE_PER_SECOND, ge=1, le=MAX_RATE_PER_SECOND, description="workflows acted on per second"
     )
+
+
+class SignalBatchRequest(_BatchRequest):
+    """Send a signal to every matching workflow of one lifecycle, as the operator."""
+
+    action: Literal["signal"]
+    filter: SignalBatchFilterBody
+    signal: str = Field(pattern=SIGNAL_NAME_PATTERN, description="the signal's name")
+    payload: dict[str, Any] = Field(default_factory=dict, description="the signal's payload")
+
+
+class TerminateBatchRequest(_BatchRequest):
+    action: Literal["terminate"]
+
+
+class RetryBatchRequest(_BatchRequest):
+    action: Literal["retry"]
+
+
+class EscalateBatchRequest(_BatchRequest):
+    action: Literal["escalate"]
+
+
+# One action on every workflow the filter matches, run by the platform (operators); told apart by ``action``.
+BatchRequest = Annotated[
+    Union[SignalBatchRequest, TerminateBatchRequest, RetryBatchRequest, EscalateBatchRequest],  # noqa: UP007
+    Field(discriminator="action"),
+]
