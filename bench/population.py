@@ -16,8 +16,9 @@ SUBMITTED_EVERY = 100
 SEEDING_CLIENTS = 4
 
 
-def seed(api_url: str, first: int, count: int) -> None:
-    """Start workflows ``seed-<first>`` .. ``seed-<first + count - 1>``, over several clients."""
+def seed(api_url: str, first: int, count: int, submitted_every: int | None = SUBMITTED_EVERY) -> None:
+    """Start workflows ``seed-<first>`` .. ``seed-<first + count - 1>``, over several clients; every
+    ``submitted_every``-th submitted (None: all left drafts)."""
     numbers = list(range(first, first + count))
     failures: list[BaseException] = []
 
@@ -33,7 +34,7 @@ def seed(api_url: str, first: int, count: int) -> None:
                     APPLICANT,
                 )
                 expect(answer.status, (201,), f"start {workflow_id}", answer.body)
-                if number % SUBMITTED_EVERY == SUBMITTED_EVERY - 1:
+                if submitted_every and number % submitted_every == submitted_every - 1:
                     answer = client.call("POST", f"/workflows/{workflow_id}/signals/submitApplication", {}, APPLICANT)
                     expect(answer.status, (200, 202), f"submit {workflow_id}", answer.body)
         except BaseException as error:

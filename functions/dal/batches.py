@@ -4,13 +4,14 @@ Keyed by ``pk``/``sk``:
 
 - ``BATCH`` / ``<batchId>``                  a batch: what it was asked, its state, its counts (ids sort by
                                              creation, so a listing newest first is one Query)
-- ``BATCH#<batchId>`` / ``WORKFLOW#<id>``    a workflow the batch claimed, and its outcome once recorded
+- ``BATCH#<batchId>`` / ``WORKFLOW#<id>``    a workflow the batch claimed, and its outcome once recorded (with
+                                             the number of the step that recorded it)
 - ``BATCH#<batchId>`` / ``FAILED#<id>``      a workflow the batch failed on, and why
 
-A workflow's outcome and the batch's counts change in one transaction, conditional on the claim still
-being open, so each workflow is counted once however often a step runs again. A step's progress (the
-listing's cursor) moves conditionally on the cursor it started from, so a repeated step never counts a
-page twice.
+A step's counts and its progress (the listing's cursor, the step number) are written together, once,
+conditional on the cursor and step number it started from: a step run again after its first run wrote
+writes nothing, and one run again before finds the outcomes its first run recorded under its number, not
+yet counted.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from functions.dal.dynamodb import decode_token, deserialize, encode_token, serialize, transact
+from functions.dal.dynamodb import decode_token, deserialize, encode_token, serialize
 from functions.domain.batches import Batch, BatchState, Outcome
 from functions.service.ports import AlreadyExists, StaleWrite
 
@@ -27,7 +28,6 @@ BATCH_PK = "BATCH"
 CLAIMED = "CLAIMED"
 WORKFLOW_PREFIX = "WORKFLOW#"
 FAILED_PREFIX = "FAILED#"
-COUNTS = {Outcome.APPLIED: "applied", Outcome.SKIPPED: "skipped", Outcome.FAILED: "failed"}
 
 
 def _batch_pk(batch_id: str) -> str:
@@ -91,12 +91,22 @@ class BatchStore:
         *,
         state: BatchState | None = None,
         cursor_is: str | bool | None = False,
+        steps_is: int | None = None,
         add: dict[str, int] | None = None,
+        skipped_reasons: dict[str, int] | None = None,
     ) -> None:
-        """Set ``changes`` (and add ``add`` to counts) on the batch; only while it is in ``state`` and,
-        unless ``cursor_is`` is False, while its cursor is ``cursor_is`` (None: no cursor). StaleWrite
-        when not."""
-        operation = self._update(batch_id, changes, state=state, cursor_is=cursor_is, add=add)
+        """Set ``changes`` (and add ``add`` to counts, ``skipped_reasons`` to those by reason) on the batch;
+        only while it is in ``state``, its cursor is ``cursor_is`` (None: no cursor; False: any) and it has
+        made ``steps_is`` steps. StaleWrite when not."""
+        operation = self._update(
+            batch_id,
+            changes,
+            state=state,
+            cursor_is=cursor_is,
+            steps_is=steps_is,
+            add=add,
+            skipped_reasons=skipped_reasons,
+        )
         try:
             self.client.update_item(**operation)
         except ClientError as error:
@@ -111,8 +121,9 @@ class BatchStore:
         *,
         state: BatchState | None = None,
         cursor_is: str | bool | None = False,
+        steps_is: int | None = None,
         add: dict[str, int] | None = None,
-        skipped_reason: str | None = None,
+        skipped_reasons: dict[str, int] | None = None,
     ) -> dict[str, Any]:
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
@@ -128,11 +139,14 @@ class BatchStore:
             names[f"#a{position}"] = field
             values[f":a{position}"] = amount
             adds.append(f"#a{position} :a{position}")
-        if skipped_reason is not None:
-            # A map of counts by reason (created with the batch): one more of this reason.
-            names |= {"#reasons": "skippedReasons", "#reason": skipped_reason}
-            values |= {":zero": 0, ":one": 1}
-            sets.append("#reasons.#reason = if_not_exists(#reasons.#reason, :zero) + :one")
+        if skipped_reasons:
+            # A map of counts by reason (created with the batch): these many more of each.
+            names["#reasons"] = "skippedReasons"
+            values[":zero"] = 0
+            for position, (reason, count) in enumerate(sorted(skipped_reasons.items())):
+                names[f"#r{position}"] = reason
+                values[f":r{position}"] = count
+                sets.append(f"#reasons.#r{position} = if_not_exists(#reasons.#r{position}, :zero) + :r{position}")
         expression = " ".join(
             part
             for part in (
@@ -154,6 +168,10 @@ class BatchStore:
             else:
                 values[":cursor"] = cursor_is
                 conditions.append("#cursor = :cursor")
+        if steps_is is not None:
+            names["#steps"] = "steps"
+            values[":steps"] = steps_is
+            conditions.append("#steps = :steps")
         operation: dict[str, Any] = {
             "TableName": self.table_name,
             "Key": _key(BATCH_PK, batch_id),
@@ -167,9 +185,9 @@ class BatchStore:
 
     # ----- its workflows -----------------------------------------------------------------------
 
-    def claim(self, batch_id: str, workflow_id: str) -> str | None:
-        """Claim a workflow for the batch: None when claimed now; else what an earlier attempt left
-        (``CLAIMED``: it stopped between the claim and the outcome, or an outcome)."""
+    def claim(self, batch_id: str, workflow_id: str) -> dict[str, Any] | None:
+        """Claim a workflow for the batch: None when claimed now; else what an earlier attempt left: its
+        ``outcome`` (``CLAIMED``: it stopped between the claim and the outcome), ``step``, ``code``, ``kept``."""
         key = {"pk": _batch_pk(batch_id), "sk": f"{WORKFLOW_PREFIX}{workflow_id}"}
         try:
             self.client.put_item(
@@ -182,7 +200,7 @@ class BatchStore:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
         response = self.client.get_item(TableName=self.table_name, Key=serialize(key), ConsistentRead=True)
-        return str(deserialize(response["Item"])["outcome"])
+        return {key: value for key, value in deserialize(response["Item"]).items() if key not in ("pk", "sk")}
 
     def record(
         self,
@@ -190,33 +208,14 @@ class BatchStore:
         workflow_id: str,
         outcome: Outcome,
         *,
+        step: int,
         code: str | None = None,
         message: str | None = None,
         kept: bool = False,
         at: str,
     ) -> None:
-        """The workflow's outcome and the batch's counts, together, once (StaleWrite when the outcome was
-        already recorded)."""
-        claim = {
-            "Update": {
-                "TableName": self.table_name,
-                "Key": _key(_batch_pk(batch_id), f"{WORKFLOW_PREFIX}{workflow_id}"),
-                "UpdateExpression": "SET outcome = :outcome, #code = :code, recordedAt = :at",
-                "ConditionExpression": "outcome = :claimed",
-                "ExpressionAttributeNames": {"#code": "code"},
-                "ExpressionAttributeValues": serialize(
-                    {":outcome": outcome.value, ":code": code or outcome.value, ":at": at, ":claimed": CLAIMED}
-                ),
-            }
-        }
-        counts = {COUNTS[outcome]: 1, **({"kept": 1} if kept else {})}
-        counters = self._update(
-            batch_id,
-            {"updatedAt": at},
-            add=counts,
-            skipped_reason=(code or "SKIPPED") if outcome is Outcome.SKIPPED else None,
-        )
-        operations = [claim, {"Update": counters}]
+        """The workflow's outcome, recorded by step number ``step`` (StaleWrite when already recorded);
+        the step counts it when it writes its progress."""
         if outcome is Outcome.FAILED:
             failure = {
                 "pk": _batch_pk(batch_id),
@@ -226,8 +225,28 @@ class BatchStore:
                 "message": (message or "")[:1000],
                 "at": at,
             }
-            operations.append({"Put": {"TableName": self.table_name, "Item": serialize(failure)}})
-        transact(self.client, operations)
+            self.client.put_item(TableName=self.table_name, Item=serialize(failure))
+        values = {
+            ":outcome": outcome.value,
+            ":code": code or outcome.value,
+            ":step": step,
+            ":kept": kept,
+            ":at": at,
+            ":claimed": CLAIMED,
+        }
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=_key(_batch_pk(batch_id), f"{WORKFLOW_PREFIX}{workflow_id}"),
+                UpdateExpression="SET outcome = :outcome, #code = :code, step = :step, kept = :kept, recordedAt = :at",
+                ConditionExpression="outcome = :claimed",
+                ExpressionAttributeNames={"#code": "code"},
+                ExpressionAttributeValues=serialize(values),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise StaleWrite(workflow_id) from error
+            raise
 
     def failures(self, batch_id: str, limit: int) -> list[dict[str, Any]]:
         """The first ``limit`` workflows the batch failed on (by id), and why."""

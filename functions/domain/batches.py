@@ -10,6 +10,7 @@ twice and counts each once. Pure: no AWS here.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -113,6 +114,8 @@ class Batch(BaseModel):
     # The listing's token where the current phase goes on (None: at the start of the phase).
     cursor: str | None = None
     executions: list[str] = Field(default_factory=list)
+    # Steps written so far (each step's counts are written with its number), and in the current execution.
+    steps: int = 0
     stepsInExecution: int = 0
     error: dict[str, Any] | None = None
     updatedAt: str | None = None
@@ -159,6 +162,31 @@ def wait_after(acted: int, rate_per_second: int, elapsed_seconds: float) -> int:
     """Whole seconds to wait after a step so that the ``acted`` workflows took their share of time (the
     state machine's Wait counts whole seconds: less than one is not waited)."""
     return max(0, int(acted / rate_per_second - elapsed_seconds))
+
+
+@dataclass
+class StepTally:
+    """What one step's workflows came to, written with the step's progress."""
+
+    applied: int = 0
+    skipped: int = 0
+    failed: int = 0
+    kept: int = 0
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
+
+    def add(self, outcome: Outcome, code: str | None = None, kept: bool = False) -> None:
+        if outcome is Outcome.APPLIED:
+            self.applied += 1
+            self.kept += int(kept)
+        elif outcome is Outcome.SKIPPED:
+            self.skipped += 1
+            reason = code or outcome.value
+            self.skipped_reasons[reason] = self.skipped_reasons.get(reason, 0) + 1
+        else:
+            self.failed += 1
+
+    def counts(self) -> dict[str, int]:
+        return {"applied": self.applied, "skipped": self.skipped, "failed": self.failed, "kept": self.kept}
 
 
 def outcome_of(error: DomainError) -> Outcome:

@@ -53,7 +53,13 @@ class WorkflowActivities:
                 # Another execution runs the workflow now: this one ends.
                 engine.executions.release(task_token, engine.route(workflow, continued_as=workflow.executionName))
                 return {"released": True, "status": workflow.status, "continuedAs": workflow.executionName}
-            if not workflow.is_running or workflow.status != status:
+            if not workflow.is_running:
+                # A closed workflow's execution ends here (its stop was lost, or raced its start): released
+                # as handed over, which ends it, never back to a wait that would release it again.
+                ending = engine.route(workflow, continued_as=workflow.executionName)
+                engine.executions.release(task_token, ending)
+                return {"released": True, "status": workflow.status, "continuedAs": workflow.executionName}
+            if workflow.status != status:
                 # It moved on (a timeout and a signal crossed): let the execution follow it.
                 engine.executions.release(task_token, engine.route(workflow))
                 return {"released": True, "status": workflow.status}
@@ -176,7 +182,10 @@ class WorkflowActivities:
 
         def attempt() -> dict[str, Any]:
             workflow = engine.stored(workflow_id)
-            if not workflow.is_running or workflow.status != status:
+            if not workflow.is_running:
+                # A closed workflow's execution ends here (as in open_wait), not routed back to its status.
+                return engine.route(workflow, continued_as=workflow.executionName)
+            if workflow.status != status:
                 return engine.route(workflow)
             if engine.files is None:
                 raise PermanentActivityError("no documents bucket is configured")

@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 STEP_RESERVE_SECONDS = 15.0
 FAILURES_SHOWN = 20
 CLAIMED = "CLAIMED"
+# What acting on one workflow adds to its step's counts: its outcome, why, whether a signal was kept.
+Contribution = tuple[Outcome, str | None, bool] | None
 
 
 class BatchOperations:
@@ -141,7 +143,7 @@ class BatchOperations:
     @staticmethod
     def view(batch: Batch) -> dict[str, Any]:
         shown = batch.model_dump(
-            mode="json", exclude={"cursor", "stepsInExecution", "createdByGroups"}, exclude_none=True
+            mode="json", exclude={"cursor", "steps", "stepsInExecution", "createdByGroups"}, exclude_none=True
         )
         return {**shown, "processed": batch.processed}
 
@@ -197,15 +199,20 @@ class BatchOperations:
         page = self.engine.store.list_workflows(
             self._listing(batch), limit=rules.per_step(batch.ratePerSecond), next_token=batch.cursor
         )
-        acted, whole_page = 0, True
+        tally, whole_page, acted = rules.StepTally(), True, 0
         for workflow in page.items:
             elapsed = time.monotonic() - started
             if elapsed > rules.STEP_BUDGET_SECONDS or seconds_left() < STEP_RESERVE_SECONDS:
                 whole_page = False  # the rest of the page is the next step's (claims skip what is done)
                 break
-            # Evenly paced at the batch's rate (a workflow already done costs no turn).
-            clock.sleep(max(0.0, rules.due_after(acted, batch.ratePerSecond) - elapsed))
-            acted += self._act_once(batch, workflow.workflowId)
+            # Evenly paced at the batch's rate; behind it, no pause.
+            ahead = rules.due_after(acted, batch.ratePerSecond) - elapsed
+            if ahead > 0:
+                clock.sleep(ahead)
+            contribution = self._act_once(batch, workflow.workflowId)
+            acted += 1
+            if contribution is not None:
+                tally.add(*contribution)
         now = self.engine.now()
         changes: dict[str, Any] = {"updatedAt": iso(now)}
         done = whole_page and page.next_token is None
@@ -213,31 +220,42 @@ class BatchOperations:
             changes |= {"state": BatchState.COMPLETED.value, "finishedAt": iso(now), "cursor": None}
         elif whole_page:
             changes["cursor"] = page.next_token
-        self._advance(batch, changes)
+        self._advance(batch, changes, tally.counts(), tally.skipped_reasons)
         return done, rules.wait_after(acted, batch.ratePerSecond, time.monotonic() - started)
 
-    def _advance(self, batch: Batch, changes: dict[str, Any], add: dict[str, int] | None = None) -> None:
-        """Write a step's progress, once: conditional on the cursor it started from (a step run again
-        after its first run wrote finds the cursor moved, and writes nothing)."""
+    def _advance(
+        self,
+        batch: Batch,
+        changes: dict[str, Any],
+        add: dict[str, int] | None = None,
+        skipped_reasons: dict[str, int] | None = None,
+    ) -> None:
+        """Write a step's progress and counts, once: conditional on the cursor and step number it started
+        from (a step run again after its first run wrote finds them moved, and writes nothing)."""
         try:
             self.records.update(
                 batch.batchId,
                 changes,
                 state=BatchState.RUNNING,
                 cursor_is=batch.cursor,
-                add={**(add or {}), "stepsInExecution": 1},
+                steps_is=batch.steps,
+                add={**(add or {}), "steps": 1, "stepsInExecution": 1},
+                skipped_reasons=skipped_reasons,
             )
         except StaleWrite:
             logger.info("batch %s: a step already wrote this progress, or the batch ended", batch.batchId)
 
-    def _act_once(self, batch: Batch, workflow_id: str) -> int:
-        """Act on a workflow and record its outcome, unless an earlier run of the batch did: 1 when
-        acted on now."""
+    def _act_once(self, batch: Batch, workflow_id: str) -> Contribution:
+        """Act on a workflow and record its outcome under this step's number, unless an earlier run of
+        the batch did: what it adds to this step's counts (None: counted by an earlier step)."""
         earlier = self.records.claim(batch.batchId, workflow_id)
-        if earlier not in (None, CLAIMED):
-            return 0
         now = iso(self.engine.now())
-        if earlier == CLAIMED and self._has_acted(batch, workflow_id):
+        if earlier is not None and earlier["outcome"] != CLAIMED:
+            if int(earlier.get("step", -1)) != batch.steps:
+                return None
+            # Recorded by an earlier run of this very step, whose counts were never written.
+            return Outcome(earlier["outcome"]), earlier.get("code"), bool(earlier.get("kept"))
+        if earlier is not None and self._has_acted(batch, workflow_id):
             # The run before stopped between the change and its record: counted now, not changed again.
             return self._record(batch, workflow_id, Outcome.APPLIED, at=now)
         try:
@@ -252,12 +270,21 @@ class BatchOperations:
             )
         return self._record(batch, workflow_id, Outcome.APPLIED, kept=kept, at=now)
 
-    def _record(self, batch: Batch, workflow_id: str, outcome: Outcome, **details: Any) -> int:
+    def _record(
+        self,
+        batch: Batch,
+        workflow_id: str,
+        outcome: Outcome,
+        *,
+        code: str | None = None,
+        kept: bool = False,
+        **details: Any,
+    ) -> Contribution:
         try:
-            self.records.record(batch.batchId, workflow_id, outcome, **details)
+            self.records.record(batch.batchId, workflow_id, outcome, step=batch.steps, code=code, kept=kept, **details)
         except StaleWrite:
-            return 0  # recorded already
-        return 1
+            return None  # recorded already
+        return outcome, code, kept
 
     def _act(self, batch: Batch, workflow_id: str) -> bool:
         """The batch's action on one workflow, as the operator who started it; True when a signal was

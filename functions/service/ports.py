@@ -131,15 +131,18 @@ class BatchRecords(Protocol):
         *,
         state: BatchState | None = None,
         cursor_is: str | bool | None = False,
+        steps_is: int | None = None,
         add: dict[str, int] | None = None,
+        skipped_reasons: dict[str, int] | None = None,
     ) -> None: ...
-    def claim(self, batch_id: str, workflow_id: str) -> str | None: ...
+    def claim(self, batch_id: str, workflow_id: str) -> dict[str, Any] | None: ...
     def record(
         self,
         batch_id: str,
         workflow_id: str,
         outcome: Outcome,
         *,
+        step: int,
         code: str | None = None,
         message: str | None = None,
         kept: bool = False,

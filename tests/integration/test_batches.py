@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from functions import dependencies
+from functions.domain.batches import Outcome
 from functions.domain.identity import Identity
 from infra.local.faults import Fault
 
@@ -162,7 +163,7 @@ def test_a_batch_that_failed_resumes_where_it_stopped_and_counts_each_workflow_o
     # Given a batch terminating 60 drafts at 10 a second (50 a step), whose second step fails for good
     ids = start_applications(applicant, "fail", 60)
     batch = start_batch(operator, **TERMINATE_DRAFTS, ratePerSecond=10)
-    batch_when(operator, batch["batchId"], lambda batch: batch["applied"] >= 10)
+    batch_when(operator, batch["batchId"], lambda batch: batch["phase"] == "APPLYING")  # its first 50 under way
     platform.faults.add(Fault(kind="permanent", count=1, activity="RunBatch"))
     failed = batch_when(operator, batch["batchId"])
     assert failed["state"] == "FAILED", failed
@@ -180,7 +181,7 @@ def test_a_batch_that_failed_resumes_where_it_stopped_and_counts_each_workflow_o
     assert all(len(batch_events(operator, workflow_id, batch["batchId"])) == 1 for workflow_id in ids[::6])
 
 
-def test_a_workflow_changed_by_a_step_that_stopped_before_its_record_is_counted_not_changed_again(
+def test_workflows_changed_by_a_step_that_stopped_before_its_records_are_counted_once_not_changed_again(
     platform, applicant, operator
 ):
     # Given 5 drafts, and a batch whose first step is held back for a second
@@ -192,13 +193,18 @@ def test_a_workflow_changed_by_a_step_that_stopped_before_its_record_is_counted_
     assert batches.records.claim(batch["batchId"], ids[2]) is None
     olga = Identity(user_id="olga", groups=frozenset({"operators"}))
     dependencies.interventions().terminate(olga, ids[2], "batch test", batchId=batch["batchId"])
+    # ... and (as if) the first run of its applying step (its second step, number 1) acted on another and
+    # recorded it, then stopped before writing the step's counts
+    assert batches.records.claim(batch["batchId"], ids[3]) is None
+    dependencies.interventions().terminate(olga, ids[3], "batch test", batchId=batch["batchId"])
+    batches.records.record(batch["batchId"], ids[3], Outcome.APPLIED, step=1, at="2026-01-01T00:00:00Z")
 
     # When the batch runs
     done = batch_when(operator, batch["batchId"])
 
-    # Then that workflow is counted as applied (not skipped as already closed) and has one batch event
+    # Then those workflows are counted as applied (not skipped as already closed), once, each with one batch event
     assert (done["state"], done["applied"], done["skipped"], done["failed"]) == ("COMPLETED", 5, 0, 0), done
-    assert len(batch_events(operator, ids[2], batch["batchId"])) == 1
+    assert [len(batch_events(operator, workflow_id, batch["batchId"])) for workflow_id in ids] == [1] * 5
 
 
 @pytest.mark.parametrize(
