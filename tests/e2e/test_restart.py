@@ -205,3 +205,51 @@ def _seconds_between(start: str, end: str) -> float:
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+
+
+def read_batch(local: LocalHttp, batch_id: str) -> dict:
+    return local("GET", f"/batches/{batch_id}", **OPERATOR)[1]  # type: ignore[no-any-return]
+
+
+def test_a_batch_running_when_the_platform_stops_goes_on_after_the_restart_counting_each_workflow_once(
+    tmp_path: Path,
+):
+    first = start_local_platform(tmp_path)
+    try:
+        local = http(first, tmp_path)
+        # Given 40 drafts and a batch terminating them at 4 a second (20 a step), one step done
+        project = {"name": "Batch soil carbon", "methodologyId": "ERF-soil-carbon", "reportingPeriodMonths": 12}
+        body = {"type": "project", "workflowId": "keep-project", "input": project}
+        assert local("POST", "/workflows", body, **APPLICANT)[0] == 201
+        ids = [f"batch-draft-{number:02d}" for number in range(40)]
+        for workflow_id in ids:
+            body = {"type": "accu-application", "workflowId": workflow_id, "input": APPLICATION}
+            assert local("POST", "/workflows", body, **APPLICANT)[0] == 201
+        request = {
+            "action": "terminate",
+            "filter": {"type": "accu-application", "status": "DRAFT"},
+            "reason": "restart test",
+            "ratePerSecond": 4,
+        }
+        code, batch = local("POST", "/batches", request, **OPERATOR)
+        assert code == 202, batch
+        wait_for(lambda: read_batch(local, batch["batchId"]), lambda answer: answer["processed"] >= 20, 30)
+    finally:
+        # When the platform stops in the middle of the batch's second step
+        first.stop()
+
+    second = start_local_platform(tmp_path)
+    try:
+        local = http(second, tmp_path)
+        # Then the batch goes on in a new execution where it stopped, and ends with each draft counted once
+        done = wait_for(lambda: read_batch(local, batch["batchId"]), lambda answer: answer["state"] != "RUNNING", 60)
+        assert (done["state"], done["applied"], done["skipped"], done["failed"]) == ("COMPLETED", 40, 0, 0), done
+        assert len(done["executions"]) == 2
+        assert {state(local, workflow_id)["executionStatus"] for workflow_id in ids} == {"TERMINATED"}
+        events = [
+            [event for event in history(local, workflow_id) if event["details"].get("batchId") == batch["batchId"]]
+            for workflow_id in ids
+        ]
+        assert [len(found) for found in events] == [1] * 40
+    finally:
+        second.stop()
