@@ -58,42 +58,37 @@ def _run(client: ApiClient, request: dict[str, Any]) -> tuple[dict[str, Any], fl
         time.sleep(POLL_SECONDS)
 
 
-def terminate_drafts(api_url: str, loop_ids: list[str], workflows: int, rate_per_second: int) -> BatchRun:
-    """Terminate the drafts ``loop_ids`` one request after the other, then the ``workflows`` other running
-    drafts in one batch."""
+def terminate_one_by_one(api_url: str, workflow_ids: list[str]) -> float:
+    """The baseline: a client's loop, one terminate request after the other; the seconds it took."""
     client = ApiClient(api_url)
     try:
         started = time.perf_counter()
-        for workflow_id in loop_ids:
+        for workflow_id in workflow_ids:
             answer = client.call("POST", f"/workflows/{workflow_id}/terminate", {"reason": "bench: loop"}, OPERATOR)
             expect(answer.status, (200,), f"terminate {workflow_id}", answer.body)
-        loop_seconds = time.perf_counter() - started
-        before = datetime.now(tz=UTC).isoformat()
+        return time.perf_counter() - started
+    finally:
+        client.close()
+
+
+def terminate_in_a_batch(api_url: str, rate_per_second: int) -> tuple[dict[str, Any], float, dict[str, Any], float]:
+    """The running drafts started before now, terminated in one batch after its dry run: both batches as they
+    ended, and the seconds each took."""
+    client = ApiClient(api_url)
+    try:
         request = {
             "action": "terminate",
             "filter": {
                 "type": "accu-application",
                 "status": "DRAFT",
                 "executionStatus": "RUNNING",
-                "startedBefore": before,
+                "startedBefore": datetime.now(tz=UTC).isoformat(),
             },
             "reason": "bench: stale drafts",
             "ratePerSecond": rate_per_second,
         }
         counted, dry_seconds = _run(client, {**request, "dryRun": True})
         done, seconds = _run(client, request)
+        return counted, dry_seconds, done, seconds
     finally:
         client.close()
-    return BatchRun(
-        workflows=workflows,
-        rate_per_second=rate_per_second,
-        loop_workflows=len(loop_ids),
-        loop_seconds=loop_seconds,
-        dry_run_seconds=dry_seconds,
-        dry_run_matched=counted["matched"],
-        seconds=seconds,
-        matched=done["matched"],
-        applied=done["applied"],
-        skipped=done["skipped"],
-        failed=done["failed"],
-    )

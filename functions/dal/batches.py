@@ -226,22 +226,23 @@ class BatchStore:
                 "at": at,
             }
             self.client.put_item(TableName=self.table_name, Item=serialize(failure))
-        values = {
-            ":outcome": outcome.value,
-            ":code": code or outcome.value,
-            ":step": step,
-            ":kept": kept,
-            ":at": at,
-            ":claimed": CLAIMED,
+        recorded = {
+            "pk": _batch_pk(batch_id),
+            "sk": f"{WORKFLOW_PREFIX}{workflow_id}",
+            "workflowId": workflow_id,
+            "outcome": outcome.value,
+            "code": code or outcome.value,
+            "step": step,
+            "kept": kept,
+            "recordedAt": at,
         }
         try:
-            self.client.update_item(
+            # The whole item put again (cheaper than an update expression), only over an open claim.
+            self.client.put_item(
                 TableName=self.table_name,
-                Key=_key(_batch_pk(batch_id), f"{WORKFLOW_PREFIX}{workflow_id}"),
-                UpdateExpression="SET outcome = :outcome, #code = :code, step = :step, kept = :kept, recordedAt = :at",
+                Item=serialize(recorded),
                 ConditionExpression="outcome = :claimed",
-                ExpressionAttributeNames={"#code": "code"},
-                ExpressionAttributeValues=serialize(values),
+                ExpressionAttributeValues=serialize({":claimed": CLAIMED}),
             )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
