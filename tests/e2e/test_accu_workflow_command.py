@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -112,8 +112,13 @@ def test_the_local_platform_s_clock_schedules_faults_events_metrics_and_report_t
         assert [event["detail-type"] for event in events["items"]] == ["Workflow Started"]
         code, totals, _ = accu(local, "metrics", "--type", "project")
         assert code == 0 and totals["byType"]["project"]["total"] == 1
-        code, report, _ = accu(local, "report", "daily")
-        assert code == 0 and report["totals"]["started"] == 1, report
+        # (the day it started, by date: a day and a half from the afternoon crosses two midnights)
+        start_day = before["now"][:10]
+        code, report, _ = accu(local, "report", "daily", start_day)
+        assert code == 0 and (report["date"], report["totals"]["started"]) == (start_day, 1), report
+        code, latest, _ = accu(local, "report", "daily")  # by default yesterday's, by the platform's clock
+        yesterday = datetime.fromisoformat(after["now"]).date() - timedelta(days=1)
+        assert code == 0 and latest["date"] == yesterday.isoformat(), latest
 
         # And a duration the command cannot read is a usage error
         done = subprocess.run(
