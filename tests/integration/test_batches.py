@@ -168,7 +168,9 @@ def test_a_batch_that_failed_resumes_where_it_stopped_and_counts_each_workflow_o
     failed = batch_when(operator, batch["batchId"])
     assert failed["state"] == "FAILED", failed
     assert failed["error"]["Error"] == "PermanentActivityError"
-    assert failed["applied"] == 50
+    # (the fault hits the step after the one running when it was added: the second or, under load, the first
+    # applying step, whose invocation may not have begun yet)
+    assert failed["applied"] in (0, 50), failed
 
     # When an operator resumes it
     code, resumed = operator.call("POST", f"/batches/{batch['batchId']}/resume")
