@@ -98,33 +98,6 @@ class BatchStore:
         """Set ``changes`` (and add ``add`` to counts, ``skipped_reasons`` to those by reason) on the batch;
         only while it is in ``state``, its cursor is ``cursor_is`` (None: no cursor; False: any) and it has
         made ``steps_is`` steps. StaleWrite when not."""
-        operation = self._update(
-            batch_id,
-            changes,
-            state=state,
-            cursor_is=cursor_is,
-            steps_is=steps_is,
-            add=add,
-            skipped_reasons=skipped_reasons,
-        )
-        try:
-            self.client.update_item(**operation)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise StaleWrite(batch_id) from error
-            raise
-
-    def _update(
-        self,
-        batch_id: str,
-        changes: dict[str, Any],
-        *,
-        state: BatchState | None = None,
-        cursor_is: str | bool | None = False,
-        steps_is: int | None = None,
-        add: dict[str, int] | None = None,
-        skipped_reasons: dict[str, int] | None = None,
-    ) -> dict[str, Any]:
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
         sets, removes, adds = [], [], []
@@ -181,7 +154,12 @@ class BatchStore:
         }
         if values:
             operation["ExpressionAttributeValues"] = serialize(values)
-        return operation
+        try:
+            self.client.update_item(**operation)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise StaleWrite(batch_id) from error
+            raise
 
     # ----- its workflows -----------------------------------------------------------------------
 
