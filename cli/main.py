@@ -1,6 +1,6 @@
 """``accu``, the platform's operator and developer command: ``accu workflow …``, ``accu batch …``, ``accu migrate …``,
-``accu metrics``, ``accu report daily``, ``accu local …``. ``accu --help`` and each command's ``--help``
-say the rest.
+``accu metrics``, ``accu report daily``, ``accu local …``, ``accu login``/``logout`` (a deployment).
+``accu --help`` and each command's ``--help`` say the rest.
 
 Exit status: 0 when the command did what it was asked; 1 when the platform refused it (its error
 code and message are printed) or it ran and found problems (a failed verification, refused moves);
@@ -15,6 +15,7 @@ import click
 
 from cli.batch import batch
 from cli.local import local
+from cli.login import login, logout
 from cli.migrate import migrate
 from cli.reports import metrics, report
 from cli.workflow import workflow
@@ -25,7 +26,7 @@ def accu() -> None:
     """Operate the ACCU workflow platform: the local one (make local) by default, or a deployment."""
 
 
-for command in (workflow, batch, metrics, report, migrate, local):
+for command in (workflow, batch, metrics, report, migrate, local, login, logout):
     accu.add_command(command)
 
 

@@ -15,6 +15,7 @@ import click
 from cli.api import ApiError, ApiUnreachable, PlatformApi
 from cli.output import ProgressLine, complain, emit
 from cli.output import text_table as table
+from cli.sessions import SignInExpired
 from cli.target import Target, TargetUnreachable, resolve, target_options
 from functions.dal.migrations import MigrationStore
 from functions.dal.stepfunctions import DefinitionVersions, Executions
@@ -133,6 +134,9 @@ def _run(
     except MigrationError as error:
         complain(str(error))
         raise SystemExit(2) from error
+    except SignInExpired as error:
+        complain(str(error))
+        raise SystemExit(1) from error
     report["target"] = target.description
     emit(report, output, text(report))
     if not report["ok"]:

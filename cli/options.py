@@ -12,8 +12,10 @@ from typing import Any
 
 import click
 
+from cli import sessions
 from cli.api import OPERATORS, ApiError, ApiUnreachable, PlatformApi, default_api_url
 from cli.output import complain, emit
+from cli.sessions import SignInExpired
 
 OUTPUT_FORMATS = ("table", "json")
 
@@ -45,8 +47,12 @@ def caller_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def with_caller(output: str, user: str, groups: str, api_url: str, token: str | None, **arguments: Any) -> Any:
-        caller = Caller(output, user, PlatformApi.as_caller(api_url, user, groups, token))
-        return run(lambda: command(caller, **arguments), output)
+        def act() -> Any:
+            # Without --token, the sign-in `accu login` kept for this API (none locally: the headers).
+            signed_in = token or sessions.token_for(api_url)
+            return command(Caller(output, user, PlatformApi.as_caller(api_url, user, groups, signed_in)), **arguments)
+
+        return run(act, output)
 
     decorators = [
         output_option,
@@ -75,7 +81,7 @@ def caller_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--token",
             envvar="ACCU_TOKEN",
             default=None,
-            help="a deployment's Cognito ID token, sent as Authorization (ACCU_TOKEN)",
+            help="a deployment's Cognito ID token, sent as Authorization (ACCU_TOKEN); default: `accu login`'s",
         ),
     ]
     for decorate in reversed(decorators):
@@ -101,6 +107,9 @@ def run(action: Callable[[], Any], output: str) -> Any:
     except ApiUnreachable as error:
         complain(str(error))
         raise SystemExit(3) from error
+    except SignInExpired as error:
+        complain(str(error))
+        raise SystemExit(1) from error
 
 
 def json_argument(text: str | None, what: str) -> Any:

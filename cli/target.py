@@ -17,6 +17,7 @@ import click
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from cli import sessions
 from cli.api import OPERATORS, ApiError, ApiUnreachable, PlatformApi, default_api_url
 from infra.catalog import CATALOG, LIVE_ALIAS
 from infra.local.names import (
@@ -135,7 +136,7 @@ def resolve(options: Any) -> Target:
         )
         _check_reachable(target, "start it with `make local`")
         return target
-    region = options.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or REGION
+    region = deployment_region(options.region)
     stack = f"AccuWorkflows-{options.stage}-Storage"
     workflows, migrations = options.workflows_table, options.migrations_table
     if not (workflows and migrations):
@@ -146,17 +147,17 @@ def resolve(options: Any) -> Target:
             raise TargetUnreachable(
                 f"the stack {stack} in {region} has no WorkflowsTableName/MigrationsTableName output"
             )
-    platform = (
-        _stack_outputs(f"AccuWorkflows-{options.stage}-Platform", region)
-        if getattr(options, "needs_api", False)
-        else {}
-    )
+    platform = platform_outputs(options.stage, region) if getattr(options, "needs_api", False) else {}
+    deployed_api = None
+    if "ApiUrl" in platform:
+        token = options.token or sessions.token_for(platform["ApiUrl"])
+        deployed_api = PlatformApi.as_caller(platform["ApiUrl"], "", OPERATORS, token)
     target = Target(
         f"deployment {options.stage} in {region}",
         region,
         workflows,
         migrations,
-        api=PlatformApi.as_caller(platform["ApiUrl"], "", OPERATORS, options.token) if "ApiUrl" in platform else None,
+        api=deployed_api,
         live_aliases=tuple(
             (workflow_type, platform[f"{entry.state_machine_name}LiveAlias"])
             for workflow_type, entry in CATALOG.items()
@@ -165,6 +166,15 @@ def resolve(options: Any) -> Target:
     )
     _check_reachable(target, "check the credentials, the region and the table names")
     return target
+
+
+def deployment_region(region: str | None) -> str:
+    return region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or REGION
+
+
+def platform_outputs(stage: str, region: str | None) -> dict[str, str]:
+    """The outputs of a deployment's platform stack: its API, user pool, live aliases."""
+    return _stack_outputs(f"AccuWorkflows-{stage}-Platform", deployment_region(region))
 
 
 def _local_clock_offset(api: PlatformApi) -> float:

@@ -74,6 +74,17 @@ def test_given_the_user_pool_then_it_has_the_role_groups_mfa_and_no_self_sign_up
     assert len(synthesized.resources("AWS::Cognito::UserPoolClient", PLATFORM_STACK)) == 1
 
 
+def test_given_the_app_client_then_accu_login_can_sign_in_refresh_and_revoke(synthesized: Synthesized) -> None:
+    (client,) = synthesized.resources("AWS::Cognito::UserPoolClient", PLATFORM_STACK).values()
+    properties = client["Properties"]
+    # accu login: SRP (the password never leaves the laptop), no client secret (a CLI cannot keep one)
+    assert set(properties["ExplicitAuthFlows"]) == {"ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+    assert properties.get("GenerateSecret") is False
+    # accu logout revokes the refresh token; a wrong e-mail is not told apart from a wrong password
+    assert properties["EnableTokenRevocation"] is True
+    assert properties["PreventUserExistenceErrors"] == "ENABLED"
+
+
 def test_given_what_the_gateway_refuses_itself_then_it_answers_in_the_api_error_body(synthesized: Synthesized) -> None:
     responses = {
         response["Properties"]["ResponseType"]: response["Properties"]

@@ -11,16 +11,9 @@ import pytest
 
 from cli.main import main
 from infra.local.names import MIGRATIONS_TABLE, WORKFLOWS_TABLE
+from tests.support.deployments import deploy_stack
 from tests.support.scenarios import application_in
 from tests.support.version_1 import store_as_version_1
-
-
-def deploy_stack(name: str, outputs: dict[str, str]) -> None:
-    template = {
-        "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
-        "Outputs": {key: {"Value": value} for key, value in outputs.items()},
-    }
-    boto3.client("cloudformation").create_stack(StackName=name, TemplateBody=json.dumps(template))
 
 
 def test_a_plan_on_a_deployment_reads_its_tables_from_the_storage_stack(
