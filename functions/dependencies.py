@@ -24,6 +24,7 @@ from functions.domain.operations import Thresholds
 from functions.models.settings import Settings
 from functions.service.activities import WorkflowActivities
 from functions.service.batches import BatchOperations
+from functions.service.catalog import LifecycleCatalog
 from functions.service.engine import WorkflowEngine
 from functions.service.interventions import WorkflowInterventions
 from functions.service.operations import OperationsService
@@ -58,6 +59,12 @@ def engine() -> WorkflowEngine:
 @functools.cache
 def queries() -> WorkflowQueries:
     return WorkflowQueries(engine())
+
+
+@functools.cache
+def catalog() -> LifecycleCatalog:
+    """The lifecycles as clients read them (no AWS: only the catalog and the deployment's timeouts)."""
+    return LifecycleCatalog(LIFECYCLES, settings().lifecycle_timeouts)
 
 
 @functools.cache
@@ -135,5 +142,5 @@ def reset() -> None:
     operations.cache_clear()
     event_bus.cache_clear()
     settings.cache_clear()
-    for factory in (engine, queries, starts, signals, activities, interventions, batches):
+    for factory in (engine, queries, catalog, starts, signals, activities, interventions, batches):
         factory.cache_clear()

@@ -152,6 +152,41 @@ class OwnedReference:
     owner_fields: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Relation:
+    """Another workflow a workflow of this lifecycle names by its id: in its start input
+    (``input.projectId``) or in its own fields, once set (``fields.reportCalendarId``). What a client
+    follows from one workflow to the other (``GET /workflows/{id}/related``); ``inverse`` is what the
+    named workflow calls this one."""
+
+    name: str
+    inverse: str
+    id_field: str  # "input.<field>" or "fields.<field>"
+    workflow_types: tuple[str, ...]  # the types the named workflow may have ...
+    type_field: str | None = None  # ... and which one it has, when several: "input.<field>"
+
+    def __post_init__(self) -> None:
+        for path in filter(None, (self.id_field, self.type_field)):
+            if path.partition(".")[0] not in ("input", "fields") or not path.partition(".")[2]:
+                raise ValueError(f"relation {self.name}: {path!r} is not input.<field> or fields.<field>")
+
+    def named(self, input: Mapping[str, Any], fields: Mapping[str, Any]) -> tuple[str, tuple[str, ...]] | None:
+        """The id a workflow with this input and these fields names, and the types that workflow may
+        have (one, when ``type_field`` says which); None when it names none."""
+        named_id = _at(self.id_field, input, fields)
+        if not isinstance(named_id, str) or not named_id:
+            return None
+        if self.type_field is None:
+            return named_id, self.workflow_types
+        named_type = _at(self.type_field, input, fields)
+        return named_id, (named_type,) if named_type in self.workflow_types else ()
+
+
+def _at(path: str, input: Mapping[str, Any], fields: Mapping[str, Any]) -> Any:
+    where, _, name = path.partition(".")
+    return (input if where == "input" else fields).get(name)
+
+
 StoredItem = dict[str, Any]
 Upgrade = Callable[[StoredItem], StoredItem]
 
@@ -193,6 +228,8 @@ class Lifecycle:
     on_start: Callable[[Any, datetime], dict[str, Any]] | None = None
     # Other workflows the start input names, which the starter must own.
     references: tuple[OwnedReference, ...] = ()
+    # Other workflows its workflows name (each reference above among them).
+    relations: tuple[Relation, ...] = ()
     # How the stored items of earlier schema versions become current (functions/domain/schema.py).
     schema_changes: tuple[SchemaChange, ...] = ()
 

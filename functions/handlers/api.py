@@ -10,10 +10,11 @@ import base64
 import binascii
 import functools
 import json
+import os
 from collections.abc import Callable
 from typing import Annotated, Any, Union, get_args
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
@@ -60,6 +61,7 @@ from functions.models.api import (
     UploadRequest,
     WorkflowType,
 )
+from functions.models.openapi import component_schemas, with_components
 from functions.models.responses import (
     BatchPage,
     BatchView,
@@ -67,14 +69,23 @@ from functions.models.responses import (
     ErrorBody,
     Health,
     HistoryPage,
+    LifecycleCatalog,
     Metrics,
+    RelatedWorkflows,
     SignalKept,
     Upload,
     WorkflowPage,
     WorkflowState,
 )
 
-app = APIGatewayRestResolver(enable_validation=True)
+# In AWS the operations console calls from its own origin (CONSOLE_ORIGIN; API Gateway answers the preflights);
+# locally it is served by the API's origin, and there is no CORS.
+app = APIGatewayRestResolver(
+    enable_validation=True,
+    cors=CORSConfig(allow_origin=os.environ["CONSOLE_ORIGIN"], allow_headers=["Idempotency-Key"])
+    if os.environ.get("CONSOLE_ORIGIN")
+    else None,
+)
 app.enable_swagger(path="/swagger", title="ACCU workflow platform", version="1.0.0")
 
 # The kinds of the bodies that are one of several models: lifecycle types, intervention actions.
@@ -239,7 +250,23 @@ def health() -> Health:
 @app.get("/openapi.json", summary="The OpenAPI document of this API", include_in_schema=False)
 def openapi() -> Response[dict[str, Any]]:
     document = app.get_openapi_json_schema(title="ACCU workflow platform", version="1.0.0")
-    return _json_response(200, json.loads(document))
+    return _json_response(200, with_components(json.loads(document), _catalog_schemas()))
+
+
+@functools.cache
+def _catalog_schemas() -> dict[str, dict[str, Any]]:
+    """The payload and input schemas the lifecycle catalog refers to, for the document's components."""
+    return component_schemas(dependencies.catalog().payload_models())
+
+
+@app.get(
+    "/lifecycles",
+    summary="The lifecycle catalog: statuses, signals (who sends them, their payloads), timeouts, relations",
+    responses=answers({200: ("every lifecycle", LifecycleCatalog)}),
+)
+def lifecycles() -> LifecycleCatalog:
+    caller()
+    return LifecycleCatalog.model_validate(dependencies.catalog().describe())
 
 
 @app.post(
@@ -301,6 +328,15 @@ def get_history(
     workflowId: WorkflowIdPath, limit: Limit = 50, nextToken: Annotated[str | None, Query(max_length=4096)] = None
 ) -> HistoryPage:
     return HistoryPage.model_validate(dependencies.queries().history(caller(), workflowId, limit, nextToken))
+
+
+@app.get(
+    "/workflows/<workflowId>/related",
+    summary="The workflows this one names and those that name it",
+    responses=answers({200: ("the related workflows the caller may read", RelatedWorkflows)}, 404),
+)
+def related_workflows(workflowId: WorkflowIdPath) -> RelatedWorkflows:
+    return RelatedWorkflows.model_validate(dependencies.queries().related(caller(), workflowId))
 
 
 SignalAnswer = Union[WorkflowState, SignalKept]  # noqa: UP007

@@ -218,3 +218,92 @@ class BatchView(Answer):
 class BatchPage(Answer):
     items: list[BatchView]
     nextToken: str | None
+
+
+SchemaReference = Annotated[
+    dict[str, str],
+    Field(
+        description="a JSON reference into this API's OpenAPI document (GET /openapi.json): "
+        '{"$ref": "#/components/schemas/<name>"}, the JSON schema of an object'
+    ),
+]
+
+
+class SignalView(Answer):
+    name: str
+    sources: list[str] = Field(description="the statuses the signal is accepted in, in the lifecycle's order")
+    target: str | None = Field(description="the status it leads to; null: the status stays")
+    senders: list[str] = Field(description="the groups that may send it (none: the platform sends it itself)")
+    internal: bool = Field(description="sent by the platform only (an activity's outcome, another workflow)")
+    restartsWait: bool = Field(
+        description="closes the open wait and opens it anew (new timers) though the status stays"
+    )
+    payloadSchema: SchemaReference
+
+
+class TimeoutView(Answer):
+    status: str = Field(description="the status whose wait the timeout ends")
+    name: str = Field(description="its name, by which a deployment overrides a fixed one")
+    action: Literal["escalate", "signal", "transition"] = Field(
+        description="escalate and keep waiting; send `signal` on the workflow's behalf; or move to `target`"
+    )
+    target: str | None
+    signal: str | None
+    escalates: bool = Field(description="a transition that escalates besides")
+    notifies: bool = Field(description="a transition that notifies the workflow's people (a reminder)")
+    computed: bool = Field(description="computed from the workflow's own data (a due date, a reporting period)")
+    defaultSeconds: int | None = Field(description="the lifecycle's fixed timeout; null when computed")
+    seconds: int | None = Field(
+        description="this deployment's fixed timeout (its default unless overridden); null when computed"
+    )
+    description: str
+
+
+class RelationView(Answer):
+    name: str = Field(description="what a workflow of this lifecycle calls the workflow it names")
+    inverse: str = Field(description="what the named workflow calls a workflow of this lifecycle")
+    field: str = Field(description="where the named workflow's id is: input.<field> or fields.<field>")
+    workflowTypes: list[str] = Field(description="the types the named workflow may have")
+    typeField: str | None = Field(description="where its type is, when several are possible")
+
+
+class LifecycleView(Answer):
+    type: str
+    description: str
+    initialStatus: str
+    statuses: list[str] = Field(description="every status, in the lifecycle's order")
+    terminalStatuses: list[str]
+    activities: dict[str, str] = Field(description="status → the function that runs in it instead of a wait")
+    starters: list[str] = Field(description="the groups that may start a workflow of this lifecycle")
+    inputSchema: SchemaReference
+    signals: list[SignalView]
+    timeouts: list[TimeoutView]
+    relations: list[RelationView] = Field(description="the workflows a workflow of this lifecycle names")
+
+
+class LifecycleCatalog(Answer):
+    """The lifecycle catalog: what a client needs to draw each lifecycle and build its forms."""
+
+    lifecycles: list[LifecycleView]
+
+
+class RelatedWorkflow(Answer):
+    relation: str = Field(
+        description="what the workflow asked about calls this one: the relation's name when it names this one, "
+        "its inverse when this one names it (project, subject, reportCalendar; application, document, calendar)"
+    )
+    direction: Literal["names", "namedBy"] = Field(
+        description="names: the workflow asked about names this one; namedBy: this one names it"
+    )
+    workflowId: str
+    type: str
+    status: str
+    executionStatus: ExecutionStatus
+
+
+class RelatedWorkflows(Answer):
+    workflowId: str
+    type: str
+    related: list[RelatedWorkflow] = Field(
+        description="the workflows it names, then those naming it (oldest first); only those the caller may read"
+    )

@@ -1,4 +1,5 @@
-"""Reading workflows: one workflow, its history, listings and the running totals."""
+"""Reading workflows: one workflow, its history, the workflows related to it, listings and the running
+totals."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from functions.domain.identity import Identity
 from functions.domain.time import iso
-from functions.domain.workflow import ExecutionStatus
+from functions.domain.workflow import ExecutionStatus, Workflow
 from functions.service.engine import WorkflowEngine
 from functions.service.ports import ListFilter
 
@@ -23,6 +24,43 @@ class WorkflowQueries:
         self.engine.read(actor, workflow_id)
         page = self.engine.store.history(workflow_id, limit, next_token)
         return {"items": page.items, "nextToken": page.next_token}
+
+    def related(self, actor: Identity, workflow_id: str) -> dict[str, Any]:
+        """The workflows this one names (its lifecycle's relations: an application's project, a
+        document's subject, a project's current report calendar), then those that name it as their
+        subject (documents and calendars about it, found by the subject index, oldest first). A
+        workflow the caller may not read is left out, and so is a named one that does not exist (or is
+        not of a type the relation allows): to an applicant the two must look alike, as GET answers
+        404 to both."""
+        engine = self.engine
+        workflow = engine.read(actor, workflow_id)
+        related: list[dict[str, Any]] = []
+
+        def add(relation: str, direction: str, other: Workflow) -> None:
+            if actor.may_read(other.startedBy):
+                related.append(
+                    {
+                        "relation": relation,
+                        "direction": direction,
+                        "workflowId": other.workflowId,
+                        "type": other.type,
+                        "status": other.status,
+                        "executionStatus": other.executionStatus.value,
+                    }
+                )
+
+        for relation in engine.lifecycles[workflow.type].relations:
+            named = relation.named(workflow.input, workflow.fields)
+            other = engine.store.get(named[0]) if named else None
+            if named and other is not None and other.type in named[1]:
+                add(relation.name, "names", other)
+        for other in engine.store.workflows_about(workflow.type, workflow.workflowId):
+            lifecycle = engine.lifecycles.get(other.type)
+            for relation in lifecycle.relations if lifecycle else ():
+                named = relation.named(other.input, other.fields)
+                if named and named[0] == workflow.workflowId and workflow.type in named[1]:
+                    add(relation.inverse, "namedBy", other)
+        return {"workflowId": workflow.workflowId, "type": workflow.type, "related": related}
 
     def list_workflows(
         self,

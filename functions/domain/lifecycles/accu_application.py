@@ -13,6 +13,7 @@ from functions.domain.lifecycle import (
     FollowUp,
     Lifecycle,
     OwnedReference,
+    Relation,
     Rule,
     SchemaChange,
     SignalContext,
@@ -277,6 +278,7 @@ LIFECYCLE = Lifecycle(
             owner_fields=("ownerId",),
         ),
     ),
+    relations=(Relation("project", "application", "input.projectId", ("project",)),),
     schema_changes=(
         SchemaChange(
             version=2,

@@ -8,14 +8,14 @@ timestamps, so a cancel or a reschedule applies at once and the timer fires when
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field, field_validator
 
 from functions.domain.common import DateTime, Payload, ReasonPayload, update_metadata_signal
 from functions.domain.durations import DURATION_PATTERN, parse_duration
 from functions.domain.identity import APPLICANTS
-from functions.domain.lifecycle import Lifecycle, SignalContext, SignalSpec, TimeoutSpec, WorkflowView
+from functions.domain.lifecycle import Lifecycle, Relation, SignalContext, SignalSpec, TimeoutSpec, WorkflowView
 from functions.domain.time import iso, parse_iso
 
 TYPE = "calendar"
@@ -27,6 +27,8 @@ COMPLETED = "COMPLETED"
 CANCELLED = "CANCELLED"
 STATUSES = (SCHEDULED, REMINDED, OVERDUE, COMPLETED, CANCELLED)
 TERMINAL = frozenset({COMPLETED, CANCELLED})
+# The workflows a calendar may be about.
+SubjectType = Literal["accu-application", "project"]
 
 
 def _duration(value: str) -> str:
@@ -36,7 +38,7 @@ def _duration(value: str) -> str:
 
 class CalendarInput(Payload):
     title: str = Field(min_length=1, max_length=200)
-    subjectType: Literal["accu-application", "project"]
+    subjectType: SubjectType
     subjectId: str = Field(min_length=1, max_length=128)
     dueAt: DateTime
     remindBefore: str = Field(default="P7D", pattern=DURATION_PATTERN, description="ISO-8601 duration, e.g. P14D")
@@ -167,4 +169,5 @@ LIFECYCLE = Lifecycle(
     timeouts=TIMEOUTS,
     starters=frozenset(),  # operators, and the platform (a project entering ACTIVE)
     on_start=_on_start,
+    relations=(Relation("subject", "calendar", "input.subjectId", get_args(SubjectType), "input.subjectType"),),
 )

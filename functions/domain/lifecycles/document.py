@@ -5,13 +5,21 @@ about it, and the ``ValidateDocument`` activity checks the stored object against
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
 from functions.domain.common import EmptyPayload, Payload, ReasonPayload, update_metadata_signal
 from functions.domain.identity import APPLICANTS, APPROVERS, REVIEWERS
-from functions.domain.lifecycle import Lifecycle, OwnedReference, SignalContext, SignalSpec, TimeoutSpec, WorkflowView
+from functions.domain.lifecycle import (
+    Lifecycle,
+    OwnedReference,
+    Relation,
+    SignalContext,
+    SignalSpec,
+    TimeoutSpec,
+    WorkflowView,
+)
 from functions.domain.time import iso
 
 TYPE = "document"
@@ -44,6 +52,8 @@ DocumentKind = Literal[
     "supporting-evidence",
 ]
 SHA256 = r"^[0-9a-f]{64}$"
+# The workflows a document may be about.
+SubjectType = Literal["accu-application", "project"]
 
 
 class FileFacts(Payload):
@@ -54,7 +64,7 @@ class FileFacts(Payload):
 
 
 class DocumentInput(FileFacts):
-    subjectType: Literal["accu-application", "project"]
+    subjectType: SubjectType
     subjectId: str = Field(min_length=1, max_length=128)
     kind: DocumentKind
 
@@ -236,4 +246,5 @@ LIFECYCLE = Lifecycle(
             type_field="subjectType",
         ),
     ),
+    relations=(Relation("subject", "document", "input.subjectId", get_args(SubjectType), "input.subjectType"),),
 )

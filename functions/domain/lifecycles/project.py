@@ -17,6 +17,7 @@ from functions.domain.identity import APPLICANTS, APPROVERS, REVIEWERS
 from functions.domain.lifecycle import (
     FollowUp,
     Lifecycle,
+    Relation,
     Rule,
     SignalContext,
     SignalSpec,
@@ -352,4 +353,6 @@ LIFECYCLE = Lifecycle(
     timeouts=TIMEOUTS,
     starters=frozenset({APPLICANTS}),
     person_input_fields=("ownerId",),
+    # Its current report's calendar (set on entering ACTIVE); every one of them names it as its subject.
+    relations=(Relation("reportCalendar", "project", "fields.reportCalendarId", ("calendar",)),),
 )
