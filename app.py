@@ -10,8 +10,10 @@ Two stacks per stage:
   ``infra/catalog.py`` (published behind a ``live`` alias), the alerts and notifications SNS topics, the
   ``AccuWorkflows-<stage>-Events`` EventBridge bus (archived) and one rule per ``EVENT_RULES`` entry (on that bus,
   or on the account's default bus for AWS services' events), one EventBridge Scheduler schedule per ``SCHEDULES``
-  entry, the stream's event source mapping into ``PublishEvents``, the Cognito user pool, the REST API, and
-  operations' CloudWatch alarms (notifying the alerts topic) and ``AccuWorkflows-<stage>-Operations`` dashboard.
+  entry, the stream's event source mapping into ``PublishEvents``, the Cognito user pool (with its hosted sign-in
+  domain ``accu-<stage>-<account>``), the REST API, the operations console (``console/`` in a private bucket behind
+  CloudFront), and operations' CloudWatch alarms (notifying the alerts topic) and
+  ``AccuWorkflows-<stage>-Operations`` dashboard.
   It reads the stream's ARN from the storage stack's outputs (``Fn::GetStackOutput``, no export).
 
 cdk-nag's AwsSolutions checks run as a validation plugin: synthesis fails on any unacknowledged finding.
@@ -23,7 +25,8 @@ Context values (``cdk.json``, ``-c key=value`` or ``build_app(context=...)``; al
     ``ap-southeast-2``.
 ``stage``
     Names the stacks and resources (``AccuWorkflows-<stage>-...``) and the API stage. Default ``dev``. Letters,
-    digits and hyphens, short enough for the documents bucket's name (at most 63 characters).
+    digits and hyphens, short enough for the documents bucket's name (at most 63 characters), and without
+    ``aws``, ``amazon`` or ``cognito`` (it names the Cognito domain).
 ``alertEmail``
     An e-mail address subscribed to the alerts topic, hearing every alert (escalations, failures, health, reports,
     alarms). Default: no subscription.

@@ -7,6 +7,7 @@ from infra.constructs.documents_bucket import BucketRef, DocumentsBucket
 from infra.constructs.email_topic import EmailTopic
 from infra.constructs.lifecycle_state_machine import LifecycleStateMachine, StateMachineArns
 from infra.constructs.operations_alarms import OperationsAlarms
+from infra.constructs.operations_console import OperationsConsole
 from infra.constructs.operations_dashboard import OperationsDashboard
 from infra.constructs.platform_events import PlatformEvents
 from infra.constructs.platform_function import PlatformFunction
@@ -26,6 +27,7 @@ __all__ = [
     "EmailTopic",
     "LifecycleStateMachine",
     "OperationsAlarms",
+    "OperationsConsole",
     "OperationsDashboard",
     "PlatformEvents",
     "PlatformFunction",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
@@ -31,6 +31,18 @@ GATEWAY_REFUSALS = {
 }
 ERROR_BODY_TEMPLATE = (
     '{"error": "%s", "message": $context.error.messageString, "details": [{"requestId": "$context.requestId"}]}'
+)
+
+# What a browser app on another origin may send (CORS, ``allow_origin``): the ID token, JSON bodies, and the key
+# that makes a state-changing request idempotent; the methods each resource answers.
+CORS_ALLOW_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key")
+PROXY_METHODS = ("GET", "POST", "DELETE", "OPTIONS")
+PUBLIC_METHODS = ("GET", "OPTIONS")
+CORS_MAX_AGE = Duration.minutes(10)
+PREFLIGHT_REASON = (
+    "A CORS preflight (OPTIONS) is sent by browsers without credentials, by design (Fetch standard): it must be "
+    "answered without an authorizer. API Gateway answers it itself (a mock integration: the allowed origin, "
+    "headers and methods), reads no data and never invokes the function."
 )
 
 
@@ -126,13 +138,15 @@ class WorkflowApi(Construct):
             "every signal, so a cache would serve stale or another caller's data; a cache cluster is also billed "
             "by the hour.",
         )
-        for response_type, (status, code) in GATEWAY_REFUSALS.items():
-            self.rest_api.add_gateway_response(
+        self.gateway_responses = {
+            response_type: self.rest_api.add_gateway_response(
                 f"{code.title().replace('_', '')}Response",
                 type=response_type,
                 status_code=status,
                 templates={"application/json": ERROR_BODY_TEMPLATE % code},
             )
+            for response_type, (status, code) in GATEWAY_REFUSALS.items()
+        }
         self.authorizer = apigw.CognitoUserPoolsAuthorizer(
             self, "Authorizer", cognito_user_pools=[user_pool], identity_source="method.request.header.Authorization"
         )
@@ -154,6 +168,33 @@ class WorkflowApi(Construct):
             authorization_type=apigw.AuthorizationType.COGNITO,
             authorizer=self.authorizer,
         )
+        self.preflight_methods: dict[str, apigw.Method] = {}
+
+    def allow_origin(self, origin: str) -> None:
+        """Let a browser app at ``origin`` (``https://host``) call the API: API Gateway answers every resource's
+        CORS preflight itself, without the authorizer, and what the gateway refuses itself carries
+        ``Access-Control-Allow-Origin`` so that the app reads the error. The function's own answers carry it
+        too: its ``CONSOLE_ORIGIN`` variable, read by the API's resolver (functions/handlers/api.py)."""
+        methods = {path: PUBLIC_METHODS for path in PUBLIC_PATHS} | {"{proxy+}": PROXY_METHODS}
+        for path, allowed in methods.items():
+            resource = self.rest_api.root.get_resource(path)
+            if resource is None:
+                raise ValueError(f"the API has no /{path} resource")
+            method = resource.add_cors_preflight(
+                allow_origins=[origin],
+                allow_headers=list(CORS_ALLOW_HEADERS),
+                allow_methods=list(allowed),
+                max_age=CORS_MAX_AGE,
+            )
+            acknowledge(method, "AwsSolutions-APIG4", PREFLIGHT_REASON)
+            acknowledge(method, "AwsSolutions-COG4", PREFLIGHT_REASON)
+            acknowledge_checkov(method, "CKV_AWS_59", PREFLIGHT_REASON)
+            self.preflight_methods[path] = method
+        for response in self.gateway_responses.values():
+            cfn_response = response.node.default_child
+            if not isinstance(cfn_response, apigw.CfnGatewayResponse):
+                raise TypeError(f"{response.node.path} has no CfnGatewayResponse")
+            cfn_response.response_parameters = {"gatewayresponse.header.Access-Control-Allow-Origin": f"'{origin}'"}
 
     @property
     def url(self) -> str:

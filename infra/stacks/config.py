@@ -33,6 +33,9 @@ DEFAULT_RECOVERY_MAX_RETRIES = 3
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 ORIGIN = re.compile(r"^(\*|https?://[^/\s]+)$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A Cognito prefix domain: lowercase letters, digits and hyphens, at most 63 characters, none of the reserved words.
+DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+DOMAIN_PREFIX_RESERVED = ("aws", "amazon", "cognito")
 
 
 def _json_or_value(value: Any) -> Any:
@@ -79,6 +82,12 @@ class DeploymentConfig:
     def documents_bucket_name(self) -> str:
         """S3 bucket names are global: the account and region make this one unique, and known to both stacks."""
         return f"accuworkflows-{self.stage}-docs-{self.account}-{self.region}".lower()
+
+    @property
+    def sign_in_domain_prefix(self) -> str:
+        """The user pool's Cognito domain (``<prefix>.auth.<region>.amazoncognito.com``): prefixes are unique per
+        region across all accounts, so the account's id is part of it."""
+        return f"accu-{self.stage}-{self.account}".lower()
 
     @property
     def event_bus_name(self) -> str:
@@ -144,6 +153,12 @@ class DeploymentConfig:
             raise ValueError(
                 f"stage {config.stage!r} makes an invalid documents bucket name {config.documents_bucket_name!r}: "
                 "use letters, digits and single hyphens, and keep it short (the name has at most 63 characters)"
+            )
+        prefix = config.sign_in_domain_prefix
+        if not DOMAIN_PREFIX.match(prefix) or any(word in prefix for word in DOMAIN_PREFIX_RESERVED):
+            raise ValueError(
+                f"stage {config.stage!r} makes an invalid Cognito domain prefix {prefix!r}: use letters, digits and "
+                f"single hyphens, keep it short (at most 63 characters) and avoid {', '.join(DOMAIN_PREFIX_RESERVED)}"
             )
         if not 0 <= config.health_failure_rate_threshold <= 1:
             raise ValueError("healthFailureRateThreshold is a share of finished workflows: between 0 and 1")

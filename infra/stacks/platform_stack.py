@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -46,6 +47,7 @@ from infra.constructs import (
     EmailTopic,
     LifecycleStateMachine,
     OperationsAlarms,
+    OperationsConsole,
     OperationsDashboard,
     PlatformEvents,
     PlatformFunction,
@@ -69,6 +71,10 @@ EVENT_ARCHIVE_RETENTION = Duration.days(30)
 STREAM_RETRY_ATTEMPTS = 10
 # The functions' package, and nothing else of the repository.
 CODE_EXCLUDE = ["*", ".*", "!functions", "!functions/**", "**/__pycache__", "**/*.pyc"]
+# The operations console's static files (index.html, CSS, ES modules; no build step).
+CONSOLE_SOURCE = ROOT / "console"
+# The Api function's variable naming the console's origin, read by its resolver at import (CORS).
+CONSOLE_ORIGIN_VARIABLE = "CONSOLE_ORIGIN"
 
 # Why a declared resource's ARNs end in a wildcard (each acknowledged where it is granted).
 WILDCARD_REASONS = {
@@ -248,7 +254,13 @@ class PlatformStack(Stack):
 
         self._acknowledge_dead_letters()
 
-        self.user_pool = WorkflowUserPool(self, "Users", user_pool_name=f"{prefix}-Users", groups=GROUPS)
+        self.user_pool = WorkflowUserPool(
+            self,
+            "Users",
+            user_pool_name=f"{prefix}-Users",
+            groups=GROUPS,
+            domain_prefix=config.sign_in_domain_prefix,
+        )
         self.api = WorkflowApi(
             self,
             "Api",
@@ -262,17 +274,49 @@ class PlatformStack(Stack):
             cloud_watch_role=config.api_gateway_cloud_watch_role,
         )
 
+        self._console()
         self._operations(config)
 
         CfnOutput(self, "ApiUrl", value=self.api.url)
         CfnOutput(self, "UserPoolId", value=self.user_pool.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=self.user_pool.client.user_pool_client_id)
+        CfnOutput(self, "ConsoleUrl", value=self.console.url)
+        CfnOutput(self, "ConsoleClientId", value=self.console_client.user_pool_client_id)
+        CfnOutput(self, "SignInDomain", value=self.user_pool.sign_in_url)
         CfnOutput(self, "AlertsTopicArn", value=self.alerts.topic_arn)
         CfnOutput(self, "NotificationsTopicArn", value=self.notifications.topic_arn)
         CfnOutput(self, "EventBusName", value=self.events.bus.event_bus_name)
         for kind, arns in state_machines.items():
             CfnOutput(self, f"{CATALOG[kind].state_machine_name}LiveAlias", value=arns.live_alias)
         CfnOutput(self, f"{BATCH_OPERATION.state_machine_name}LiveAlias", value=batch_state_machine.live_alias)
+
+    def _console(self) -> None:
+        """The operations console, and what it needs of the rest: its sign-in client (back to its URL), the API's
+        CORS for its origin, and a config.json naming both. The distribution's domain and the API's and Cognito's
+        origins refer to each other here, in one stack: CloudFront's security headers name the API (its id) and
+        the sign-in domain; the API's preflights, gateway responses and function name the distribution."""
+        self.console = OperationsConsole(
+            self,
+            "Console",
+            source=CONSOLE_SOURCE,
+            api_origin=api_origin(self, self.api.rest_api),
+            sign_in_url=self.user_pool.sign_in_url,
+            log_retention=LOG_RETENTION,
+        )
+        self.console_client = self.user_pool.add_console_client(self.console.url)
+        self.console.publish(
+            {
+                "mode": "cognito",
+                "apiUrl": self.api.url,
+                "region": self.region,
+                "userPoolId": self.user_pool.user_pool.user_pool_id,
+                "clientId": self.console_client.user_pool_client_id,
+                "signInDomain": self.user_pool.sign_in_url,
+                "redirectUri": self.console.url,
+            }
+        )
+        self.api.allow_origin(self.console.origin)
+        self.functions[API.name].function.add_environment(CONSOLE_ORIGIN_VARIABLE, self.console.origin)
 
     def _acknowledge_dead_letters(self) -> None:
         """checkov asks each function for a dead-letter queue (CKV_AWS_116), which Lambda uses for asynchronous
@@ -341,3 +385,10 @@ class PlatformStack(Stack):
             dead_letter_queues=dead_letter_queues,
             alarms=list(self.alarms.alarms.values()),
         )
+
+
+def api_origin(scope: Construct, rest_api: apigw.RestApi) -> str:
+    """``https://<api id>.execute-api.<region>.<suffix>``: the API's origin, without its stage (so that what names
+    it does not wait for the stage, which waits for the methods)."""
+    stack = Stack.of(scope)
+    return f"https://{rest_api.rest_api_id}.execute-api.{stack.region}.{stack.url_suffix}"

@@ -80,10 +80,12 @@ class Synthesized:
         return found
 
     def functions(self) -> dict[str, tuple[str, dict[str, Any]]]:
-        """Catalog function name → (logical id, resource), of the platform's Lambda functions."""
+        """Catalog function name → (logical id, resource), of the platform's Lambda functions (named
+        ``<prefix>-<name>``; not CDK's own, such as the console's BucketDeployment handler)."""
         return {
             f["Properties"]["FunctionName"].rsplit("-", 1)[1]: (logical_id, f)
             for logical_id, f in self.resources("AWS::Lambda::Function", PLATFORM_STACK).items()
+            if str(f["Properties"].get("FunctionName", "")).startswith(f"{NAME_PREFIX}-")
         }
 
     def function_id(self, name: str) -> str:

@@ -19,7 +19,13 @@ def _methods_by_path(synthesized: Synthesized) -> dict[tuple[str, str], dict[str
 def test_given_the_api_then_it_has_exactly_the_public_routes_and_the_authenticated_proxy(
     synthesized: Synthesized,
 ) -> None:
-    assert set(_methods_by_path(synthesized)) == {("health", "GET"), ("openapi.json", "GET"), ("{proxy+}", "ANY")}
+    # and each resource answers the operations console's CORS preflight (test_infra_console.py)
+    assert set(_methods_by_path(synthesized)) == {
+        ("health", "GET"),
+        ("openapi.json", "GET"),
+        ("{proxy+}", "ANY"),
+        *((path, "OPTIONS") for path in ("health", "openapi.json", "{proxy+}")),
+    }
 
 
 def test_given_the_proxy_route_then_every_method_uses_the_cognito_authorizer_of_the_user_pool(
@@ -32,7 +38,10 @@ def test_given_the_proxy_route_then_every_method_uses_the_cognito_authorizer_of_
     (pool_id,) = synthesized.resources("AWS::Cognito::UserPool", PLATFORM_STACK)
     assert authorizer["ProviderARNs"] == [{"Fn::GetAtt": [pool_id, "Arn"]}]
 
-    proxy_methods = [m for (path, _), m in _methods_by_path(synthesized).items() if path == "{proxy+}"]
+    # every method but the CORS preflight, which browsers send without credentials (test_infra_console.py)
+    proxy_methods = [
+        m for (path, method), m in _methods_by_path(synthesized).items() if path == "{proxy+}" and method != "OPTIONS"
+    ]
     assert proxy_methods
     for method in proxy_methods:
         assert method["Properties"]["AuthorizationType"] == "COGNITO_USER_POOLS"
@@ -71,11 +80,16 @@ def test_given_the_user_pool_then_it_has_the_role_groups_mfa_and_no_self_sign_up
     (pool,) = synthesized.resources("AWS::Cognito::UserPool", PLATFORM_STACK).values()
     assert pool["Properties"]["MfaConfiguration"] == "ON"
     assert pool["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
-    assert len(synthesized.resources("AWS::Cognito::UserPoolClient", PLATFORM_STACK)) == 1
+    # two clients: accu login's (SRP) and the operations console's (hosted UI, test_infra_console.py)
+    assert len(synthesized.resources("AWS::Cognito::UserPoolClient", PLATFORM_STACK)) == 2
 
 
 def test_given_the_app_client_then_accu_login_can_sign_in_refresh_and_revoke(synthesized: Synthesized) -> None:
-    (client,) = synthesized.resources("AWS::Cognito::UserPoolClient", PLATFORM_STACK).values()
+    (client,) = (
+        client
+        for client in synthesized.resources("AWS::Cognito::UserPoolClient", PLATFORM_STACK).values()
+        if "ALLOW_USER_SRP_AUTH" in client["Properties"].get("ExplicitAuthFlows", [])
+    )
     properties = client["Properties"]
     # accu login: SRP (the password never leaves the laptop), no client secret (a CLI cannot keep one)
     assert set(properties["ExplicitAuthFlows"]) == {"ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}

@@ -27,6 +27,8 @@ from tests.infra.synthesis import (
 POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
 # Read by the functions, set only by the local runtime (presigned URLs that name the emulated endpoint).
 LOCAL_ONLY = {"s3_presign_endpoint"}
+# Read outside the settings model, at import, by a handler's web layer: the Api's CORS origin (the console's).
+HANDLER_VARIABLES = {"Api": {"CONSOLE_ORIGIN"}}
 
 
 def _functions(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
@@ -73,7 +75,7 @@ def test_given_each_function_then_its_environment_is_exactly_the_settings_its_de
     for name, function in _functions(synthesized).items():
         variables = function["Properties"]["Environment"]["Variables"]
         declared = {Settings.variable(field) for field in FUNCTIONS[name].settings if field not in LOCAL_ONLY}
-        assert set(variables) == declared | POWERTOOLS, name
+        assert set(variables) == declared | POWERTOOLS | HANDLER_VARIABLES.get(name, set()), name
         assert variables["POWERTOOLS_SERVICE_NAME"] == "accu-workflows"
         assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "AccuWorkflows"
         expected = {
@@ -164,14 +166,15 @@ def test_given_the_operations_context_then_the_health_check_and_the_recovery_get
             {key: value if isinstance(value, str) else "arn:token" for key, value in variables.items()}
         )
 
-    health = settings_of("HealthCheck")
-    assert health.health_failure_rate_threshold == HEALTH_FAILURE_RATE_THRESHOLD
-    assert health.health_running_threshold == HEALTH_RUNNING_THRESHOLD
-    assert health.health_stalled_hours == 24
+    for checker in ("HealthCheck", "Api"):
+        health = settings_of(checker)
+        assert health.health_failure_rate_threshold == HEALTH_FAILURE_RATE_THRESHOLD, checker
+        assert health.health_running_threshold == HEALTH_RUNNING_THRESHOLD, checker
+        assert health.health_stalled_hours == 24, checker
     assert settings_of("FailureRecovery").recovery_max_retries == 3
     for name, function in functions.items():
         variables = function["Properties"]["Environment"]["Variables"]
         assert variables["POWERTOOLS_METRICS_NAMESPACE"] == METRICS_NAMESPACE, name
         assert variables["POWERTOOLS_SERVICE_NAME"] == METRICS_SERVICE, name
-        # the thresholds are the health check's alone
-        assert ("HEALTH_RUNNING_THRESHOLD" in variables) == (name == "HealthCheck"), name
+        # the thresholds are the health check's, and the API's (GET /operations/health answers them), alone
+        assert ("HEALTH_RUNNING_THRESHOLD" in variables) == (name in ("HealthCheck", "Api")), name

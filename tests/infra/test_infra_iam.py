@@ -34,6 +34,7 @@ from infra.catalog import (
 from infra.catalog import IDEMPOTENCY_TABLE as IDEMPOTENCY_TABLE_RESOURCE
 from infra.catalog import WORKFLOWS_TABLE as WORKFLOWS_TABLE_INDEXES
 from infra.constructs.dead_letter_queue import KEY_WILDCARD_ACTIONS
+from infra.constructs.operations_console import BUCKET_DEPLOYMENT_ACTIONS
 from tests.infra.synthesis import (
     ACCOUNT,
     DOCUMENTS_BUCKET,
@@ -102,6 +103,44 @@ def _policy_statements_of_role(synthesized: Synthesized, role_id: str) -> list[d
     ]
 
 
+def _policies_of_role(synthesized: Synthesized, role_id: str) -> set[str]:
+    return {
+        logical_id
+        for logical_id, policy in synthesized.resources("AWS::IAM::Policy").items()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+    }
+
+
+def _console_deployment_role(synthesized: Synthesized) -> str:
+    """The role of CDK's BucketDeployment handler, which copies the operations console's files."""
+    (role_id,) = (
+        logical_id
+        for logical_id, role in synthesized.resources("AWS::IAM::Role", PLATFORM_STACK).items()
+        if role["Properties"].get("Description") == "Copies the operations console's files into its bucket"
+    )
+    return role_id
+
+
+def _console_deployment_buckets(synthesized: Synthesized) -> set[str]:
+    """The console bucket and the CDK assets bucket (the zipped sources), and their objects."""
+    (bucket_id,) = (
+        logical_id
+        for logical_id, bucket in synthesized.resources("AWS::S3::Bucket", PLATFORM_STACK).items()
+        if "VersioningConfiguration" in bucket["Properties"]
+    )
+    assets = f"arn:aws:s3:::cdk-hnb659fds-assets-{ACCOUNT}-{REGION}"
+    return {f"<{bucket_id}.Arn>", f"<{bucket_id}.Arn>/*", assets, f"{assets}/*"}
+
+
+def _console_deployment_log_group(synthesized: Synthesized) -> str:
+    (function,) = (
+        function
+        for function in synthesized.resources("AWS::Lambda::Function", PLATFORM_STACK).values()
+        if function["Properties"]["Role"] == {"Fn::GetAtt": [_console_deployment_role(synthesized), "Arn"]}
+    )
+    return str(function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"])
+
+
 def _actions(statements: list[dict[str, Any]]) -> set[str]:
     return {action for s in statements for action in _as_list(s["Action"])}
 
@@ -120,8 +159,17 @@ def test_given_all_policies_then_no_statement_allows_a_service_wide_or_wildcard_
         for logical_id, key in synthesized.resources("AWS::KMS::Key", PLATFORM_STACK).items()
         if key["Properties"]["Description"] == "Encrypts the platform's dead-letter queues"
     )
-    for _, statement in _statements(synthesized):
-        if any("*" in action for action in _as_list(statement["Action"])):
+    # and the S3 families CDK's BucketDeployment grants the role that copies the console's files (CDK's handler,
+    # not one of the platform's functions), on the console bucket and the CDK assets bucket alone
+    deployment_policies = _policies_of_role(synthesized, _console_deployment_role(synthesized))
+    assert deployment_policies
+    for owner, statement in _statements(synthesized):
+        if owner in deployment_policies:
+            assert {a for a in _as_list(statement["Action"]) if "*" in a} <= set(BUCKET_DEPLOYMENT_ACTIONS)
+            assert {_text(resource) for resource in _as_list(statement["Resource"])} <= _console_deployment_buckets(
+                synthesized
+            ) | {f"<{_console_deployment_log_group(synthesized)}.Arn>"}
+        elif any("*" in action for action in _as_list(statement["Action"])):
             assert {a for a in _as_list(statement["Action"]) if "*" in a} <= set(KEY_WILDCARD_ACTIONS)
             assert _as_list(statement["Resource"]) == [{"Fn::GetAtt": [key_id, "Arn"]}]
 

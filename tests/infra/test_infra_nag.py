@@ -6,7 +6,7 @@ from aws_cdk import Validations
 from cdk_nag import AwsSolutionsChecks
 
 from infra.catalog import STATE_MACHINE_ENTRIES
-from tests.infra.synthesis import DOCUMENTS_BUCKET, Synthesized
+from tests.infra.synthesis import ACCOUNT, DOCUMENTS_BUCKET, PLATFORM_STACK, REGION, Synthesized
 
 
 def _acknowledgments(synthesized: Synthesized) -> dict[tuple[str, str], str]:
@@ -53,8 +53,17 @@ def test_given_the_acknowledgments_then_the_only_wildcard_resources_acknowledged
     }
     uploads = f"arn:aws:s3:::{DOCUMENTS_BUCKET}/uploads/*"
     machines = tuple(f"-{entry.state_machine_name}:*" for entry in STATE_MACHINE_ENTRIES)
+    # CDK's BucketDeployment (the operations console's files): the console bucket's objects and the CDK assets
+    # bucket's (the zipped sources)
+    (console_bucket,) = (
+        logical_id
+        for logical_id, bucket in synthesized.resources("AWS::S3::Bucket", PLATFORM_STACK).items()
+        if "VersioningConfiguration" in bucket["Properties"]
+    )
+    console = {f"<{console_bucket}.Arn>/*", f"arn:aws:s3:::cdk-hnb659fds-assets-{ACCOUNT}-{REGION}/*"}
     assert uploads in wildcard_findings
-    for resource in wildcard_findings - {"*", uploads}:
+    assert console <= wildcard_findings
+    for resource in wildcard_findings - {"*", uploads} - console:
         assert ":states:" in resource and resource.endswith(machines), resource
 
 

@@ -201,7 +201,7 @@ def test_given_a_lifecycle_then_a_version_is_published_per_revision_behind_the_l
     api = next(
         function
         for function in synthesized.resources("AWS::Lambda::Function", PLATFORM_STACK).values()
-        if function["Properties"]["FunctionName"].endswith("-Api")
+        if function["Properties"].get("FunctionName", "").endswith("-Api")
     )
     variables = api["Properties"]["Environment"]["Variables"]
     live = json.loads(variables["STATE_MACHINE_ARNS"]).get(workflow_type) or variables["BATCH_STATE_MACHINE_ARN"]
