@@ -10,14 +10,14 @@ RUN := $(VENV)/bin/python
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: local test lint typecheck unit integration infra e2e synth clean install schedule bench browser readme
+.PHONY: local test lint typecheck unit integration infra e2e synth clean install schedule bench browser readme screenshots
 
 # checkov runs from a tool environment of its own (its hundred dependencies stay out of the platform's lock);
 # asl-validator comes from npm (package.json).
 CHECKOV_VERSION := 3.3.30
 CHECKOV := $(TOOLS)/bin/checkov
 
-install: $(VENV)/.synced $(VENV)/bin/accu $(CHECKOV) node_modules/.package-lock.json
+install: $(VENV)/.synced $(VENV)/bin/accu $(CHECKOV) node_modules/.package-lock.json browser
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -62,13 +62,19 @@ infra: install
 e2e: install browser
 	$(RUN) -m pytest tests/e2e
 
-# The e2e tests open Swagger UI in Debian's Chromium (Playwright's own browser download does not
-# work offline); installed once, with apt-get (as root, or through sudo).
-browser: /usr/bin/chromium
+# The operations console's pages as PNGs in docs/ (a platform of its own, seeded, in Chromium)
+screenshots: install browser
+	$(RUN) docs/screenshots.py
 
-/usr/bin/chromium:
-	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	$$SUDO apt-get update -qq && $$SUDO apt-get install -y --no-install-recommends chromium
+# The e2e tests open the console and Swagger UI in Debian's Chromium (Playwright's own browser download
+# does not work offline): installed once with apt-get (as root, or through sudo) where apt is available;
+# elsewhere the browser tests are skipped, saying so.
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y --no-install-recommends chromium; \
+	else echo "no apt-get here: install Chromium at /usr/bin/chromium to run the browser tests (skipped without it)"; fi
 
 # The local platform against the bare engine, and a lifecycle's cost in AWS (about 10 minutes);
 # prints a table and writes .local/bench/latest.json

@@ -60,6 +60,7 @@ def main() -> int:
 ACCU workflow platform, local
   REST API         http://127.0.0.1:{port}   (identity: X-User-Id and X-User-Groups headers)
   OpenAPI          http://127.0.0.1:{port}/openapi.json
+  console          http://127.0.0.1:{port}/console   (operations console, in a browser)
   emulated AWS     http://127.0.0.1:{aws_port}   (aws --endpoint-url http://127.0.0.1:{aws_port} ...)
   e-mail outbox    {outbox}
   kept data        {state}   (across restarts; make local FRESH=1 starts empty)

@@ -8,6 +8,7 @@ on the event bus; ``?detailType=&workflowId=&limit=``), ``GET /local/schedules``
 ``POST /local/schedules/{name}`` (run a schedule now), ``GET /local/definitions`` and
 ``POST /local/definitions/{workflowType}`` (load a lifecycle's definition as a new version behind
 its live alias, as a deploy does: the catalog's ASL file as it is now, or ``{"definition": ASL}``).
+The operations console's files are served at ``/console/`` (``infra/local/console.py``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from functions.domain.time import iso
 from infra.catalog import CATALOG
+from infra.local import console
 from infra.local.faults import Fault
 from infra.local.platform import LocalPlatform
 
@@ -251,6 +253,9 @@ def make_server(platform: LocalPlatform, host: str = "127.0.0.1", port: int = 80
                 )
                 return
             body = self.rfile.read(length) if length else b""
+            if console.is_console(urlsplit(self.path).path):
+                self._answer(*console.answer(self.command, self.path))
+                return
             headers: list[tuple[str, str]] = []
             try:
                 answer = router.handle(self.command, self.path, dict(self.headers.items()), body)

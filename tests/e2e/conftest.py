@@ -15,6 +15,9 @@ import pytest
 
 from infra.local.launcher import start_local_platform
 
+# Debian's Chromium (`make browser` installs it); Playwright's own browser download does not work offline.
+CHROMIUM = Path("/usr/bin/chromium")
+
 
 @dataclass
 class LocalHttp:
@@ -65,3 +68,18 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalHttp]:
         yield LocalHttp(platform.api_url, work_dir / "outbox", platform.aws_url, platform.log)
     finally:
         platform.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One Chromium for the worker's browser tests (each test opens its own context)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}: `make browser` installs Debian's (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            yield launched
+        finally:
+            launched.close()

@@ -21,7 +21,6 @@ from infra.local.launcher import ROOT, LocalProcess, start_local_platform
 SEED = os.environ.get("SCHEMATHESIS_SEED", "20261125")
 MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "20")
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
-CHROMIUM = "/usr/bin/chromium"
 IDENTITIES = {
     "operators": ("olga", "operators"),
     "applicants": ("alice", "applicants"),
@@ -66,31 +65,27 @@ def test_schemathesis_with_all_its_checks_finds_nothing(fresh_platform, identity
     assert "passed" in run.stdout
 
 
-def test_swagger_ui_renders_every_operation_without_network(local, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_swagger_ui_renders_every_operation_without_network(local, browser, tmp_path):
     # Given a browser that may reach nothing but the local platform
     outside: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        page = browser.new_page()
+    page = browser.new_page()
 
-        def only_local(route):
-            if route.request.url.startswith(local.base):
-                route.continue_()
-            else:
-                outside.append(route.request.url)
-                route.abort()
+    def only_local(route):
+        if route.request.url.startswith(local.base):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
 
-        page.route("**/*", only_local)
+    page.route("**/*", only_local)
 
-        # When it opens /swagger
-        page.goto(f"{local.base}/swagger")
-        page.wait_for_selector(".opblock-summary", timeout=30_000)
-        operations = [text.replace("\u200b", "") for text in page.locator(".opblock-summary-path").all_inner_texts()]
-        title = page.locator(".title").first.inner_text()
-        page.screenshot(path=str(tmp_path / "swagger.png"), full_page=True)
-        browser.close()
+    # When it opens /swagger
+    page.goto(f"{local.base}/swagger")
+    page.wait_for_selector(".opblock-summary", timeout=30_000)
+    operations = [text.replace("\u200b", "") for text in page.locator(".opblock-summary-path").all_inner_texts()]
+    title = page.locator(".title").first.inner_text()
+    page.screenshot(path=str(tmp_path / "swagger.png"), full_page=True)
+    page.close()
 
     # Then the page is Swagger UI with every documented operation, from the platform alone
     assert "ACCU workflow platform" in title
