@@ -137,6 +137,7 @@ class Console {
 
   signInPage() {
     replace(this.main, h("h1", {}, "Sign in"),
+      this.signInError ? errorBox(this.signInError) : null,
       h("p", {}, "The console acts with your identity in the deployment's user pool."),
       h("button", { type: "button", class: "primary", onclick: () => this.identity.signIn() }, "Sign in with Cognito"));
   }
@@ -170,13 +171,15 @@ async function start() {
     if (response.ok) config = await response.json();
   } catch { /* served without a config: the local platform */ }
   let identity;
+  let signInError = null;
   try {
     identity = config.mode === "cognito" ? await CognitoIdentity.load(config) : LocalIdentity.load();
   } catch (error) {
     identity = new CognitoIdentity(config, null);
-    document.getElementById("main").append(errorBox(error));
+    signInError = error;
   }
   const app = new Console(config, identity);
+  app.signInError = signInError;
   window.accuConsole = app;
   app.renderChrome();
   window.addEventListener("hashchange", () => app.render());

@@ -344,3 +344,89 @@ def test_pages_fit_the_screen_and_do_not_shift_while_loading(browser, local, wid
             assert shift < 0.1, f"{hash_path}: cumulative layout shift {shift:.3f}"
     finally:
         context.close()
+
+
+def test_in_aws_the_console_signs_in_with_pkce_and_sends_the_id_token(browser, local):
+    """Cognito's hosted UI and token endpoint cannot be reached here: the browser's network layer
+    plays them (Playwright routes), checking what the console sends; the API calls go to the local
+    platform, with the identity API Gateway's authorizer would take from the token."""
+    import base64
+    import hashlib
+    import json as json_module
+    from urllib.parse import parse_qs, urlsplit
+
+    sign_in = "https://accu-test.auth.ap-southeast-2.amazoncognito.com"
+    redirect = f"{local.base}/console/"
+    config = {
+        "mode": "cognito",
+        "apiUrl": local.base,
+        "region": "ap-southeast-2",
+        "userPoolId": "ap-southeast-2_Test",
+        "clientId": "console-client",
+        "signInDomain": sign_in,
+        "redirectUri": redirect,
+    }
+    claims = {"sub": "olga-sub", "email": "olga@example.com", "cognito:groups": ["operators"]}
+    payload = base64.urlsafe_b64encode(json_module.dumps(claims).encode()).decode().rstrip("=")
+    id_token = f"eyJhbGciOiJub25lIn0.{payload}.signature"
+    seen: dict[str, Any] = {"authorizations": set()}
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.route("**/console/config.json", lambda route: route.fulfill(json=config))
+
+    def deployed_headers(route):  # CloudFront's policy: the API and the sign-in domain may be called
+        response = route.fetch()
+        policy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        policy += f"connect-src 'self' {sign_in}"
+        route.fulfill(response=response, headers={**response.headers, "content-security-policy": policy})
+
+    page.route(re.compile(rf"^{re.escape(local.base)}/console/(\?.*)?$"), deployed_headers)
+
+    def authorize(route):  # the hosted UI: the user signs in, Cognito redirects back with a code
+        query = parse_qs(urlsplit(route.request.url).query)
+        seen["authorize"] = {key: values[0] for key, values in query.items()}
+        back = f"{redirect}?code=the-code&state={query['state'][0]}"
+        # A new navigation rather than a 302 (Playwright routes no redirected request; the page must get
+        # the deployed CSP below).
+        route.fulfill(content_type="text/html", body=f'<meta http-equiv="refresh" content="0;url={back}">')
+
+    def token(route):
+        seen["token"] = {key: values[0] for key, values in parse_qs(route.request.post_data or "").items()}
+        tokens = {"id_token": id_token, "access_token": "access", "refresh_token": "refresh", "expires_in": 3600}
+        route.fulfill(json=tokens)
+
+    def api(route):  # API Gateway's authorizer: the token's claims become the identity
+        authorization = route.request.headers.get("authorization")
+        seen["authorizations"].add(authorization)
+        identity = {"x-user-id": claims["sub"], "x-user-groups": "operators"} if authorization == id_token else {}
+        route.continue_(headers={**route.request.headers, **identity})
+
+    page.route(f"{sign_in}/oauth2/authorize*", authorize)
+    page.route(f"{sign_in}/oauth2/token", token)
+    page.route(re.compile(rf"^{re.escape(local.base)}/(workflows|metrics|lifecycles|openapi\.json)"), api)
+    try:
+        # Given a visitor who is not signed in
+        page.goto(f"{local.base}/console/#/operations")
+        page.wait_for_selector("text=Sign in with Cognito")
+
+        # When they sign in
+        page.click("text=Sign in with Cognito")
+
+        # Then the console asked for a code with an S256 challenge of the verifier it then sent
+        page.wait_for_selector("#identity:has-text('olga@example.com')")
+        authorize_query, token_form = seen["authorize"], seen["token"]
+        assert authorize_query["response_type"] == "code" and authorize_query["code_challenge_method"] == "S256"
+        assert authorize_query["client_id"] == "console-client" and authorize_query["redirect_uri"] == redirect
+        verifier = token_form["code_verifier"]
+        expected = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+        assert authorize_query["code_challenge"] == expected and len(verifier) >= 43
+        assert token_form["grant_type"] == "authorization_code" and token_form["code"] == "the-code"
+        # And it is back on the page it was on, as the signed-in operator, sending the ID token
+        page.wait_for_url(re.compile(r"/console/#/operations$"))
+        assert "olga@example.com (operators)" in page.locator("#identity").inner_text()
+        page.goto(f"{local.base}/console/#/workflows")
+        page.wait_for_selector("table.workflows, p.empty")
+        assert seen["authorizations"] == {id_token}
+    finally:
+        context.close()
