@@ -115,6 +115,7 @@ def history(caller: Caller, workflow_id: str, limit: int, next_token: str | None
 @click.option("--execution-status", type=click.Choice(["RUNNING", "COMPLETED", "FAILED", "TERMINATED", "TIMED_OUT"]))
 @click.option("--started-after", help="ISO-8601, inclusive")
 @click.option("--started-before", help="ISO-8601, exclusive")
+@click.option("--escalated", is_flag=True, help="only the running workflows that were escalated")
 @click.option("--limit", type=click.IntRange(1, 100), default=50, show_default=True)
 @click.option("--next-token", help="continue a listing where a page ended")
 @click.option("--all", "follow", is_flag=True, help="every page (follows nextToken)")
@@ -126,6 +127,7 @@ def list_workflows(
     execution_status: str | None,
     started_after: str | None,
     started_before: str | None,
+    escalated: bool,
     limit: int,
     next_token: str | None,
     follow: bool,
@@ -137,6 +139,7 @@ def list_workflows(
         "executionStatus": execution_status,
         "startedAfter": started_after,
         "startedBefore": started_before,
+        "escalated": "true" if escalated else None,
         "limit": limit,
         "nextToken": next_token,
     }

@@ -211,6 +211,7 @@ API = FunctionSpec(
     "functions.handlers.api.handler",
     "REST API of the workflow platform",
     may=(*MOVES_WORKFLOWS, STOPS_EXECUTIONS, KEEPS_IDEMPOTENCY_RECORDS, PRESIGNS_UPLOADS, RUNS_BATCHES, STARTS_BATCHES),
+    tuned_by=HEALTH_SETTINGS,  # GET /operations/health: the checks against this deployment's thresholds
     timeout_seconds=25,
 )
 OPEN_WAIT = FunctionSpec(

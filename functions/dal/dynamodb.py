@@ -46,6 +46,7 @@ INDEX_BY_STATUS = "byStatus"
 INDEX_BY_EXECUTION_STATUS = "byExecutionStatus"
 INDEX_BY_OWNER = "byOwner"
 INDEX_BY_SUBJECT = "bySubject"
+INDEX_ESCALATED = "escalated"
 INDEX_STALLED = "stalled"
 INDEX_NEEDS_RECOVERY = "needsRecovery"
 
@@ -65,6 +66,8 @@ INDEXES: dict[str, IndexSpec] = {
     INDEX_BY_EXECUTION_STATUS: IndexSpec("gsiTypeExecutionStatus"),
     INDEX_BY_OWNER: IndexSpec("startedBy"),
     INDEX_BY_SUBJECT: IndexSpec("gsiSubject"),
+    # Running workflows that were escalated (escalationLevel > 0), by type, newest first (?escalated=true).
+    INDEX_ESCALATED: IndexSpec("gsiEscalated"),
     # Running workflows that are not waiting for a signal, oldest progress first (health check).
     INDEX_STALLED: IndexSpec("gsiStalled", "lastProgressAt"),
     # Failed or timed-out workflows without a recovery decision yet (hourly recovery).
@@ -162,6 +165,8 @@ def state_item(workflow: Workflow) -> dict[str, Any]:
     subject_type, subject_id = workflow.input.get("subjectType"), workflow.input.get("subjectId")
     if subject_type and subject_id:
         item["gsiSubject"] = f"{subject_type}#{subject_id}"
+    if workflow.escalationLevel > 0 and workflow.is_running:
+        item["gsiEscalated"] = workflow.type
     shard = counter_shard(workflow.workflowId)
     # Between two waits, or a closed wait whose execution may not have moved on: what the health check
     # and the reconciliation look at.
@@ -360,11 +365,11 @@ class WorkflowStore:
         return Page([Workflow.model_validate(_strip_keys(item)) for item in items], page_token)
 
     @staticmethod
-    def _listing_plan(wanted: ListFilter) -> tuple[list[tuple[str, str]], dict[str, str]]:
-        """The index partitions a listing reads, and the attributes it filters on: an owner's
-        workflows from the owner index; otherwise the narrowest index by type, status or
-        execution status."""
-        filters: dict[str, str] = {}
+    def _listing_plan(wanted: ListFilter) -> tuple[list[tuple[str, str]], dict[str, str | None]]:
+        """The index partitions a listing reads, and the attributes it filters on (None: the attribute
+        must be there): an owner's workflows from the owner index; the escalated ones from the escalated
+        index; otherwise the narrowest index by type, status or execution status."""
+        filters: dict[str, str | None] = {}
         if wanted.started_by is not None:
             if len(wanted.workflow_types) == 1:
                 filters["type"] = wanted.workflow_types[0]
@@ -372,7 +377,16 @@ class WorkflowStore:
                 filters["status"] = wanted.status
             if wanted.execution_status:
                 filters["executionStatus"] = wanted.execution_status
+            if wanted.escalated:
+                filters[INDEXES[INDEX_ESCALATED].partition] = None
             return [(INDEX_BY_OWNER, wanted.started_by)], filters
+        if wanted.escalated:
+            # Running ones only (the index holds no other): a status or an execution status filters.
+            if wanted.status:
+                filters["status"] = wanted.status
+            if wanted.execution_status:
+                filters["executionStatus"] = wanted.execution_status
+            return [(INDEX_ESCALATED, name) for name in wanted.workflow_types], filters
         if wanted.status:
             if wanted.execution_status:
                 filters["executionStatus"] = wanted.execution_status
@@ -390,7 +404,7 @@ class WorkflowStore:
         upper: str | None,
         started_after: str | None,
         started_before: str | None,
-        filters: dict[str, str],
+        filters: dict[str, str | None],
         limit: int,
     ) -> Iterator[dict[str, Any]]:
         # startKey is "<startTime>#<workflowId>": a bare time sorts before every key of that instant,
@@ -402,8 +416,11 @@ class WorkflowStore:
         conditions = []
         for position, (attribute, expected) in enumerate(sorted(filters.items())):
             names[f"#f{position}"] = attribute
-            values[f":f{position}"] = expected
-            conditions.append(f"#f{position} = :f{position}")
+            if expected is None:
+                conditions.append(f"attribute_exists(#f{position})")
+            else:
+                values[f":f{position}"] = expected
+                conditions.append(f"#f{position} = :f{position}")
         query: dict[str, Any] = {
             "TableName": self.table_name,
             "IndexName": index,

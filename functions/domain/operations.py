@@ -47,42 +47,78 @@ class HealthFinding:
     threshold: float
 
 
+HealthCheckName = Literal["failureRate", "runningWorkflows", "stalledWorkflows"]
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    """One check against its threshold, passing or not: the value must stay at or under the threshold."""
+
+    check: HealthCheckName
+    description: str
+    value: float
+    threshold: float
+    unit: Literal["ratio", "count"]
+    ok: bool
+    message: str
+    # stalledWorkflows only: how long without progress (and with no open wait) makes a workflow stalled.
+    stalled_after_hours: float | None = None
+
+    def finding(self) -> HealthFinding:
+        return HealthFinding(self.check, self.message, self.value, self.threshold)
+
+
+def health_checks(
+    total: int, failed: int, running: int, stalled: list[Workflow], thresholds: Thresholds
+) -> list[HealthCheck]:
+    """Every check, with its value, its threshold and whether it holds: the failure rate, the running
+    workflows, the stalled ones (found up to the number the caller read)."""
+    rate = failed / total if total else 0.0
+    hours = thresholds.stalled_hours
+    rate_over, running_over = rate > thresholds.failure_rate, running > thresholds.running
+    names = ", ".join(workflow.workflowId for workflow in stalled[:10])
+    return [
+        HealthCheck(
+            "failureRate",
+            "FAILED and TIMED_OUT workflows over all workflows",
+            round(rate, 4),
+            thresholds.failure_rate,
+            "ratio",
+            ok=not rate_over,
+            message=f"{rate:.1%} of workflows failed ({'over' if rate_over else 'at most'} "
+            f"{thresholds.failure_rate:.0%})",
+        ),
+        HealthCheck(
+            "runningWorkflows",
+            "workflows whose execution is running",
+            running,
+            thresholds.running,
+            "count",
+            ok=not running_over,
+            message=f"{running} workflows running ({'over' if running_over else 'at most'} {thresholds.running})",
+        ),
+        HealthCheck(
+            "stalledWorkflows",
+            f"running workflows with no open wait and no progress for over {hours:g} h, or closed ones whose "
+            "last wait was never completed: their execution is lost",
+            len(stalled),
+            0,
+            "count",
+            ok=not stalled,
+            message=f"{len(stalled)} running workflow(s) with no progress for over {hours:g} h and no open wait: "
+            f"{names}"
+            if stalled
+            else f"no workflow without progress for over {hours:g} h and no open wait",
+            stalled_after_hours=hours,
+        ),
+    ]
+
+
 def health_findings(
     total: int, failed: int, running: int, stalled: list[Workflow], thresholds: Thresholds
 ) -> list[HealthFinding]:
     """What is wrong, if anything: a high failure rate, too many running workflows, stalled ones."""
-    findings = []
-    rate = failed / total if total else 0.0
-    if rate > thresholds.failure_rate:
-        findings.append(
-            HealthFinding(
-                "failureRate",
-                f"{rate:.1%} of workflows failed (over {thresholds.failure_rate:.0%})",
-                round(rate, 4),
-                thresholds.failure_rate,
-            )
-        )
-    if running > thresholds.running:
-        findings.append(
-            HealthFinding(
-                "runningWorkflows",
-                f"{running} workflows running (over {thresholds.running})",
-                running,
-                thresholds.running,
-            )
-        )
-    if stalled:
-        names = ", ".join(workflow.workflowId for workflow in stalled[:10])
-        findings.append(
-            HealthFinding(
-                "stalledWorkflows",
-                f"{len(stalled)} running workflow(s) with no progress for over {thresholds.stalled_hours:g} h and no "
-                f"open wait: {names}",
-                len(stalled),
-                0,
-            )
-        )
-    return findings
+    return [check.finding() for check in health_checks(total, failed, running, stalled, thresholds) if not check.ok]
 
 
 Decision = Literal["retry", "escalate"]

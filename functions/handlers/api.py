@@ -68,6 +68,7 @@ from functions.models.responses import (
     DailyReport,
     ErrorBody,
     Health,
+    HealthReport,
     HistoryPage,
     LifecycleCatalog,
     Metrics,
@@ -293,6 +294,13 @@ def list_workflows(
     executionStatus: Annotated[ExecutionStatus | None, Query(description="the execution's status")] = None,
     startedAfter: Annotated[DateTime | None, Query(description="inclusive, RFC 3339 date-time")] = None,
     startedBefore: Annotated[DateTime | None, Query(description="exclusive, RFC 3339 date-time")] = None,
+    escalated: Annotated[
+        bool | None,
+        Query(
+            description="true: only the running workflows that were escalated (escalationLevel above 0); with type, "
+            "status, startedAfter, startedBefore; executionStatus other than RUNNING, or false, is refused (422)"
+        ),
+    ] = None,
     limit: Limit = 50,
     nextToken: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> WorkflowPage:
@@ -306,6 +314,7 @@ def list_workflows(
             started_before=startedBefore,
             limit=limit,
             next_token=nextToken,
+            escalated=escalated,
         )
     )
 
@@ -528,6 +537,16 @@ def request_upload(request: Annotated[UploadRequest, Body()]) -> Response[Upload
 def metrics(type: Annotated[WorkflowType | None, Query(description="the lifecycle")] = None) -> Metrics:
     operator()
     return Metrics.model_validate(dependencies.queries().metrics(type))
+
+
+@app.get(
+    "/operations/health",
+    summary="The health checks against their thresholds, read-only: no alert is sent (operators)",
+    responses=answers({200: ("every check, passing or not, and the stalled workflows", HealthReport)}, 403),
+)
+def operations_health() -> HealthReport:
+    operator()
+    return HealthReport.model_validate(dependencies.operations().health().view())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

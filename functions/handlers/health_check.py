@@ -25,4 +25,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="StalledWorkflows", unit=MetricUnit.Count, value=len(report.stalled))
     if not report.healthy:
         logger.warning("health check found problems", extra={"findings": report.findings})
-    return {**report.__dict__, "healthy": report.healthy}
+    return {**report.summary(), "healthy": report.healthy}

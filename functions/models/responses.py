@@ -126,6 +126,45 @@ class Metrics(Answer):
     averageExecutionSeconds: float | None
 
 
+class HealthCheckView(Answer):
+    """One health check against its threshold, passing or not."""
+
+    check: Literal["failureRate", "runningWorkflows", "stalledWorkflows"]
+    description: str = Field(description="what the value measures")
+    value: int | float = Field(description="the value now, in ``unit``")
+    threshold: int | float = Field(description="this deployment's threshold, in ``unit``")
+    comparison: Literal["≤"] = Field(description="the value must stay at or under the threshold")
+    unit: Literal["ratio", "count"] = Field(description="ratio: 0 to 1 (0.1 is 10 %); count: workflows")
+    ok: bool = Field(description="the value is within the threshold")
+    message: str = Field(description="the value against the threshold, in words (as the alert says it when not ok)")
+    stalledAfterHours: float | None = Field(
+        description="stalledWorkflows: how long without progress (and with no open wait) makes a workflow "
+        "stalled, the healthStalledHours setting; null for the other checks"
+    )
+
+
+class StalledWorkflow(Answer):
+    workflowId: str
+    type: str
+    status: str
+    lastProgressAt: str = Field(description="ISO-8601 UTC")
+
+
+class HealthReport(Answer):
+    """The platform's health checks against their thresholds, as the scheduled HealthCheck computes them."""
+
+    checkedAt: str = Field(description="ISO-8601 UTC, the platform's clock")
+    healthy: bool = Field(description="every check is ok")
+    checks: list[HealthCheckView] = Field(description="every check: failureRate, runningWorkflows, stalledWorkflows")
+    stalled: list[StalledWorkflow] = Field(
+        description="the stalled workflows, least recently progressed first (at most 25)"
+    )
+    total: int = Field(description="every workflow")
+    running: int
+    failed: int = Field(description="FAILED and TIMED_OUT")
+    failureRate: float = Field(description="failed over total")
+
+
 class ReportTotals(Answer):
     started: int
     completed: int

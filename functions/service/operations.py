@@ -35,10 +35,29 @@ class HealthReport:
     failureRate: float
     stalled: list[dict[str, Any]]
     findings: list[dict[str, Any]] = field(default_factory=list)
+    # Every check, passing or not, with its value and threshold (GET /operations/health).
+    checks: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
         return not self.findings
+
+    def summary(self) -> dict[str, Any]:
+        """What the scheduled check alerts with and answers: the figures, the stalled workflows, the findings."""
+        return {name: value for name, value in self.__dict__.items() if name != "checks"}
+
+    def view(self) -> dict[str, Any]:
+        """What GET /operations/health answers: every check, the stalled workflows, the figures."""
+        return {
+            "checkedAt": self.checkedAt,
+            "healthy": self.healthy,
+            "checks": self.checks,
+            "stalled": self.stalled,
+            "total": self.total,
+            "running": self.running,
+            "failed": self.failed,
+            "failureRate": self.failureRate,
+        }
 
 
 class OperationsService:
@@ -55,8 +74,9 @@ class OperationsService:
         self.thresholds = thresholds
         self.max_retries = max_retries
 
-    def health_check(self) -> HealthReport:
-        """Failure rate, running count and stalled workflows against their thresholds; an alert if any fails."""
+    def health(self) -> HealthReport:
+        """Failure rate, running count and stalled workflows against their thresholds: every check, read
+        only (counters and the stalled index; nothing is written or sent)."""
         now = self.engine.now()
         counters = self.store.counters(sorted(self.engine.lifecycles)).values()
         total = sum(counts.total for counts in counters)
@@ -64,8 +84,8 @@ class OperationsService:
         failed = sum(counts.failed for counts in counters)
         cutoff = iso(now - timedelta(hours=self.thresholds.stalled_hours))
         stalled = self.store.stalled(cutoff, STALLED_REPORTED)
-        findings = rules.health_findings(total, failed, running, stalled, self.thresholds)
-        report = HealthReport(
+        checks = rules.health_checks(total, failed, running, stalled, self.thresholds)
+        return HealthReport(
             checkedAt=iso(now),
             total=total,
             running=running,
@@ -75,11 +95,31 @@ class OperationsService:
                 {"workflowId": w.workflowId, "type": w.type, "status": w.status, "lastProgressAt": w.lastProgressAt}
                 for w in stalled
             ],
-            findings=[finding.__dict__ for finding in findings],
+            findings=[check.finding().__dict__ for check in checks if not check.ok],
+            checks=[
+                {
+                    "check": check.check,
+                    "description": check.description,
+                    "value": check.value,
+                    "threshold": check.threshold,
+                    "comparison": "≤",
+                    "unit": check.unit,
+                    "ok": check.ok,
+                    "message": check.message,
+                    "stalledAfterHours": check.stalled_after_hours,
+                }
+                for check in checks
+            ],
         )
-        if findings:
+
+    def health_check(self) -> HealthReport:
+        """The scheduled check: ``health``, and an alert if any check fails."""
+        report = self.health()
+        if report.findings:
             self.engine.notifier.alert(
-                "[HEALTH] " + "; ".join(finding.check for finding in findings), report.__dict__, kind="health"
+                "[HEALTH] " + "; ".join(finding["check"] for finding in report.findings),
+                report.summary(),
+                kind="health",
             )
         return report
 

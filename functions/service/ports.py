@@ -33,8 +33,8 @@ class StoredObject:
 @dataclass(frozen=True)
 class ListFilter:
     """Which workflows a listing answers: of these types, in this status and execution status,
-    started in [started_after, started_before) (ISO-8601), and only those ``started_by`` started
-    (an applicant's own)."""
+    started in [started_after, started_before) (ISO-8601), only those ``started_by`` started
+    (an applicant's own), and, if ``escalated``, only the running ones that were escalated."""
 
     workflow_types: tuple[str, ...]
     status: str | None = None
@@ -42,6 +42,7 @@ class ListFilter:
     started_after: str | None = None
     started_before: str | None = None
     started_by: str | None = None
+    escalated: bool = False
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from functions.domain.errors import ValidationFailed
 from functions.domain.identity import Identity
 from functions.domain.time import iso
 from functions.domain.workflow import ExecutionStatus, Workflow
@@ -73,7 +74,35 @@ class WorkflowQueries:
         started_before: datetime | None,
         limit: int,
         next_token: str | None,
+        escalated: bool | None = None,
     ) -> dict[str, Any]:
+        """A page of workflows, newest first. ``escalated``: only the running workflows that were
+        escalated (their own sparse index, by type); with a status, an execution status RUNNING, start
+        times and, for an applicant, their own workflows. Only true filters: false is refused, as an
+        execution status other than RUNNING with it is."""
+        problems = []
+        if escalated is False:
+            problems.append(
+                {
+                    "field": "escalated",
+                    "in": "query",
+                    "value": False,
+                    "message": "escalated=false is no filter (the workflows never escalated have no index of their "
+                    "own): leave escalated out to list every workflow",
+                }
+            )
+        if escalated and execution_status not in (None, ExecutionStatus.RUNNING.value):
+            problems.append(
+                {
+                    "field": "executionStatus",
+                    "in": "query",
+                    "value": execution_status,
+                    "message": "escalated=true lists running workflows only (a workflow leaves the list when its "
+                    "execution ends): leave executionStatus out, or RUNNING",
+                }
+            )
+        if problems:
+            raise ValidationFailed("the escalated filter cannot be used so", problems)
         wanted = self.list_filter(
             actor,
             workflow_type=workflow_type,
@@ -81,6 +110,7 @@ class WorkflowQueries:
             execution_status=execution_status,
             started_after=started_after,
             started_before=started_before,
+            escalated=bool(escalated),
         )
         page = self.engine.store.list_workflows(wanted, limit=limit, next_token=next_token)
         return {"items": [self.engine.view(item) for item in page.items], "nextToken": page.next_token}
@@ -94,6 +124,7 @@ class WorkflowQueries:
         execution_status: str | None,
         started_after: datetime | None,
         started_before: datetime | None,
+        escalated: bool = False,
     ) -> ListFilter:
         """What a listing reads for this caller (an applicant's own workflows only)."""
         lifecycles = self.engine.lifecycles
@@ -108,6 +139,7 @@ class WorkflowQueries:
             started_after=iso(started_after) if started_after else None,
             started_before=iso(started_before) if started_before else None,
             started_by=None if actor.reads_all() else actor.user_id,
+            escalated=escalated,
         )
 
     def metrics(self, workflow_type: str | None) -> dict[str, Any]:

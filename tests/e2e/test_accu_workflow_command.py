@@ -85,6 +85,22 @@ def test_operators_terminate_and_an_unreachable_api_exits_3(local: LocalHttp):
     assert done.returncode == 3 and "no answer from the API" in done.stderr
 
 
+def test_operators_list_the_escalated_workflows_with_the_command(local: LocalHttp):
+    # Given a project an operator escalated, and one nobody escalated
+    assert accu(local, "workflow", "start", "project", "--id", "cli-escalated", "--input", PROJECT, *ALICE)[0] == 0
+    assert accu(local, "workflow", "start", "project", "--id", "cli-calm", "--input", PROJECT, *ALICE)[0] == 0
+    code, escalated, _ = accu(local, "workflow", "escalate", "cli-escalated", "--reason", "a test")
+    assert code == 0 and escalated["escalationLevel"] == 1
+
+    # When the operator lists the escalated projects with the command
+    code, listed, _ = accu(local, "workflow", "list", "--escalated", "--type", "project", "--all")
+
+    # Then the escalated one is there and the other is not
+    ids = [item["workflowId"] for item in listed["items"]]
+    assert code == 0 and "cli-escalated" in ids and "cli-calm" not in ids, listed
+    assert all(item["escalationLevel"] > 0 and item["executionStatus"] == "RUNNING" for item in listed["items"])
+
+
 def test_the_local_platform_s_clock_schedules_faults_events_metrics_and_report_through_the_command(tmp_path: Path):
     # A platform of its own: the test skips its time
     process = start_local_platform(tmp_path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.support.actors import OTHER_APPLICANT, PROJECT_INPUT, Client
 from tests.support.scenarios import application_in
 
 DAY = 24 * 3600
@@ -89,3 +90,73 @@ def test_metrics_count_by_type_and_status_with_failure_rate_and_average_time(
     assert metrics["failureRate"] == 0.0
     # app-m1 ran three days; the others closed at once
     assert 3 * DAY / 3 <= metrics["averageExecutionSeconds"] <= (3 * DAY + 120) / 3 + 1
+
+
+def test_the_escalated_filter_lists_the_escalated_running_workflows_newest_first(
+    platform, applicant, reviewer, approver, operator
+):
+    # Given three submitted applications and a draft, started a minute apart after the applicant's project
+    assert applicant.start("project-1", "project", PROJECT_INPUT)[0] == 201
+    platform.advance(60)
+    for workflow_id, status in [("app-e1", "SUBMITTED"), ("app-e2", "DRAFT"), ("app-e3", "SUBMITTED")]:
+        application_in(status, workflow_id, applicant, reviewer, approver, platform)
+        platform.advance(60)
+    application_in("SUBMITTED", "app-e4", applicant, reviewer, approver, platform)
+    # and fourteen days without a reviewer (the submitted ones escalate; a draft has no timer), and the
+    # project escalated by an operator
+    platform.advance(14 * DAY + 3600)
+    assert operator.call("POST", "/workflows/project-1/escalate", {"reason": "registration stuck"})[0] == 200
+    platform.settle()
+    assert [applicant.get(w)[1]["escalationLevel"] for w in ("app-e1", "app-e2", "app-e3", "app-e4")] == [1, 0, 1, 1]
+
+    def escalated(client=operator, **query: str) -> list[str]:
+        code, page = client.call("GET", "/workflows", query={"escalated": "true", **query})
+        assert code == 200, page
+        assert all(item["escalationLevel"] > 0 and item["executionStatus"] == "RUNNING" for item in page["items"])
+        return [item["workflowId"] for item in page["items"]]
+
+    # When an operator lists the escalated workflows
+    # Then they are exactly the escalated running ones, newest first, of every type
+    assert escalated() == ["app-e4", "app-e3", "app-e1", "project-1"]
+    # and the type narrows them, as the other filters do
+    assert escalated(type="accu-application") == ["app-e4", "app-e3", "app-e1"]
+    assert escalated(type="project") == ["project-1"]
+    assert escalated(type="document") == []
+    assert escalated(status="SUBMITTED") == ["app-e4", "app-e3", "app-e1"]
+    assert escalated(status="DRAFT") == ["project-1"]  # not app-e2, a draft never escalated
+    assert escalated(type="project", status="DRAFT", executionStatus="RUNNING") == ["project-1"]
+    first_start = applicant.get("app-e3")[1]["startTime"]
+    assert escalated(startedBefore=first_start) == ["app-e1", "project-1"]
+    assert escalated(startedAfter=first_start) == ["app-e4", "app-e3"]
+    # and pages follow one another
+    code, page = operator.call("GET", "/workflows", query={"escalated": "true", "limit": "3"})
+    assert code == 200 and [item["workflowId"] for item in page["items"]] == ["app-e4", "app-e3", "app-e1"]
+    assert page["nextToken"]
+    assert escalated(limit="3", nextToken=page["nextToken"]) == ["project-1"]
+    # and an applicant lists their own escalated workflows only
+    assert escalated(applicant, type="accu-application") == ["app-e4", "app-e3", "app-e1"]
+    assert escalated(Client(platform.api, OTHER_APPLICANT)) == []
+
+    # When one of them is closed (terminated)
+    assert operator.call("POST", "/workflows/app-e3/terminate", {"reason": "withdrawn"})[0] == 200
+    platform.settle()
+
+    # Then it leaves the list, and the others stay
+    assert escalated() == ["app-e4", "app-e1", "project-1"]
+    assert escalated(applicant) == ["app-e4", "app-e1", "project-1"]
+
+
+def test_the_escalated_filter_refuses_what_it_cannot_serve_naming_the_field(platform, operator):
+    # When a listing asks the escalated filter for what its index cannot answer
+    # Then it is refused with 422, naming the field and why, as the other filters are
+    for query, field in [
+        ({"escalated": "false"}, "escalated"),
+        ({"escalated": "maybe"}, "escalated"),
+        ({"escalated": "true", "executionStatus": "FAILED"}, "executionStatus"),
+        ({"escalated": "true", "executionStatus": "TERMINATED", "type": "project"}, "executionStatus"),
+    ]:
+        code, error = operator.call("GET", "/workflows", query=query)
+        assert (code, error["error"]) == (422, "VALIDATION_ERROR"), query
+        assert [(detail["field"], detail["in"]) for detail in error["details"]] == [(field, "query")], error
+    code, error = operator.call("GET", "/workflows", query={"escalated": "true", "executionStatus": "FAILED"})
+    assert "running workflows only" in error["details"][0]["message"]

@@ -310,6 +310,107 @@ def test_the_health_check_finds_workflows_stalled_for_a_day(platform, applicant,
     assert "stalledWorkflows" in {finding["check"] for finding in report["findings"]}
 
 
+@pytest.mark.parametrize("platform", [{"operations_settings": {"HEALTH_RUNNING_THRESHOLD": "3"}}], indirect=True)
+def test_the_health_view_answers_every_check_against_its_threshold_and_sends_no_alert(platform, applicant, operator):
+    def checks() -> dict[str, dict]:
+        code, report = operator.call("GET", "/operations/health")
+        assert code == 200, report
+        assert [check["check"] for check in report["checks"]] == ["failureRate", "runningWorkflows", "stalledWorkflows"]
+        assert report["healthy"] == all(check["ok"] for check in report["checks"])
+        return {check["check"]: check for check in report["checks"]} | {"report": report}
+
+    # Given three running workflows (two applications and the applicant's project), the running threshold
+    applicant.start("app-v1")
+    applicant.start("app-v2")
+    platform.settle()
+
+    # When an operator reads the health view
+    healthy = checks()
+
+    # Then every check is there with its value, its threshold and how they compare, all passing
+    assert healthy["report"]["healthy"] and (healthy["report"]["total"], healthy["report"]["running"]) == (3, 3)
+    assert {
+        name: (c["value"], c["threshold"], c["unit"], c["ok"]) for name, c in healthy.items() if name != "report"
+    } == {
+        "failureRate": (0.0, 0.1, "ratio", True),
+        "runningWorkflows": (3, 3, "count", True),
+        "stalledWorkflows": (0, 0, "count", True),
+    }
+    assert {c["comparison"] for name, c in healthy.items() if name != "report"} == {"≤"}
+    assert (
+        healthy["stalledWorkflows"]["stalledAfterHours"] == 24 and healthy["failureRate"]["stalledAfterHours"] is None
+    )
+    assert healthy["runningWorkflows"]["message"] == "3 workflows running (at most 3)"
+
+    # Given one more running and one failed (its first wait could not open)
+    applicant.start("app-v3")
+    platform.faults.add(Fault(count=1, kind="permanent", activity="OpenWait", workflow_type="accu-application"))
+    applicant.start("app-v4")
+    platform.settle()
+
+    # When the operator reads it again
+    failing = checks()
+
+    # Then the two crossed thresholds are flagged with what the alert would say, the other still passes
+    assert not failing["report"]["healthy"]
+    assert (failing["failureRate"]["value"], failing["failureRate"]["ok"]) == (0.2, False)
+    assert failing["failureRate"]["message"] == "20.0% of workflows failed (over 10%)"
+    assert (failing["runningWorkflows"]["value"], failing["runningWorkflows"]["ok"]) == (4, False)
+    assert failing["stalledWorkflows"]["ok"] and failing["report"]["stalled"] == []
+    assert (failing["report"]["failed"], failing["report"]["failureRate"]) == (1, 0.2)
+    # and no health alert was sent: reading is not checking
+    platform.settle()
+    assert [m for m in platform.outbox.to("operations@accu.local") if "[HEALTH]" in m] == []
+
+    # and the scheduled check, the same computation, finds the same and alerts
+    scheduled = platform.scheduler.run_now("HealthCheck")
+    assert {finding["check"] for finding in scheduled["findings"]} == {"failureRate", "runningWorkflows"}
+    assert scheduled["findings"] == [
+        {key: failing[name][key] for key in ("check", "message", "value", "threshold")}
+        for name in ("failureRate", "runningWorkflows")
+    ]
+    assert len([m for m in platform.outbox.to("operations@accu.local") if "[HEALTH]" in m]) == 1
+
+
+def test_the_health_view_lists_stalled_workflows_and_is_for_operators_only(
+    platform, applicant, reviewer, approver, operator
+):
+    # Given an application whose execution was lost silently a day ago
+    application_in("SUBMITTED", "app-lost-v", applicant, reviewer, approver, platform)
+    route_puts_to(None)
+    arn = platform.state_machine_arns["accu-application"].replace(":stateMachine:", ":execution:") + ":app-lost-v"
+    boto3.client("stepfunctions").stop_execution(executionArn=arn)
+    platform.settle()
+    route_puts_to(platform.router)
+    assert reviewer.signal("app-lost-v", "assignReviewer")[0] == 200
+    platform.advance(25 * HOUR)
+
+    # When an operator reads the health view
+    code, report = operator.call("GET", "/operations/health")
+
+    # Then the stalled check fails and names it, with where it stopped
+    assert code == 200 and not report["healthy"]
+    stalled = next(check for check in report["checks"] if check["check"] == "stalledWorkflows")
+    assert (stalled["value"], stalled["threshold"], stalled["ok"]) == (1, 0, False)
+    assert "app-lost-v" in stalled["message"]
+    assert [(w["workflowId"], w["type"], w["status"]) for w in report["stalled"]] == [
+        ("app-lost-v", "accu-application", "UNDER_REVIEW")
+    ]
+    platform.settle()
+    assert [m for m in platform.outbox.to("operations@accu.local") if "[HEALTH]" in m] == []
+
+    # and the other groups may not read it, nor anyone without an identity
+    for client in (applicant, reviewer, approver):
+        code, error = client.call("GET", "/operations/health")
+        assert (code, error["error"]) == (403, "FORBIDDEN"), client.actor
+    code, error = platform.api("GET", "/operations/health")
+    assert (code, error["error"]) == (401, "UNAUTHENTICATED")
+
+    # and the OpenAPI document declares every status the route answers
+    document = platform.api("GET", "/openapi.json")[1]
+    assert set(document["paths"]["/operations/health"]["get"]["responses"]) == {"200", "401", "403", "422"}
+
+
 # ----- daily report -----------------------------------------------------------------------------------
 
 

@@ -38,6 +38,7 @@ OPERATOR_ROUTES = [
     ("POST", "/workflows/{id}/escalate", {"reason": "r"}),
     ("POST", "/workflows/{id}/interventions", {"action": "escalate", "reason": "r"}),
     ("GET", "/metrics", None),
+    ("GET", "/operations/health", None),
     ("GET", "/reports/daily/2026-01-01", None),
 ]
 
