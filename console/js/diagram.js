@@ -3,7 +3,6 @@
 // status and the path the workflow took (its history) highlighted.
 
 const NS = "http://www.w3.org/2000/svg";
-const NODE_WIDTH = 156;
 const NODE_HEIGHT = 34;
 const COLUMN_GAP = 64;
 const ROW_GAP = 22;
@@ -52,6 +51,8 @@ function columns(lifecycle, edges) {
  * `visited` the statuses it was in, `current` its status now.
  */
 export function stateDiagram(lifecycle, { current, taken = new Set(), visited = new Set() } = {}) {
+  // Boxes as wide as the longest status (12 px monospace: about 7.3 px a character).
+  const nodeWidth = Math.max(120, Math.ceil(7.3 * Math.max(...lifecycle.statuses.map((status) => status.length))) + 20);
   const edges = transitions(lifecycle);
   const depth = columns(lifecycle, edges);
   const rows = {};
@@ -59,9 +60,9 @@ export function stateDiagram(lifecycle, { current, taken = new Set(), visited = 
   for (const status of lifecycle.statuses) {
     const column = depth[status];
     const row = (rows[column] = (rows[column] ?? -1) + 1);
-    position[status] = { x: MARGIN + column * (NODE_WIDTH + COLUMN_GAP), y: MARGIN + row * (NODE_HEIGHT + ROW_GAP) };
+    position[status] = { x: MARGIN + column * (nodeWidth + COLUMN_GAP), y: MARGIN + row * (NODE_HEIGHT + ROW_GAP) };
   }
-  const width = MARGIN * 2 + (Math.max(...Object.values(depth)) + 1) * (NODE_WIDTH + COLUMN_GAP) - COLUMN_GAP;
+  const width = MARGIN * 2 + (Math.max(...Object.values(depth)) + 1) * (nodeWidth + COLUMN_GAP) - COLUMN_GAP;
   const height = MARGIN * 2 + Math.max(...Object.values(rows)) * (NODE_HEIGHT + ROW_GAP) + NODE_HEIGHT + 40;
   const terminal = new Set(lifecycle.terminalStatuses || []);
 
@@ -78,14 +79,14 @@ export function stateDiagram(lifecycle, { current, taken = new Set(), visited = 
     const forward = to.x > from.x;
     let path;
     if (forward) {
-      const x1 = from.x + NODE_WIDTH; const y1 = from.y + NODE_HEIGHT / 2;
+      const x1 = from.x + nodeWidth; const y1 = from.y + NODE_HEIGHT / 2;
       const x2 = to.x; const y2 = to.y + NODE_HEIGHT / 2;
       const bend = (x2 - x1) / 2;
       path = `M ${x1} ${y1} C ${x1 + bend} ${y1}, ${x2 - bend} ${y2}, ${x2} ${y2}`;
     } else {
       // Backwards or within a column: an arc below the boxes.
-      const x1 = from.x + NODE_WIDTH / 2; const y1 = from.y + NODE_HEIGHT;
-      const x2 = to.x + NODE_WIDTH / 2 + 8; const y2 = to.y + NODE_HEIGHT;
+      const x1 = from.x + nodeWidth / 2; const y1 = from.y + NODE_HEIGHT;
+      const x2 = to.x + nodeWidth / 2 + 8; const y2 = to.y + NODE_HEIGHT;
       const drop = 26 + Math.abs(x1 - x2) / 12;
       path = `M ${x1} ${y1} C ${x1} ${Math.max(y1, y2) + drop}, ${x2} ${Math.max(y1, y2) + drop}, ${x2} ${y2}`;
     }
@@ -102,8 +103,8 @@ export function stateDiagram(lifecycle, { current, taken = new Set(), visited = 
     const classes = ["node", terminal.has(status) ? "terminal" : "", visited.has(status) ? "visited" : "", status === current ? "current" : ""];
     return svg("g", { class: classes.filter(Boolean).join(" "), transform: `translate(${x} ${y})` },
       svg("title", {}, `${status}${status === current ? " (now)" : ""}${terminal.has(status) ? ", terminal" : ""}`),
-      svg("rect", { width: NODE_WIDTH, height: NODE_HEIGHT, rx: terminal.has(status) ? 17 : 6 }),
-      svg("text", { x: NODE_WIDTH / 2, y: NODE_HEIGHT / 2 + 4, "text-anchor": "middle" }, status));
+      svg("rect", { width: nodeWidth, height: NODE_HEIGHT, rx: terminal.has(status) ? 17 : 6 }),
+      svg("text", { x: nodeWidth / 2, y: NODE_HEIGHT / 2 + 4, "text-anchor": "middle" }, status));
   });
 
   const marker = (id) => svg("marker", { id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },

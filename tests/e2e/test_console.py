@@ -430,3 +430,30 @@ def test_in_aws_the_console_signs_in_with_pkce_and_sends_the_id_token(browser, l
         assert seen["authorizations"] == {id_token}
     finally:
         context.close()
+
+
+def test_a_workflow_is_started_from_its_lifecycles_input_form(console, local):
+    # Given the console acting as an applicant
+    open_page(console, local, "/#/workflows")
+    console.click(".identity-menu summary")
+    console.fill("input[name=userId]", "alice")
+    console.uncheck("input[name=group-operators]")
+    console.check("input[name=group-applicants]")
+    console.click("button:text-is('Act as')")
+    console.wait_for_selector("text=Acting as alice")
+
+    # When they start a project, its input filled in the form built from the lifecycle's input schema
+    console.click("summary:text-is('Start a workflow')")
+    console.select_option("#start-type", "project")
+    workflow_id = f"console-start-{uuid.uuid4().hex[:8]}"
+    console.fill("#start-id", workflow_id)
+    console.fill(".start-panel input[name=name]", "Mallee revegetation")
+    console.fill(".start-panel input[name=methodologyId]", "ERF-reveg")
+    console.fill(".start-panel input[name=reportingPeriodMonths]", "12")
+    console.click("button:text-is('Start')")
+
+    # Then its page opens, started as they asked
+    console.wait_for_url(re.compile(f"#/workflows/{workflow_id}$"))
+    console.wait_for_selector(f"text=Started {workflow_id} in DRAFT.")
+    state = state_of(local, workflow_id)
+    assert state["startedBy"] == "alice" and state["input"]["name"] == "Mallee revegetation"

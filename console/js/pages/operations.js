@@ -45,20 +45,22 @@ function metricsTable(metrics) {
         h("td", { class: "number" }, totals.total),
         EXECUTION_STATUSES.map((status) => h("td", { class: "number" },
           totals.byExecutionStatus[status] ? h("a", { href: listLink({ type, executionStatus: status }) }, totals.byExecutionStatus[status]) : "0")),
-        h("td", { class: "chips" }, Object.entries(totals.byStatus).map(([status, count]) =>
-          h("a", { class: "chip", href: listLink({ type, status }) }, `${status} ${count}`)))))))));
+        h("td", {}, h("div", { class: "chips" }, Object.entries(totals.byStatus).map(([status, count]) =>
+          h("a", { class: "chip", href: listLink({ type, status }) }, `${status} ${count}`))))))))));
 }
 
 function healthView(health) {
   return h("div", {},
-    h("p", { class: "status-line" }, badge(health.healthy ? "healthy" : "unhealthy", health.healthy ? "completed" : "failed"),
+    h("p", { class: "status-line" }, badge(health.healthy ? "healthy" : "unhealthy", health.healthy ? "running" : "failed"),
       " checked ", time(health.checkedAt)),
     h("div", { class: "table-wrap" }, h("table", { class: "health" },
       h("thead", {}, h("tr", {}, ["Check", "Now", "Threshold", ""].map((name) => h("th", { scope: "col" }, name)))),
       h("tbody", {}, health.checks.map((check) => h("tr", { class: check.ok ? "" : "failing" },
-        h("th", { scope: "row" }, check.description || check.check),
+        h("th", { scope: "row" }, h("span", { title: check.description || "" }, check.check),
+          check.message ? h("span", { class: "help" }, check.message) : null),
         h("td", { class: "number" }, format(check.value, check.unit)),
-        h("td", { class: "number" }, `${check.comparison || "≤"} ${format(check.threshold, check.unit)}`),
+        h("td", { class: "number" }, `${check.comparison || "≤"} ${format(check.threshold, check.unit)}`,
+          check.stalledAfterHours ? h("span", { class: "help" }, `no progress for ${check.stalledAfterHours} h`) : null),
         h("td", {}, check.ok ? "ok" : h("strong", {}, "over"))))))),
     health.stalled?.length ? h("div", {}, h("h3", {}, "Stalled"), h("ul", {}, health.stalled.map((workflow) =>
       h("li", {}, h("a", { href: workflowLink(workflow.workflowId) }, workflow.workflowId), ` ${workflow.status}, last progress `,

@@ -3,7 +3,7 @@
 // payload schemas) and, for operators, terminate / retry / escalate / intervene with a reason.
 
 import { errorBox } from "../app.js";
-import { badge, facts, h, json, placeholder, replace, section, time } from "../dom.js";
+import { badge, describeSeconds, facts, h, json, placeholder, replace, section, time } from "../dom.js";
 import { stateDiagram, transitions } from "../diagram.js";
 import { FieldError, schemaFields } from "../forms.js";
 import { workflowLink } from "./workflows.js";
@@ -56,6 +56,7 @@ export async function render(app, { workflowId }, query, token) {
       .map((event) => `${event.fromStatus}>${event.toStatus}`));
     const visited = new Set(events.flatMap((event) => [event.fromStatus, event.toStatus]).filter(Boolean));
     replace(diagram,
+      timeoutsNow(lifecycle, state),
       h("div", { class: "diagram-scroll" }, stateDiagram(lifecycle, { current: state.status, taken, visited })),
       h("p", { class: "legend" }, h("span", { class: "legend-current" }, "now"), h("span", { class: "legend-taken" }, "path taken"),
         h("span", { class: "legend-terminal" }, "terminal")),
@@ -95,6 +96,18 @@ function dataCards(state) {
 
 function isTime(value) {
   return typeof value === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value);
+}
+
+/** What happens if the workflow waits too long in its status now (the catalog's timeouts). */
+function timeoutsNow(lifecycle, state) {
+  if (state.executionStatus !== "RUNNING") return null;
+  const timeouts = (lifecycle.timeouts || []).filter((timeout) => timeout.status === state.status);
+  if (!timeouts.length) return null;
+  return h("p", { class: "timeouts" }, timeouts.map((timeout) => h("span", {},
+    h("strong", {}, "Timeout "), h("code", {}, timeout.name), ": ",
+    timeout.computed ? "when the workflow's own deadline passes" : `after ${describeSeconds(timeout.seconds ?? timeout.defaultSeconds)}`,
+    ` in ${timeout.status}, `, timeout.action === "transition" ? `moves to ${timeout.target}` : timeout.action === "signal" ? `sends ${timeout.signal}` : "escalates",
+    timeout.description ? h("span", { class: "muted" }, ` (${timeout.description})`) : null)));
 }
 
 function transitionTable(lifecycle, state, taken) {

@@ -2,6 +2,7 @@
 
 import { errorBox } from "../app.js";
 import { badge, h, placeholder, replace, time } from "../dom.js";
+import { FieldError, schemaFields } from "../forms.js";
 
 export const PAGE_SIZE = 25;
 const EXECUTION_STATUSES = ["RUNNING", "COMPLETED", "FAILED", "TERMINATED", "TIMED_OUT"];
@@ -42,6 +43,8 @@ export async function render(app, params, query, token) {
   const catalog = await app.catalog();
   if (!app.current(token)) return;
   fillFilters(app, form, catalog, filters);
+  const startable = Object.values(catalog).filter((lifecycle) => app.identity.may(lifecycle.starters));
+  if (startable.length) app.main.insertBefore(startPanel(app, startable), form);
 
   const [page, metrics] = await Promise.allSettled([
     app.api.get("/workflows", {
@@ -135,4 +138,45 @@ function pager(page, filters) {
     filters.after ? h("a", { href: listLink({ ...filters, after: "" }), class: "button" }, "First page") : null,
     page.nextToken ? h("a", { href: listLink({ ...filters, after: page.nextToken }), class: "button", rel: "next" }, "Next page")
       : h("span", { class: "muted" }, filters.after ? "Last page" : ""));
+}
+
+/** Start a workflow of a lifecycle the caller may start, its input from the lifecycle's input schema. */
+function startPanel(app, lifecycles) {
+  const type = h("select", { id: "start-type", name: "type" }, lifecycles.map((lifecycle) => h("option", { value: lifecycle.type }, lifecycle.type)));
+  const workflowId = h("input", { id: "start-id", name: "workflowId", placeholder: "generated if empty", autocomplete: "off" });
+  const inputArea = h("div", {});
+  const errors = h("div", { class: "form-errors" });
+  let fields = null;
+  const fillInput = async () => {
+    const lifecycle = lifecycles.find((candidate) => candidate.type === type.value);
+    fields = schemaFields(await app.openapi(), lifecycle.inputSchema);
+    replace(inputArea, h("fieldset", {}, h("legend", {}, "Input"), fields.element));
+  };
+  type.addEventListener("change", () => fillInput().catch((error) => replace(errors, errorBox(error))));
+  const panel = h("details", { class: "card start-panel" }, h("summary", {}, "Start a workflow"));
+  panel.addEventListener("toggle", () => { if (panel.open && !fields) fillInput().catch((error) => replace(errors, errorBox(error))); }, { once: false });
+  const form = h("form", { "aria-label": "Start a workflow" },
+    h("div", { class: "grid" },
+      h("div", {}, h("label", { for: "start-type" }, "Type"), type),
+      h("div", {}, h("label", { for: "start-id" }, "Workflow id"), workflowId)),
+    inputArea, errors, h("div", { class: "buttons" }, h("button", { type: "submit", class: "primary" }, "Start")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    replace(errors);
+    let input;
+    try { input = fields ? fields.read() : {}; } catch (error) {
+      if (error instanceof FieldError) { fields.showErrors([error.detail]); return; }
+      throw error;
+    }
+    try {
+      const state = await app.api.post("/workflows", { type: type.value, workflowId: workflowId.value.trim() || undefined, input });
+      app.pendingNotice = h("p", { class: "success", role: "status" }, `Started ${state.workflowId} in ${state.status}.`);
+      location.hash = workflowLink(state.workflowId);
+    } catch (error) {
+      fields?.showErrors((error.body?.details || []).map((detail) => ({ ...detail, field: String(detail.field || "").replace(/^input\./, "") })));
+      replace(errors, errorBox(error));
+    }
+  });
+  panel.append(form);
+  return panel;
 }
