@@ -9,11 +9,10 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra.constructs.acknowledgments import acknowledge, acknowledge_checkov
+from infra.constructs.access_log_bucket import access_log_bucket
 
 # Where the API's presigned upload URLs put files (``uploads/<user>/<random>/<name>``).
 UPLOADS_PREFIX = "uploads/"
-ACCESS_LOG_RETENTION = Duration.days(365)
 
 
 @dataclass(frozen=True)
@@ -42,36 +41,7 @@ class DocumentsBucket(Construct):
         self, scope: Construct, construct_id: str, *, bucket_name: str, upload_allowed_origins: Sequence[str]
     ) -> None:
         super().__init__(scope, construct_id)
-        # Server access log delivery writes only to SSE-S3 buckets.
-        self.access_logs = s3.Bucket(
-            self,
-            "AccessLogs",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            lifecycle_rules=[s3.LifecycleRule(id="ExpireAccessLogs", expiration=ACCESS_LOG_RETENTION)],
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        acknowledge(
-            self.access_logs,
-            "AwsSolutions-S1",
-            "This bucket is the server access log destination of the documents bucket; logging it in turn would "
-            "need yet another bucket (or log into itself, an endless loop) while it holds only S3's log records.",
-        )
-        acknowledge_checkov(
-            self.access_logs,
-            "CKV_AWS_18",
-            "This bucket is the documents bucket's server access log destination: logging it would need yet "
-            "another bucket (or log into itself, an endless loop).",
-        )
-        acknowledge_checkov(
-            self.access_logs,
-            "CKV_AWS_21",
-            "Only S3's log delivery writes here, each record once under a unique key, and records expire after "
-            f"{ACCESS_LOG_RETENTION.to_days()} days: versions would keep nothing that can be overwritten.",
-        )
+        self.access_logs = access_log_bucket(self, "the documents bucket")
 
         cors = (
             [

@@ -15,6 +15,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
+from infra.constructs.access_log_bucket import access_log_bucket
 from infra.constructs.acknowledgments import (
     LOG_GROUP_ENCRYPTION,
     acknowledge,
@@ -25,7 +26,6 @@ from infra.constructs.acknowledgments import (
 # The file the console reads at start (its API, and how it signs in): written by the deployment, never taken from
 # the source folder (where the local runtime may keep its own).
 CONFIG_FILE = "config.json"
-ACCESS_LOG_RETENTION = Duration.days(365)
 # Each deployment's files stay retrievable (as noncurrent versions) this long: what the console served, and when.
 NONCURRENT_VERSION_RETENTION = Duration.days(90)
 HSTS_MAX_AGE = Duration.days(730)
@@ -86,36 +86,7 @@ class OperationsConsole(Construct):
         self.source = source
         self.log_retention = log_retention
 
-        # Server access log delivery writes only to SSE-S3 buckets.
-        self.access_logs = s3.Bucket(
-            self,
-            "AccessLogs",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            lifecycle_rules=[s3.LifecycleRule(id="ExpireAccessLogs", expiration=ACCESS_LOG_RETENTION)],
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        acknowledge(
-            self.access_logs,
-            "AwsSolutions-S1",
-            "This bucket is the server access log destination of the console's bucket; logging it in turn would "
-            "need yet another bucket (or log into itself, an endless loop) while it holds only S3's log records.",
-        )
-        acknowledge_checkov(
-            self.access_logs,
-            "CKV_AWS_18",
-            "This bucket is the console bucket's server access log destination: logging it would need yet "
-            "another bucket (or log into itself, an endless loop).",
-        )
-        acknowledge_checkov(
-            self.access_logs,
-            "CKV_AWS_21",
-            "Only S3's log delivery writes here, each record once under a unique key, and records expire after "
-            f"{ACCESS_LOG_RETENTION.to_days()} days: versions would keep nothing that can be overwritten.",
-        )
+        self.access_logs = access_log_bucket(self, "the console's bucket")
         self.bucket = s3.Bucket(
             self,
             "Bucket",

@@ -77,6 +77,17 @@ def the_project(local: LocalHttp) -> str:
     return PROJECT
 
 
+def act_as_applicant(page: Any, local: LocalHttp) -> None:
+    """Through the identity picker: alice, in the applicants group only."""
+    open_page(page, local, "/#/workflows")
+    page.click(".identity-menu summary")
+    page.fill("input[name=userId]", "alice")
+    page.uncheck("input[name=group-operators]")
+    page.check("input[name=group-applicants]")
+    page.click("button:text-is('Act as')")
+    page.wait_for_selector("text=Acting as alice")
+
+
 def new_application(local: LocalHttp, prefix: str, status: str = "DRAFT") -> str:
     workflow_id = f"{prefix}-{uuid.uuid4().hex[:8]}"
     project = the_project(local)
@@ -280,13 +291,7 @@ def test_what_a_group_may_not_do_is_not_offered(console, local):
     # Given a submitted application (it awaits assignReviewer, validateMethodology, updateMetadata), and
     # the console acting as an applicant
     workflow_id = new_application(local, "console-groups", status="SUBMITTED")
-    open_page(console, local, "/#/workflows")
-    console.click(".identity-menu summary")
-    console.fill("input[name=userId]", "alice")
-    console.uncheck("input[name=group-operators]")
-    console.check("input[name=group-applicants]")
-    console.click("button:text-is('Act as')")
-    console.wait_for_selector("text=Acting as alice")
+    act_as_applicant(console, local)
 
     # When the applicant opens the workflow
     open_page(console, local, f"/#/workflows/{workflow_id}")
@@ -434,13 +439,7 @@ def test_in_aws_the_console_signs_in_with_pkce_and_sends_the_id_token(browser, l
 
 def test_a_workflow_is_started_from_its_lifecycles_input_form(console, local):
     # Given the console acting as an applicant
-    open_page(console, local, "/#/workflows")
-    console.click(".identity-menu summary")
-    console.fill("input[name=userId]", "alice")
-    console.uncheck("input[name=group-operators]")
-    console.check("input[name=group-applicants]")
-    console.click("button:text-is('Act as')")
-    console.wait_for_selector("text=Acting as alice")
+    act_as_applicant(console, local)
 
     # When they start a project, its input filled in the form built from the lifecycle's input schema
     console.click("summary:text-is('Start a workflow')")

@@ -45,6 +45,23 @@ DOCUMENTS_BUCKET = f"accuworkflows-{STAGE}-docs-{ACCOUNT}-{REGION}"
 NAME_PREFIX = f"AccuWorkflows-{STAGE}"
 
 
+def template_text(node: Any) -> str:
+    """A template value as text: intrinsics written <LogicalId>, <LogicalId.Attribute>, <AWS::Pseudo>,
+    <output of Stack>; anything else refused."""
+    if isinstance(node, str):
+        return node
+    if "Ref" in node:
+        return f"<{node['Ref']}>"
+    if "Fn::GetAtt" in node:
+        return "<{}.{}>".format(*node["Fn::GetAtt"])
+    if "Fn::Join" in node:
+        delimiter, items = node["Fn::Join"]
+        return str(delimiter).join(template_text(item) for item in items)
+    if "Fn::GetStackOutput" in node:
+        return f"<output of {node['Fn::GetStackOutput']['StackName']}>"
+    raise ValueError(f"cannot read {node!r}")
+
+
 def state_machine_arn(state_machine_name: str) -> str:
     """The ARN of a lifecycle's state machine (its catalog ``state_machine_name``), as deployed by the test app."""
     return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{PLATFORM_STACK}-{state_machine_name}"

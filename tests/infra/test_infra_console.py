@@ -14,23 +14,9 @@ import pytest
 
 from infra.catalog import ROOT
 from infra.stacks.config import DeploymentConfig
-from tests.infra.synthesis import ACCOUNT, PLATFORM_STACK, REGION, STAGE, Synthesized
+from tests.infra.synthesis import ACCOUNT, PLATFORM_STACK, REGION, STAGE, Synthesized, template_text
 
 MARKER = re.compile(r"<<marker:0xbaba:\d+>>")
-
-
-def _text(node: Any) -> str:
-    """A template value as text: intrinsics written <LogicalId>, <LogicalId.Attribute>, <AWS::Pseudo>."""
-    if isinstance(node, str):
-        return node
-    if "Ref" in node:
-        return f"<{node['Ref']}>"
-    if "Fn::GetAtt" in node:
-        return "<{}.{}>".format(*node["Fn::GetAtt"])
-    if "Fn::Join" in node:
-        delimiter, items = node["Fn::Join"]
-        return str(delimiter).join(_text(item) for item in items)
-    raise ValueError(f"cannot read {node!r}")
 
 
 def _one(synthesized: Synthesized, resource_type: str) -> tuple[str, dict[str, Any]]:
@@ -110,8 +96,8 @@ def test_given_the_console_bucket_then_it_is_private_and_only_cloudfront_reads_i
     distribution_id, distribution = _one(synthesized, "AWS::CloudFront::Distribution")
     assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
     assert allow["Action"] == "s3:GetObject"
-    assert _text(allow["Resource"]) == f"<{bucket_id}.Arn>/*"
-    source = _text(allow["Condition"]["StringEquals"]["AWS:SourceArn"])
+    assert template_text(allow["Resource"]) == f"<{bucket_id}.Arn>/*"
+    source = template_text(allow["Condition"]["StringEquals"]["AWS:SourceArn"])
     assert source == f"arn:<AWS::Partition>:cloudfront::<AWS::AccountId>:distribution/<{distribution_id}>"
     (origin,) = distribution["Properties"]["DistributionConfig"]["Origins"]
     assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}
@@ -147,7 +133,7 @@ def test_given_the_content_security_policy_then_code_comes_from_the_console_and_
     synthesized: Synthesized,
 ) -> None:
     _, headers = _one(synthesized, "AWS::CloudFront::ResponseHeadersPolicy")
-    policy = _text(
+    policy = template_text(
         headers["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]["ContentSecurityPolicy"][
             "ContentSecurityPolicy"
         ]
@@ -184,7 +170,7 @@ def test_given_the_deployment_then_it_copies_the_console_folder_and_a_config_jso
     ).read_bytes()
     assert not (files / "config.json").exists()
     # and the second is config.json, whose deploy-time values are filled in by the deployment
-    markers = {marker: _text(value) for marker, value in properties["SourceMarkers"][1].items()}
+    markers = {marker: template_text(value) for marker, value in properties["SourceMarkers"][1].items()}
     written = MARKER.sub(lambda match: markers[match.group(0)], (config / "config.json").read_text())
     pool_id, _ = _one(synthesized, "AWS::Cognito::UserPool")
     stage_id, _ = _one(synthesized, "AWS::ApiGateway::Stage")
@@ -211,8 +197,8 @@ def test_given_the_console_client_then_it_signs_in_with_the_code_grant_only_back
     assert console["ExplicitAuthFlows"] == ["ALLOW_REFRESH_TOKEN_AUTH"]
     assert console["SupportedIdentityProviders"] == ["COGNITO"]
     # back to the distribution's URL after sign-in and sign-out, and nowhere else
-    assert [_text(url) for url in console["CallbackURLs"]] == [_distribution_url(synthesized)]
-    assert [_text(url) for url in console["LogoutURLs"]] == [_distribution_url(synthesized)]
+    assert [template_text(url) for url in console["CallbackURLs"]] == [_distribution_url(synthesized)]
+    assert [template_text(url) for url in console["LogoutURLs"]] == [_distribution_url(synthesized)]
     assert console["EnableTokenRevocation"] is True
     assert console["PreventUserExistenceErrors"] == "ENABLED"
     for validity in ("IdTokenValidity", "AccessTokenValidity", "RefreshTokenValidity", "TokenValidityUnits"):
@@ -263,7 +249,7 @@ def test_given_the_api_then_api_gateway_answers_the_consoles_preflight_without_t
         assert method["Integration"]["Type"] == "MOCK", path
         (response,) = method["Integration"]["IntegrationResponses"]
         headers = {
-            name.removeprefix("method.response.header."): _text(value)
+            name.removeprefix("method.response.header."): template_text(value)
             for name, value in response["ResponseParameters"].items()
         }
         assert headers["Access-Control-Allow-Origin"] == f"'{origin}'", path
@@ -278,7 +264,7 @@ def test_given_what_the_gateway_refuses_itself_then_the_console_may_read_it(synt
     assert {r["Properties"]["ResponseType"] for r in responses} >= {"UNAUTHORIZED", "DEFAULT_4XX", "DEFAULT_5XX"}
     for response in responses:
         parameters = response["Properties"]["ResponseParameters"]
-        assert _text(parameters["gatewayresponse.header.Access-Control-Allow-Origin"]) == f"'{origin}'"
+        assert template_text(parameters["gatewayresponse.header.Access-Control-Allow-Origin"]) == f"'{origin}'"
 
 
 def test_given_the_api_function_then_it_knows_the_consoles_origin_and_no_other_function_does(
@@ -288,7 +274,7 @@ def test_given_the_api_function_then_it_knows_the_consoles_origin_and_no_other_f
     for name, (_, function) in synthesized.functions().items():
         variables = function["Properties"]["Environment"]["Variables"]
         if name == "Api":
-            assert _text(variables["CONSOLE_ORIGIN"]) == origin
+            assert template_text(variables["CONSOLE_ORIGIN"]) == origin
         else:
             assert "CONSOLE_ORIGIN" not in variables, name
 
@@ -346,6 +332,6 @@ def test_given_the_platform_stack_then_it_outputs_the_consoles_url_client_and_si
     synthesized: Synthesized,
 ) -> None:
     outputs = synthesized.platform["Outputs"]
-    assert _text(outputs["ConsoleUrl"]["Value"]) == _distribution_url(synthesized)
+    assert template_text(outputs["ConsoleUrl"]["Value"]) == _distribution_url(synthesized)
     assert outputs["ConsoleClientId"]["Value"] == {"Ref": _console_client_id(synthesized)}
-    assert _text(outputs["SignInDomain"]["Value"]) == _sign_in_domain(synthesized)
+    assert template_text(outputs["SignInDomain"]["Value"]) == _sign_in_domain(synthesized)

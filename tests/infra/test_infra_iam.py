@@ -44,6 +44,7 @@ from tests.infra.synthesis import (
     STORAGE_STACK,
     WORKFLOWS_TABLE,
     Synthesized,
+    template_text,
 )
 from tests.infra.synthesis import (
     BATCHES_TABLE as BATCHES_TABLE_NAME,
@@ -166,9 +167,8 @@ def test_given_all_policies_then_no_statement_allows_a_service_wide_or_wildcard_
     for owner, statement in _statements(synthesized):
         if owner in deployment_policies:
             assert {a for a in _as_list(statement["Action"]) if "*" in a} <= set(BUCKET_DEPLOYMENT_ACTIONS)
-            assert {_text(resource) for resource in _as_list(statement["Resource"])} <= _console_deployment_buckets(
-                synthesized
-            ) | {f"<{_console_deployment_log_group(synthesized)}.Arn>"}
+            allowed = _console_deployment_buckets(synthesized) | {f"<{_console_deployment_log_group(synthesized)}.Arn>"}
+            assert {template_text(resource) for resource in _as_list(statement["Resource"])} <= allowed
         elif any("*" in action for action in _as_list(statement["Action"])):
             assert {a for a in _as_list(statement["Action"]) if "*" in a} <= set(KEY_WILDCARD_ACTIONS)
             assert _as_list(statement["Resource"]) == [{"Fn::GetAtt": [key_id, "Arn"]}]
@@ -215,22 +215,6 @@ def test_given_each_state_machine_role_then_it_may_invoke_only_its_entrys_functi
         assert _actions(lambda_statements) == {"lambda:InvokeFunction"}
         invoked = {resource["Fn::GetAtt"][0] for s in lambda_statements for resource in _as_list(s["Resource"])}
         assert invoked == {synthesized.function_id(name) for name in entry.functions}, entry.state_machine_name
-
-
-def _text(node: Any) -> str:
-    """A policy resource as text: intrinsics written <LogicalId>, <LogicalId.Attribute>, <output of Stack>."""
-    if isinstance(node, str):
-        return node
-    if "Ref" in node:
-        return f"<{node['Ref']}>"
-    if "Fn::GetAtt" in node:
-        return "<{}.{}>".format(*node["Fn::GetAtt"])
-    if "Fn::Join" in node:
-        delimiter, items = node["Fn::Join"]
-        return str(delimiter).join(_text(item) for item in items)
-    if "Fn::GetStackOutput" in node:
-        return f"<output of {node['Fn::GetStackOutput']['StackName']}>"
-    raise ValueError(f"cannot read {node!r}")
 
 
 def _declared_resources(synthesized: Synthesized) -> dict[str, set[str]]:
@@ -291,7 +275,7 @@ def test_given_each_function_then_its_synthesized_policy_is_exactly_its_catalog_
     }
     # When its role's policies are read
     granted = {
-        (action, _text(resource))
+        (action, template_text(resource))
         for statement in _policy_statements_of_role(synthesized, _role_of_function(synthesized, name))
         if statement["Effect"] == "Allow"
         for action in _as_list(statement["Action"])
@@ -325,7 +309,7 @@ def test_given_the_declarations_then_no_function_may_delete_workflows_or_scan(sy
             actions = set(_as_list(statement["Action"]))
             assert "dynamodb:Scan" not in actions
             if "dynamodb:DeleteItem" in actions:
-                assert [_text(r) for r in _as_list(statement["Resource"])] == [
+                assert [template_text(r) for r in _as_list(statement["Resource"])] == [
                     f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{IDEMPOTENCY_TABLE}"
                 ], name
 

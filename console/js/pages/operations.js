@@ -2,7 +2,7 @@
 // their thresholds; failed, timed-out and escalated workflows; the daily reports.
 
 import { errorBox } from "../app.js";
-import { badge, facts, h, placeholder, replace, section, time } from "../dom.js";
+import { badge, describeSeconds, facts, h, placeholder, replace, section, time } from "../dom.js";
 import { listLink, workflowLink } from "./workflows.js";
 
 const EXECUTION_STATUSES = ["RUNNING", "COMPLETED", "FAILED", "TERMINATED", "TIMED_OUT"];
@@ -36,7 +36,7 @@ export async function render(app, params, query, token) {
 function metricsTable(metrics) {
   return h("div", {},
     h("p", {}, `${metrics.total} workflows; failure rate ${(metrics.failureRate * 100).toFixed(1)}%; `,
-      `average execution ${metrics.averageExecutionSeconds === null ? "—" : `${metrics.averageExecutionSeconds.toFixed(1)} s`}.`),
+      `average execution ${metrics.averageExecutionSeconds === null ? "—" : describeSeconds(metrics.averageExecutionSeconds)}.`),
     h("div", { class: "table-wrap" }, h("table", { class: "metrics" },
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Type"), h("th", { scope: "col" }, "Total"),
         EXECUTION_STATUSES.map((status) => h("th", { scope: "col" }, status)), h("th", { scope: "col" }, "By status"))),
