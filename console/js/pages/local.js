@@ -114,7 +114,8 @@ async function events(app, box, query) {
       h("tbody", {}, answer.items.slice().reverse().map((event) => h("tr", {},
         h("td", {}, time(event.detail?.time || event.time)), h("td", {}, event["detail-type"]),
         h("td", {}, event.detail?.workflowId ? h("a", { href: workflowLink(event.detail.workflowId) }, event.detail.workflowId) : "—"),
-        h("td", {}, event.detail?.fromStatus ? `${event.detail.fromStatus} → ${event.detail.toStatus}` : event.detail?.toStatus || ""),
+        h("td", {}, event.detail?.fromStatus && event.detail.fromStatus !== event.detail.toStatus
+          ? `${event.detail.fromStatus} → ${event.detail.toStatus}` : event.detail?.toStatus || ""),
         h("td", {}, event.detail?.actor || ""),
         h("td", {}, h("details", {}, h("summary", {}, "Detail"), json(event.detail)))))))));
 }

@@ -80,7 +80,7 @@ function stateCard(state, lifecycle) {
       ["Last progress", time(state.lastProgressAt)],
       ["Closed", state.closeTime ? time(state.closeTime) : null],
       ["Failure", state.failure ? json(state.failure) : null],
-      ["Version", `${state.version} (${state.historyLength} events)`],
+      ["Version", `${state.version} (${state.historyLength} event${state.historyLength === 1 ? "" : "s"})`],
     ]));
 }
 
