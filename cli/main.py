@@ -1,5 +1,5 @@
 """``accu``, the platform's operator and developer command: ``accu workflow …``, ``accu batch …``, ``accu migrate …``,
-``accu metrics``, ``accu report daily``, ``accu local …``, ``accu login``/``logout`` (a deployment).
+``accu metrics``, ``accu health``, ``accu report daily``, ``accu local …``, ``accu login``/``logout`` (a deployment).
 ``accu --help`` and each command's ``--help`` say the rest.
 
 Exit status: 0 when the command did what it was asked; 1 when the platform refused it (its error
@@ -17,7 +17,7 @@ from cli.batch import batch
 from cli.local import local
 from cli.login import login, logout
 from cli.migrate import migrate
-from cli.reports import metrics, report
+from cli.reports import health, metrics, report
 from cli.workflow import workflow
 
 
@@ -26,7 +26,7 @@ def accu() -> None:
     """Operate the ACCU workflow platform: the local one (make local) by default, or a deployment."""
 
 
-for command in (workflow, batch, metrics, report, migrate, local, login, logout):
+for command in (workflow, batch, metrics, health, report, migrate, local, login, logout):
     accu.add_command(command)
 
 

@@ -1,4 +1,5 @@
-"""``accu metrics`` and ``accu report daily``: the platform's running totals and its daily reports."""
+"""``accu metrics``, ``accu health`` and ``accu report daily``: the platform's running totals, its health
+checks against their thresholds, and its daily reports."""
 
 from __future__ import annotations
 
@@ -31,6 +32,27 @@ def metrics(caller: Caller, workflow_type: str | None) -> None:
             ]
         ),
     )
+
+
+@click.command()
+@caller_options
+def health(caller: Caller) -> None:
+    """The health checks against their thresholds, now (what the HealthCheck schedule alerts on; this reads
+    only). Exits 1 when a check fails, so a script can act on it."""
+    answer = caller.api.call("GET", "/operations/health")
+    verdict = {True: "ok", False: "FAILS"}
+    rows = [
+        (check["check"], check["value"], f"{check['comparison']} {check['threshold']}", verdict[check["ok"]])
+        for check in answer["checks"]
+    ]
+    stalled = [(w["workflowId"], w["type"], w["status"], w["lastProgressAt"]) for w in answer["stalled"]]
+    caller.answer(
+        answer,
+        table(("check", "now", "threshold", ""), rows),
+        table(("stalled", "type", "status", "last progress"), stalled) if stalled else "no stalled workflow",
+    )
+    if not answer["healthy"]:
+        raise SystemExit(1)
 
 
 @click.group()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,28 @@ def test_the_local_platform_s_clock_schedules_faults_events_metrics_and_report_t
         assert [event["detail-type"] for event in events["items"]] == ["Workflow Started"]
         code, totals, _ = accu(local, "metrics", "--type", "project")
         assert code == 0 and totals["byType"]["project"]["total"] == 1
+        code, checked, _ = accu(local, "health")
+        assert (
+            code == 0
+            and checked["healthy"]
+            and {c["check"] for c in checked["checks"]}
+            == {
+                "failureRate",
+                "runningWorkflows",
+                "stalledWorkflows",
+            }
+        )
+        # (a workflow failing for good: one of two failed is over the 10 % failure-rate threshold, exit 1)
+        accu(local, "local", "faults", "--add", '{"activity": "OpenWait", "count": 5, "kind": "permanent"}')
+        assert accu(local, "workflow", "start", "project", "--id", "cli-failing", "--input", PROJECT, *ALICE)[0] == 0
+        for _ in range(100):
+            if accu(local, "workflow", "show", "cli-failing")[1]["executionStatus"] == "FAILED":
+                break
+            time.sleep(0.2)
+        accu(local, "local", "faults", "--clear")
+        code, checked, _ = accu(local, "health")
+        failing = [check["check"] for check in checked["checks"] if not check["ok"]]
+        assert code == 1 and not checked["healthy"] and failing == ["failureRate"], checked
         # (the day it started, by date: a day and a half from the afternoon crosses two midnights)
         start_day = before["now"][:10]
         code, report, _ = accu(local, "report", "daily", start_day)
