@@ -154,6 +154,11 @@ def test_workflows_are_found_by_filters_kept_in_the_url_and_opened(console, loca
     started = console.locator("dl.facts time").first
     assert started.get_attribute("title").endswith("Z (UTC)")
 
+    # And the workflow's address as the console names it, /console#/workflows/{id}, opens the same page
+    console.goto(f"{local.base}/console#/workflows/{submitted}")
+    console.wait_for_selector(f"h1:text-is('{submitted}')")
+    assert console.url == f"{local.base}/console/#/workflows/{submitted}"
+
 
 def test_a_signal_is_sent_from_its_form_and_a_stale_one_is_refused_with_what_is_awaited(console, local):
     # Given a draft application open in the console
