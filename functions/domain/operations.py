@@ -67,6 +67,20 @@ class HealthCheck:
     def finding(self) -> HealthFinding:
         return HealthFinding(self.check, self.message, self.value, self.threshold)
 
+    def view(self) -> dict[str, Any]:
+        """As GET /operations/health answers it."""
+        return {
+            "check": self.check,
+            "description": self.description,
+            "value": self.value,
+            "threshold": self.threshold,
+            "comparison": "≤",
+            "unit": self.unit,
+            "ok": self.ok,
+            "message": self.message,
+            "stalledAfterHours": self.stalled_after_hours,
+        }
+
 
 def health_checks(
     total: int, failed: int, running: int, stalled: list[Workflow], thresholds: Thresholds
@@ -112,13 +126,6 @@ def health_checks(
             stalled_after_hours=hours,
         ),
     ]
-
-
-def health_findings(
-    total: int, failed: int, running: int, stalled: list[Workflow], thresholds: Thresholds
-) -> list[HealthFinding]:
-    """What is wrong, if anything: a high failure rate, too many running workflows, stalled ones."""
-    return [check.finding() for check in health_checks(total, failed, running, stalled, thresholds) if not check.ok]
 
 
 Decision = Literal["retry", "escalate"]

@@ -6,7 +6,7 @@ They read counters and sparse indexes only, so each costs the same however many 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -34,30 +34,34 @@ class HealthReport:
     failed: int
     failureRate: float
     stalled: list[dict[str, Any]]
-    findings: list[dict[str, Any]] = field(default_factory=list)
-    # Every check, passing or not, with its value and threshold (GET /operations/health).
-    checks: list[dict[str, Any]] = field(default_factory=list)
+    # Every check, passing or not, with its value and threshold; the findings are the failing ones.
+    checks: list[rules.HealthCheck]
+
+    @property
+    def findings(self) -> list[dict[str, Any]]:
+        return [check.finding().__dict__ for check in self.checks if not check.ok]
 
     @property
     def healthy(self) -> bool:
-        return not self.findings
+        return all(check.ok for check in self.checks)
 
-    def summary(self) -> dict[str, Any]:
-        """What the scheduled check alerts with and answers: the figures, the stalled workflows, the findings."""
-        return {name: value for name, value in self.__dict__.items() if name != "checks"}
-
-    def view(self) -> dict[str, Any]:
-        """What GET /operations/health answers: every check, the stalled workflows, the figures."""
+    def figures(self) -> dict[str, Any]:
         return {
             "checkedAt": self.checkedAt,
-            "healthy": self.healthy,
-            "checks": self.checks,
-            "stalled": self.stalled,
             "total": self.total,
             "running": self.running,
             "failed": self.failed,
             "failureRate": self.failureRate,
+            "stalled": self.stalled,
         }
+
+    def summary(self) -> dict[str, Any]:
+        """What the scheduled check alerts with and answers: the figures, the stalled workflows, the findings."""
+        return {**self.figures(), "findings": self.findings}
+
+    def view(self) -> dict[str, Any]:
+        """What GET /operations/health answers: every check, the stalled workflows, the figures."""
+        return {**self.figures(), "healthy": self.healthy, "checks": [check.view() for check in self.checks]}
 
 
 class OperationsService:
@@ -84,7 +88,6 @@ class OperationsService:
         failed = sum(counts.failed for counts in counters)
         cutoff = iso(now - timedelta(hours=self.thresholds.stalled_hours))
         stalled = self.store.stalled(cutoff, STALLED_REPORTED)
-        checks = rules.health_checks(total, failed, running, stalled, self.thresholds)
         return HealthReport(
             checkedAt=iso(now),
             total=total,
@@ -95,21 +98,7 @@ class OperationsService:
                 {"workflowId": w.workflowId, "type": w.type, "status": w.status, "lastProgressAt": w.lastProgressAt}
                 for w in stalled
             ],
-            findings=[check.finding().__dict__ for check in checks if not check.ok],
-            checks=[
-                {
-                    "check": check.check,
-                    "description": check.description,
-                    "value": check.value,
-                    "threshold": check.threshold,
-                    "comparison": "≤",
-                    "unit": check.unit,
-                    "ok": check.ok,
-                    "message": check.message,
-                    "stalledAfterHours": check.stalled_after_hours,
-                }
-                for check in checks
-            ],
+            checks=rules.health_checks(total, failed, running, stalled, self.thresholds),
         )
 
     def health_check(self) -> HealthReport:
