@@ -17,7 +17,7 @@ from pycognito.aws_srp import AWSSRP  # the SRP arithmetic Cognito expects, from
 from cli import sessions
 from cli.api import default_api_url
 from cli.output import complain
-from cli.sessions import SignIn, claims, cognito_client
+from cli.sessions import SignIn, claims, cognito_client, pool_region
 from cli.target import DEFAULT_STAGE, TargetUnreachable, platform_outputs
 
 AUTHENTICATOR_LABEL = "ACCU workflows"
@@ -56,7 +56,7 @@ def sign_in(cognito: Any, user_pool_id: str, client_id: str, username: str, ask:
     answer = cognito.initiate_auth(ClientId=client_id, AuthFlow="USER_SRP_AUTH", AuthParameters=auth_parameters)
     # Cognito's name for the user (with e-mail sign-in, not the e-mail) is what the challenges answer as.
     internal_name = username
-    while "AuthenticationResult" not in answer or not answer["AuthenticationResult"]:
+    while not answer.get("AuthenticationResult"):
         challenge, parameters = answer.get("ChallengeName"), answer.get("ChallengeParameters") or {}
         internal_name = parameters.get("USERNAME", internal_name)
         session = answer.get("Session")
@@ -138,7 +138,7 @@ def login(
     credentials; signing in does not (name the deployment with --api-url, --user-pool-id, --client-id)."""
     try:
         deployment = _deployment(stage, region, api_url, user_pool_id, client_id)
-        cognito = cognito_client(deployment.user_pool_id.split("_", 1)[0])
+        cognito = cognito_client(pool_region(deployment.user_pool_id))
         result = sign_in(cognito, deployment.user_pool_id, deployment.client_id, username, terminal())
     except TargetUnreachable as error:
         complain(str(error))

@@ -49,8 +49,7 @@ class SignIn(BaseModel):
 
     @property
     def region(self) -> str:
-        # A user pool's id starts with its region: ap-southeast-2_AbCdEf123.
-        return self.user_pool_id.split("_", 1)[0]
+        return pool_region(self.user_pool_id)
 
     @property
     def groups(self) -> list[str]:
@@ -69,7 +68,7 @@ class SignIn(BaseModel):
             id_token=result["IdToken"],
             access_token=result["AccessToken"],
             refresh_token=result["RefreshToken"],
-            expires_at=now + timedelta(seconds=int(result.get("ExpiresIn", 3600))),
+            expires_at=expiry(result, now),
         )
 
     def with_tokens(self, result: dict[str, Any], now: datetime) -> SignIn:
@@ -79,9 +78,19 @@ class SignIn(BaseModel):
                 "id_token": result["IdToken"],
                 "access_token": result["AccessToken"],
                 "refresh_token": result.get("RefreshToken", self.refresh_token),
-                "expires_at": now + timedelta(seconds=int(result.get("ExpiresIn", 3600))),
+                "expires_at": expiry(result, now),
             }
         )
+
+
+def expiry(result: dict[str, Any], now: datetime) -> datetime:
+    """When the ID token of a Cognito AuthenticationResult expires."""
+    return now + timedelta(seconds=int(result.get("ExpiresIn", 3600)))
+
+
+def pool_region(user_pool_id: str) -> str:
+    """A user pool's id starts with its region: ap-southeast-2_AbCdEf123."""
+    return user_pool_id.split("_", 1)[0]
 
 
 def api_key(api_url: str) -> str:
