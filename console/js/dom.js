@@ -91,3 +91,7 @@ export function describeSeconds(seconds) {
   }
   return parts.join(" ") || "0s";
 }
+
+export function pause(milliseconds) {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}

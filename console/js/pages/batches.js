@@ -2,12 +2,11 @@
 // A dry run comes first (counts and a sample, nothing changed); then the batch, followed to its end.
 
 import { errorBox } from "../app.js";
-import { badge, facts, h, placeholder, replace, section, time } from "../dom.js";
+import { badge, facts, h, pause, placeholder, replace, section, time } from "../dom.js";
 import { FieldError, schemaFields } from "../forms.js";
-import { listLink, workflowLink } from "./workflows.js";
+import { EXECUTION_STATUSES, listLink, workflowLink } from "./workflows.js";
 
 const ACTIONS = ["terminate", "signal", "retry", "escalate"];
-const EXECUTION_STATUSES = ["RUNNING", "COMPLETED", "FAILED", "TERMINATED", "TIMED_OUT"];
 const POLL_MILLISECONDS = 1000;
 
 export async function render(app, params, query, token) {
@@ -165,7 +164,7 @@ function newBatchForm(app, catalog, query) {
 async function followToEnd(app, batch) {
   let current = batch;
   while (current.state === "RUNNING") {
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await pause(300);
     current = await app.api.get(`/batches/${encodeURIComponent(current.batchId)}`);
   }
   return current;
@@ -187,7 +186,7 @@ async function renderBatch(app, batchId, token) {
     if (!app.current(token)) return;
     replace(body, batchView(app, batch, path, errors));
     if (batch.state !== "RUNNING") return;
-    await new Promise((resolve) => setTimeout(resolve, POLL_MILLISECONDS));
+    await pause(POLL_MILLISECONDS);
     if (!app.current(token)) return;
   }
 }

@@ -3,9 +3,8 @@
 
 import { errorBox } from "../app.js";
 import { badge, describeSeconds, facts, h, placeholder, replace, section, time } from "../dom.js";
-import { listLink, workflowLink } from "./workflows.js";
+import { EXECUTION_STATUSES, listLink, workflowLink } from "./workflows.js";
 
-const EXECUTION_STATUSES = ["RUNNING", "COMPLETED", "FAILED", "TERMINATED", "TIMED_OUT"];
 
 export async function render(app, params, query, token) {
   const metricsBox = h("div", {}, placeholder(5, "Loading metrics"));

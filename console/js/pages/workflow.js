@@ -35,15 +35,15 @@ export async function render(app, { workflowId }, query, token) {
       h("aside", { class: "workflow-side", "aria-label": "Actions and details" }, actions, section("Related workflows", related), details)));
 
   let state;
+  let catalog;
   try {
-    [state] = await Promise.all([app.api.get(path), app.catalog()]);
+    [state, catalog] = await Promise.all([app.api.get(path), app.catalog()]);
   } catch (error) {
     if (app.current(token)) replace(summary, errorBox(error));
     replace(diagram); replace(timeline); replace(related);
     return;
   }
   if (!app.current(token)) return;
-  const catalog = await app.catalog();
   const lifecycle = catalog[state.type];
   replace(summary, stateCard(state, lifecycle));
   replace(details, dataCards(state));
@@ -210,23 +210,32 @@ function signalForm(app, state, signal, path) {
         if (error instanceof FieldError) { fields.showErrors([error.detail]); return; }
         throw error;
       }
-      button.disabled = true;
-      try {
-        const answer = await app.api.post(`${path}/signals/${encodeURIComponent(signal.name)}`, payload);
-        app.pendingNotice = h("p", { class: "success", role: "status" },
-          answer && answer.status && answer.workflowId
-            ? `${signal.name} applied: ${state.status} → ${answer.status}`
-            : `${signal.name} kept: it applies, in order, when the next wait opens.`);
-        app.render();
-      } catch (error) {
-        fields.showErrors(error.body?.details || []);
-        replace(errors, errorBox(error));
-        button.disabled = false;
-      }
+      await send(app, button, errors, () => app.api.post(`${path}/signals/${encodeURIComponent(signal.name)}`, payload),
+        (answer) => (answer && answer.status && answer.workflowId
+          ? `${signal.name} applied: ${state.status} → ${answer.status}`
+          : `${signal.name} kept: it applies, in order, when the next wait opens.`),
+        (error) => fields.showErrors(error.body?.details || []));
     });
     replace(container, h("h3", {}, h("code", {}, signal.name), signal.target ? ` → ${signal.target}` : ""), form);
   }).catch((error) => replace(container, errorBox(error)));
   return container;
+}
+
+/**
+ * Send what a form asks, its button off meanwhile: done, the page is read again and says `notice(answer)`;
+ * refused, the API's error is shown in the form (and `onRefusal` marks its fields).
+ */
+async function send(app, button, errors, request, notice, onRefusal = () => {}) {
+  button.disabled = true;
+  try {
+    const answer = await request();
+    app.pendingNotice = h("p", { class: "success", role: "status" }, notice(answer));
+    app.render();
+  } catch (error) {
+    onRefusal(error);
+    replace(errors, errorBox(error));
+    button.disabled = false;
+  }
 }
 
 function reasonForm(app, title, description, url, { danger = false, disabled = false, level = false } = {}) {
@@ -245,15 +254,7 @@ function reasonForm(app, title, description, url, { danger = false, disabled = f
     replace(errors);
     const body = { reason: reason.value.trim() };
     if (levelInput && levelInput.value) body.level = Number(levelInput.value);
-    button.disabled = true;
-    try {
-      const answer = await app.api.post(url, body);
-      app.pendingNotice = h("p", { class: "success", role: "status" }, `${title}: done (${answer?.status || "accepted"}).`);
-      app.render();
-    } catch (error) {
-      replace(errors, errorBox(error));
-      button.disabled = false;
-    }
+    await send(app, button, errors, () => app.api.post(url, body), (answer) => `${title}: done (${answer?.status || "accepted"}).`);
   });
   return h("details", { class: "action" }, h("summary", {}, title), form);
 }
@@ -287,15 +288,7 @@ function interventionForm(app, state, lifecycle, path) {
     const body = action.value === "signal"
       ? { action: "signal", signal: signal.value, payload: parsed, reason: reason.value.trim() }
       : { action: "patchMetadata", metadata: parsed, reason: reason.value.trim() };
-    button.disabled = true;
-    try {
-      await app.api.post(`${path}/interventions`, body);
-      app.pendingNotice = h("p", { class: "success", role: "status" }, "Intervention recorded.");
-      app.render();
-    } catch (error) {
-      replace(errors, errorBox(error));
-      button.disabled = false;
-    }
+    await send(app, button, errors, () => app.api.post(`${path}/interventions`, body), () => "Intervention recorded.");
   });
   return h("details", { class: "action" }, h("summary", {}, "Intervene"), form);
 }

@@ -5,7 +5,7 @@ import { badge, h, placeholder, replace, time } from "../dom.js";
 import { FieldError, schemaFields } from "../forms.js";
 
 export const PAGE_SIZE = 25;
-const EXECUTION_STATUSES = ["RUNNING", "COMPLETED", "FAILED", "TERMINATED", "TIMED_OUT"];
+export const EXECUTION_STATUSES = ["RUNNING", "COMPLETED", "FAILED", "TERMINATED", "TIMED_OUT"];
 const FILTERS = ["type", "status", "executionStatus", "startedAfter", "startedBefore"];
 
 /** The hash of the workflow list with these filters (empty ones left out). */
