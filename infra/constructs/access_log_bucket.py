@@ -4,6 +4,8 @@ logical id stays the caller's ``AccessLogs``."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -12,17 +14,22 @@ from infra.constructs.acknowledgments import acknowledge, acknowledge_checkov
 
 ACCESS_LOG_RETENTION = Duration.days(365)
 
+# What every bucket of the platform is: no public access, no ACLs, S3-managed keys, TLS 1.2+ only.
+PRIVATE_BUCKET: dict[str, Any] = {
+    "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
+    "object_ownership": s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    "encryption": s3.BucketEncryption.S3_MANAGED,
+    "enforce_ssl": True,
+    "minimum_tls_version": 1.2,
+}
+
 
 def access_log_bucket(scope: Construct, logged: str, construct_id: str = "AccessLogs") -> s3.Bucket:
     """The access log bucket of ``logged`` (a name for the findings' reasons: "the documents bucket")."""
     bucket = s3.Bucket(
         scope,
         construct_id,
-        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        encryption=s3.BucketEncryption.S3_MANAGED,
-        enforce_ssl=True,
-        minimum_tls_version=1.2,
+        **PRIVATE_BUCKET,
         lifecycle_rules=[s3.LifecycleRule(id="ExpireAccessLogs", expiration=ACCESS_LOG_RETENTION)],
         removal_policy=RemovalPolicy.RETAIN,
     )

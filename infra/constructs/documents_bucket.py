@@ -9,7 +9,7 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra.constructs.access_log_bucket import access_log_bucket
+from infra.constructs.access_log_bucket import PRIVATE_BUCKET, access_log_bucket
 
 # Where the API's presigned upload URLs put files (``uploads/<user>/<random>/<name>``).
 UPLOADS_PREFIX = "uploads/"
@@ -60,11 +60,7 @@ class DocumentsBucket(Construct):
             self,
             "Bucket",
             bucket_name=bucket_name,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
+            **PRIVATE_BUCKET,
             versioned=True,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="documents/",

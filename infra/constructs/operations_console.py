@@ -15,7 +15,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
-from infra.constructs.access_log_bucket import access_log_bucket
+from infra.constructs.access_log_bucket import PRIVATE_BUCKET, access_log_bucket
 from infra.constructs.acknowledgments import (
     LOG_GROUP_ENCRYPTION,
     acknowledge,
@@ -90,11 +90,7 @@ class OperationsConsole(Construct):
         self.bucket = s3.Bucket(
             self,
             "Bucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
+            **PRIVATE_BUCKET,
             versioned=True,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="console/",
