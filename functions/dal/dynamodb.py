@@ -369,24 +369,22 @@ class WorkflowStore:
         """The index partitions a listing reads, and the attributes it filters on (None: the attribute
         must be there): an owner's workflows from the owner index; the escalated ones from the escalated
         index; otherwise the narrowest index by type, status or execution status."""
-        filters: dict[str, str | None] = {}
+        by_state: dict[str, str | None] = {
+            attribute: value
+            for attribute, value in (("status", wanted.status), ("executionStatus", wanted.execution_status))
+            if value
+        }
         if wanted.started_by is not None:
+            filters = dict(by_state)
             if len(wanted.workflow_types) == 1:
                 filters["type"] = wanted.workflow_types[0]
-            if wanted.status:
-                filters["status"] = wanted.status
-            if wanted.execution_status:
-                filters["executionStatus"] = wanted.execution_status
             if wanted.escalated:
                 filters[INDEXES[INDEX_ESCALATED].partition] = None
             return [(INDEX_BY_OWNER, wanted.started_by)], filters
         if wanted.escalated:
             # Running ones only (the index holds no other): a status or an execution status filters.
-            if wanted.status:
-                filters["status"] = wanted.status
-            if wanted.execution_status:
-                filters["executionStatus"] = wanted.execution_status
-            return [(INDEX_ESCALATED, name) for name in wanted.workflow_types], filters
+            return [(INDEX_ESCALATED, name) for name in wanted.workflow_types], by_state
+        filters = {}
         if wanted.status:
             if wanted.execution_status:
                 filters["executionStatus"] = wanted.execution_status
